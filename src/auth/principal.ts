@@ -1,0 +1,23 @@
+/** Who is asking. Built once per request from its bearer token. */
+export interface UserPrincipal {
+  kind: 'user';
+  userId: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  /** `iat` of the token, so that older tokens never overwrite newer claims. */
+  issuedAt: Date | null;
+}
+
+/** A partner service: a JWT whose `sub` is a client id, with scopes and no email. */
+export interface ServicePrincipal {
+  kind: 'service';
+  clientId: string;
+  scopes: ReadonlySet<string>;
+}
+
+export type Principal = UserPrincipal | ServicePrincipal;
+
+export function displayName(user: { name: string | null; email: string | null; id?: string }): string | null {
+  return user.name ?? user.email ?? null;
+}

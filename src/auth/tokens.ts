@@ -1,0 +1,71 @@
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Config } from '../config';
+import { AppError, unauthenticated } from '../errors';
+import type { Principal } from './principal';
+
+export type TokenVerifier = (token: string) => Promise<Principal>;
+
+/**
+ * Verifies a bearer JWT: HS256 with JWT_SECRET, or RS256/ES256 against JWKS_URL; issuer
+ * and audience when configured. A token with an `email` claim is a person; one without,
+ * carrying `scope`, is a partner service.
+ */
+export function createTokenVerifier(config: Config): TokenVerifier {
+  const { JWKS_URL, JWT_ISSUER, JWT_AUDIENCE } = config.env;
+  const options = { issuer: JWT_ISSUER, audience: JWT_AUDIENCE };
+  let verify: (token: string) => Promise<JWTPayload>;
+  if (JWKS_URL) {
+    const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(JWKS_URL));
+    verify = async (token) => (await jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
+  } else {
+    const secret = new TextEncoder().encode(config.jwtSecret);
+    verify = async (token) => (await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] })).payload;
+  }
+
+  return async (token) => {
+    let claims: JWTPayload;
+    try {
+      claims = await verify(token);
+    } catch (error) {
+      throw unauthenticated(describeTokenError(error));
+    }
+    return principalFromClaims(claims);
+  };
+}
+
+function describeTokenError(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'The token has expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `The token's ${error.claim} claim is not accepted`;
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is not valid';
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'The token was signed with an unknown key';
+  return 'The token is malformed or not accepted';
+}
+
+const text = (value: unknown, max = 320): string | null =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : null;
+
+export function principalFromClaims(claims: JWTPayload): Principal {
+  const sub = text(claims.sub, 255);
+  if (!sub) throw unauthenticated('The token has no subject');
+  const email = text(claims.email);
+  if (email === null) {
+    if (typeof claims.scope !== 'string') throw unauthenticated('The token has neither an email nor a scope');
+    return { kind: 'service', clientId: sub, scopes: new Set(claims.scope.split(/\s+/).filter(Boolean)) };
+  }
+  return {
+    kind: 'user',
+    userId: sub,
+    email: email.toLowerCase(),
+    emailVerified: claims.email_verified === true,
+    name: text(claims.name, 200),
+    issuedAt: typeof claims.iat === 'number' ? new Date(claims.iat * 1000) : null,
+  };
+}
+
+/** `Authorization: Bearer <token>` → the token; anything else is refused. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new AppError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>"');
+  return match[1];
+}

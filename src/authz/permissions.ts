@@ -1,0 +1,109 @@
+/** The permission catalog, roles and assignments of API.md, and what each grants. */
+
+export enum Permission {
+  ORGANIZATION_UPDATE = 'ORGANIZATION_UPDATE',
+  ORGANIZATION_DELETE = 'ORGANIZATION_DELETE',
+  OWNERSHIP_TRANSFER = 'OWNERSHIP_TRANSFER',
+  MEMBERS_READ = 'MEMBERS_READ',
+  MEMBERS_INVITE = 'MEMBERS_INVITE',
+  MEMBERS_MANAGE = 'MEMBERS_MANAGE',
+  BILLING_READ = 'BILLING_READ',
+  BILLING_MANAGE = 'BILLING_MANAGE',
+  BYOK_MANAGE = 'BYOK_MANAGE',
+  WORKSPACES_CREATE = 'WORKSPACES_CREATE',
+  WORKSPACES_MANAGE = 'WORKSPACES_MANAGE',
+  WORKSPACES_ACCESS_ALL = 'WORKSPACES_ACCESS_ALL',
+  WORKSPACE_READ = 'WORKSPACE_READ',
+  WORKSPACE_OPERATE = 'WORKSPACE_OPERATE',
+  API_KEYS_MANAGE = 'API_KEYS_MANAGE',
+  AUDIT_READ = 'AUDIT_READ',
+}
+
+export enum OrganizationRole {
+  OWNER = 'OWNER',
+  ADMIN = 'ADMIN',
+  DEVELOPER = 'DEVELOPER',
+  VIEWER = 'VIEWER',
+  GUEST = 'GUEST',
+}
+
+export enum Assignment {
+  AUDITOR = 'AUDITOR',
+  BILLING_MANAGER = 'BILLING_MANAGER',
+  WORKSPACES_ADMIN = 'WORKSPACES_ADMIN',
+  MEMBERS_ADMIN = 'MEMBERS_ADMIN',
+}
+
+export const ALL_PERMISSIONS: readonly Permission[] = Object.values(Permission);
+
+const ADMIN_LACKS = new Set<Permission>([
+  Permission.BILLING_READ,
+  Permission.BILLING_MANAGE,
+  Permission.BYOK_MANAGE,
+  Permission.ORGANIZATION_DELETE,
+  Permission.OWNERSHIP_TRANSFER,
+  Permission.AUDIT_READ,
+]);
+
+/**
+ * Organization-wide permissions of each role. What DEVELOPER, VIEWER and GUEST may do inside
+ * the workspaces they are assigned to is workspace-scoped, not organization-wide.
+ */
+export const ROLE_PERMISSIONS: Readonly<Record<OrganizationRole, ReadonlySet<Permission>>> = {
+  OWNER: new Set(ALL_PERMISSIONS),
+  ADMIN: new Set(ALL_PERMISSIONS.filter((p) => !ADMIN_LACKS.has(p))),
+  DEVELOPER: new Set([Permission.MEMBERS_READ, Permission.API_KEYS_MANAGE]),
+  VIEWER: new Set([Permission.MEMBERS_READ]),
+  GUEST: new Set(),
+};
+
+export const ASSIGNMENT_PERMISSIONS: Readonly<Record<Assignment, readonly Permission[]>> = {
+  AUDITOR: [Permission.AUDIT_READ],
+  BILLING_MANAGER: [Permission.BILLING_READ, Permission.BILLING_MANAGE],
+  WORKSPACES_ADMIN: [Permission.WORKSPACES_CREATE, Permission.WORKSPACES_MANAGE, Permission.WORKSPACES_ACCESS_ALL],
+  MEMBERS_ADMIN: [Permission.MEMBERS_INVITE, Permission.MEMBERS_MANAGE],
+};
+
+/** A member's organization-wide permissions: its role's plus its assignments'. */
+export function permissionsOf(role: OrganizationRole, assignments: readonly Assignment[] = []): Set<Permission> {
+  const granted = new Set(ROLE_PERMISSIONS[role]);
+  // A GUEST sees nothing of the organization beyond its name: assignments cannot widen that.
+  if (role === OrganizationRole.GUEST) return granted;
+  for (const assignment of assignments) for (const p of ASSIGNMENT_PERMISSIONS[assignment]) granted.add(p);
+  return granted;
+}
+
+/** Catalog order, so that lists in responses are stable. */
+export function sortPermissions(permissions: Iterable<Permission>): Permission[] {
+  const held = new Set(permissions);
+  return ALL_PERMISSIONS.filter((p) => held.has(p));
+}
+
+export function holdsAll(held: ReadonlySet<Permission>, wanted: Iterable<Permission>): boolean {
+  for (const p of wanted) if (!held.has(p)) return false;
+  return true;
+}
+
+export interface Grant {
+  role: OrganizationRole;
+  assignments: readonly Assignment[];
+}
+
+/**
+ * Whether an actor may move a member from `current` (absent for someone new) to `next`
+ * (absent for a removal). Nobody grants what they do not hold, nobody changes or removes a
+ * member more powerful than themselves, and only an OWNER makes or unmakes an OWNER.
+ * Returns the reason when refused.
+ */
+export function grantRefusal(actor: Grant, current: Grant | undefined, next: Grant | undefined): string | undefined {
+  const held = permissionsOf(actor.role, actor.assignments);
+  const touchesOwner = current?.role === OrganizationRole.OWNER || next?.role === OrganizationRole.OWNER;
+  if (touchesOwner && actor.role !== OrganizationRole.OWNER) return 'Only an OWNER can make, change or remove an OWNER';
+  if (current && !holdsAll(held, permissionsOf(current.role, current.assignments))) {
+    return 'You cannot change a member who holds permissions you do not hold';
+  }
+  if (next && !holdsAll(held, permissionsOf(next.role, next.assignments))) {
+    return 'You cannot grant a role or assignment carrying permissions you do not hold';
+  }
+  return undefined;
+}

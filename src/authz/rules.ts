@@ -1,0 +1,81 @@
+import { rule } from 'graphql-shield';
+import type { RequestContext } from '../context';
+import { AppError, forbidden, notFound, unauthenticated } from '../errors';
+import type { Access } from './access';
+import { OrganizationRole, type Permission } from './permissions';
+
+type Locate = (parent: unknown, args: Record<string, unknown>, ctx: RequestContext) => Promise<string | null | undefined> | string | null | undefined;
+
+/** Turns a thrown error into the rule's answer, so that nothing is swallowed into a silent "no". */
+async function decide(ctx: RequestContext, check: () => Promise<true | Error>): Promise<true | Error> {
+  try {
+    return await check();
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    ctx.app.logger.error({ err: error, requestId: ctx.request.requestId }, 'authorization rule failed');
+    return new AppError('INTERNAL_SERVER_ERROR', 'Internal server error');
+  }
+}
+
+/** Any principal: a person or a partner service. */
+export const isAuthenticated = rule('isAuthenticated', { cache: 'contextual' })(async (_parent, _args, ctx: RequestContext) =>
+  ctx.principal ? true : (ctx.authError ?? unauthenticated()),
+);
+
+/** A person (user token), not a service. */
+export const isUser = rule('isUser', { cache: 'contextual' })(async (_parent, _args, ctx: RequestContext) =>
+  decide(ctx, async () => (ctx.requireUser(), true)),
+);
+
+export interface OrganizationRequirement {
+  /** A permission of the catalog, or `member` (any role) / `nonGuest` (any role but GUEST). */
+  need: Permission | 'member' | 'nonGuest';
+  /** Where the organization id comes from: the parent object, an argument, a looked-up row. */
+  locate: Locate;
+}
+
+function satisfies(access: Access, need: OrganizationRequirement['need']): boolean {
+  if (need === 'member') return true;
+  if (need === 'nonGuest') return access.role !== OrganizationRole.GUEST;
+  return access.permissions.has(need);
+}
+
+/**
+ * The asker holds `need` in the organization `locate` points at. Not a member (or no such
+ * organization): NOT_FOUND, so that existence is never revealed; a member lacking it: FORBIDDEN.
+ * Depends on parent and arguments, hence no_cache — its lookups are request-cached loaders.
+ */
+export function inOrganization(name: string, requirement: OrganizationRequirement) {
+  return rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext) =>
+    decide(ctx, async () => {
+      ctx.requireUser();
+      const organizationId = await requirement.locate(parent, args, ctx);
+      const access = organizationId ? await ctx.loaders.access.load(organizationId) : null;
+      if (!access) throw notFound('Organization');
+      if (!satisfies(access, requirement.need)) {
+        throw forbidden(requirement.need === 'nonGuest' ? 'Guests see only the name of the organization' : `This needs the ${requirement.need} permission`);
+      }
+      return true;
+    }),
+  );
+}
+
+// Where rules find the organization.
+export const parentId: Locate = (parent) => (parent as { id: string }).id;
+export const argument =
+  (...path: string[]): Locate =>
+  (_parent, args) => {
+    let value: unknown = args;
+    for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+    return typeof value === 'string' ? value : null;
+  };
+export const organizationOfMembership =
+  (...path: string[]): Locate =>
+  async (parent, args, ctx) => {
+    const id = await argument(...path)(parent, args, ctx);
+    if (!id) return null;
+    const membership = await ctx.loaders.membership.load(id);
+    if (!membership) throw notFound('Membership');
+    return membership.organizationId;
+  };
+

@@ -1,0 +1,236 @@
+import DataLoader from 'dataloader';
+import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import type { EntityTarget, ObjectLiteral } from 'typeorm';
+import { mapRows, type Database } from '../db/database';
+import { badInput } from '../errors';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isUuid = (value: string): boolean => UUID.test(value);
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: `At most ${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} when omitted.` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
+  after?: string | null;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field()
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface ConnectionValue<T> {
+  edges: Edge<T>[];
+  nodes: T[];
+  pageInfo: PageInfo;
+  /** Counted only when asked for. */
+  readonly totalCount: Promise<number>;
+}
+
+/** A Relay connection type `<Name>Connection` with its `<Name>Edge`. */
+export function Connection<T extends object>(node: ClassType<T>, name: string) {
+  @ObjectType(`${name}Edge`)
+  class EdgeType {
+    @Field()
+    cursor!: string;
+
+    @Field(() => node)
+    node!: T;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class ConnectionType {
+    @Field(() => [EdgeType])
+    edges!: EdgeType[];
+
+    @Field(() => [node])
+    nodes!: T[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => Int)
+    totalCount!: number;
+  }
+  return ConnectionType;
+}
+
+export interface Page {
+  first: number;
+  /** The id the page starts after, decoded from the cursor. */
+  afterId: string | null;
+}
+
+/** Validates `first` and `after` into a keyset page: BAD_USER_INPUT naming the field otherwise. */
+export function toPage(args: PageArgs): Page {
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw badInput('first', `first must be between 0 and ${MAX_PAGE_SIZE}`);
+  }
+  let afterId: string | null = null;
+  if (args.after) {
+    afterId = Buffer.from(args.after, 'base64url').toString('utf8');
+    if (!isUuid(afterId)) throw badInput('after', 'after is not a cursor this API returned');
+  }
+  return { first, afterId };
+}
+
+export const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
+
+/** Builds a connection from up to `first + 1` rows in order; `count` runs only if totalCount is read. */
+export function toConnection<T extends { id: string }>(rows: T[], page: Page, count: () => Promise<number>): ConnectionValue<T> {
+  const nodes = rows.slice(0, page.first);
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(node.id), node }));
+  return {
+    edges,
+    nodes,
+    pageInfo: {
+      hasNextPage: rows.length > page.first,
+      hasPreviousPage: page.afterId !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    get totalCount() {
+      return count();
+    },
+  };
+}
+
+/** Builds `$n` placeholders while collecting their values. */
+export class SqlParams {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+export interface PageKey<F> {
+  parentId: string;
+  page: Page;
+  filter: F;
+}
+
+export interface ChildListQuery<F> {
+  /** Table (and joins) of the children, the child table aliased `t`. */
+  from: string;
+  /** Column of `t` holding the parent's id, and its SQL type. */
+  parentColumn: string;
+  parentType: 'uuid' | 'text';
+  /** Newest first (`DESC`) or oldest first (`ASC`), by `t.id`. */
+  order: 'ASC' | 'DESC';
+  /** Extra conditions on the children for a filter, as SQL using `params`. */
+  where?: (filter: F, params: SqlParams) => string[];
+}
+
+/**
+ * Pages of children for many parents at once — an organization's members for 50
+ * organizations — in one statement per distinct set of arguments: a LATERAL keyset scan
+ * per parent, so the cost follows the page size, not the size of the tables.
+ */
+export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
+  db: Database,
+  entity: EntityTarget<T>,
+  query: ChildListQuery<F>,
+): DataLoader<PageKey<F>, T[], string> {
+  return new DataLoader(
+    async (keys) => {
+      const groups = new Map<string, PageKey<F>[]>();
+      for (const key of keys) {
+        const group = JSON.stringify([key.page, key.filter]);
+        groups.set(group, [...(groups.get(group) ?? []), key]);
+      }
+      const results = new Map<PageKey<F>, T[]>();
+      for (const group of groups.values()) {
+        const { page, filter } = group[0];
+        const params = new SqlParams();
+        const parents = params.add(group.map((k) => k.parentId));
+        const conditions = [`${query.parentColumn} = p.parent_id`, ...(query.where?.(filter, params) ?? [])];
+        if (page.afterId) conditions.push(`t.id ${query.order === 'ASC' ? '>' : '<'} ${params.add(page.afterId)}::uuid`);
+        const rows = await db.query(
+          `SELECT c.* FROM unnest(${parents}::${query.parentType}[]) AS p(parent_id)
+           CROSS JOIN LATERAL (
+             SELECT t.*, p.parent_id AS __parent FROM ${query.from}
+             WHERE ${conditions.join(' AND ')}
+             ORDER BY t.id ${query.order} LIMIT ${params.add(page.first + 1)}
+           ) c`,
+          params.values,
+        );
+        const byParent = new Map<string, T[]>();
+        const mapped = mapRows(db.dataSource, entity, rows);
+        rows.forEach((row, i) => {
+          const parent = String(row.__parent);
+          byParent.set(parent, [...(byParent.get(parent) ?? []), mapped[i]]);
+        });
+        for (const key of group) results.set(key, byParent.get(key.parentId) ?? []);
+      }
+      return keys.map((key) => results.get(key) ?? []);
+    },
+    { cacheKeyFn: (key) => JSON.stringify([key.parentId, key.page, key.filter]) },
+  );
+}
+
+/** Counts of children per parent, one `GROUP BY` statement per distinct filter. */
+export function childCountLoader<F>(db: Database, query: Omit<ChildListQuery<F>, 'order'>): DataLoader<{ parentId: string; filter: F }, number, string> {
+  return new DataLoader(
+    async (keys) => {
+      const groups = new Map<string, { parentId: string; filter: F }[]>();
+      for (const key of keys) {
+        const group = JSON.stringify(key.filter);
+        groups.set(group, [...(groups.get(group) ?? []), key]);
+      }
+      const counts = new Map<string, number>();
+      for (const group of groups.values()) {
+        const params = new SqlParams();
+        const parents = params.add(group.map((k) => k.parentId));
+        const conditions = [`${query.parentColumn} = ANY(${parents}::${query.parentType}[])`, ...(query.where?.(group[0].filter, params) ?? [])];
+        const rows = await db.query<{ parent: string; count: string }>(
+          `SELECT ${query.parentColumn} AS parent, count(*) AS count FROM ${query.from} WHERE ${conditions.join(' AND ')} GROUP BY 1`,
+          params.values,
+        );
+        for (const row of rows) counts.set(JSON.stringify([String(row.parent), group[0].filter]), Number(row.count));
+      }
+      return keys.map((key) => counts.get(JSON.stringify([key.parentId, key.filter])) ?? 0);
+    },
+    { cacheKeyFn: (key) => JSON.stringify([key.parentId, key.filter]) },
+  );
+}
+
+/** A loader of rows by a unique column: one `= ANY($1)` statement per batch, results in key order. */
+export function rowLoader<T extends ObjectLiteral>(
+  db: Database,
+  entity: EntityTarget<T>,
+  options: { table: string; column: string; type: 'uuid' | 'text'; property: keyof T; where?: string; params?: unknown[] },
+): DataLoader<string, T | null> {
+  return new DataLoader(async (keys) => {
+    const wanted = options.type === 'uuid' ? keys.filter(isUuid) : [...keys];
+    if (!wanted.length) return keys.map(() => null);
+    const extra = options.where ? ` AND ${options.where}` : '';
+    const rows = await db.select(entity, `SELECT * FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[])${extra}`, [
+      wanted,
+      ...(options.params ?? []),
+    ]);
+    const byKey = new Map(rows.map((row) => [String(row[options.property]), row]));
+    return keys.map((key) => byKey.get(key) ?? null);
+  });
+}

@@ -1,0 +1,120 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { PROJECT_ROOT } from './paths';
+
+/** The development secret documented in README.md; refused in production. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
+
+const PLANS = ['STARTER', 'PRO', 'TEAM', 'BUSINESS', 'ENTERPRISE'] as const;
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const flag = (defaultValue: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+    .optional()
+    .transform((value) => (value === undefined ? defaultValue : value === 'true' || value === '1'));
+
+const integer = (min: number, max: number, defaultValue: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return defaultValue;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const url = (protocols: string[]) =>
+  optionalText.refine(
+    (value) => {
+      if (value === undefined) return true;
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'expected development, production or test' }).default('development'),
+    PORT: integer(0, 65535, 4001),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'expected fatal, error, warn, info, debug, trace or silent' }).default('info'),
+    DATABASE_URL: url(['postgres:', 'postgresql:']),
+    DATABASE_POOL_SIZE: integer(1, 500, 20),
+    DATA_DIR: optionalText,
+    EMBEDDED_POSTGRES_PORT: integer(1, 65535, 5433),
+    MIGRATIONS_RUN: flag(true),
+    BASE_DOMAIN: optionalText.refine((v) => v === undefined || /^[a-z0-9.-]+\.[a-z]{2,}$/i.test(v), {
+      message: 'expected a domain name such as example.com',
+    }),
+    SMTP_URL: url(['smtp:', 'smtps:']),
+    MAIL_FROM: optionalText.default('Organizations <no-reply@localhost>'),
+    PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+    JWT_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, { message: 'expected at least 32 characters' }),
+    JWKS_URL: url(['http:', 'https:']),
+    JWT_ISSUER: optionalText,
+    JWT_AUDIENCE: optionalText,
+    ROUTER_SECRET: optionalText,
+    INTROSPECTION: flag(false),
+    DEFAULT_TEAM_PLAN: z.enum(PLANS, { message: `expected one of ${PLANS.join(', ')}` }).default('TEAM'),
+    DEFAULT_TEAM_SEATS: integer(1, 1_000_000, 5),
+    EXPOSE_SQL_COUNT: flag(false),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    if (!env.JWT_SECRET && !env.JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET or JWKS_URL is required when NODE_ENV=production' });
+    }
+    if (env.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'the documented development secret cannot be used in production' });
+    }
+  });
+
+export type Env = z.output<typeof schema>;
+
+export interface Config {
+  env: Env;
+  isProduction: boolean;
+  /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset. */
+  dataDir: string;
+  jwtSecret: string | undefined;
+  /** Introspection and the Sandbox landing page. */
+  introspection: boolean;
+  /** Send the number of SQL statements of each request in the X-SQL-Statements header. */
+  exposeSqlCount: boolean;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once; the only place that reads process.env. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    const got = source[name] === undefined ? '' : ` (got "${source[name]}")`;
+    throw new ConfigError(`Invalid configuration: ${name}: ${issue.message}${issue.message.includes('got') ? '' : got}`);
+  }
+  const env = result.data;
+  const isProduction = env.NODE_ENV === 'production';
+  return {
+    env,
+    isProduction,
+    dataDir: path.resolve(env.DATA_DIR ?? path.join(PROJECT_ROOT, '.data')),
+    jwtSecret: env.JWT_SECRET ?? (env.JWKS_URL || isProduction ? undefined : DEVELOPMENT_JWT_SECRET),
+    introspection: !isProduction || env.INTROSPECTION,
+    exposeSqlCount: !isProduction || env.EXPOSE_SQL_COUNT,
+  };
+}

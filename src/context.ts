@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal, UserPrincipal } from './auth/principal';
+import type { Config } from './config';
+import type { Database } from './db/database';
+import { AppError, forbidden, unauthenticated } from './errors';
+import type { Logger } from './logger';
+import { accessLoader } from './authz/access';
+import { auditLoaders } from './modules/audit/audit.loaders';
+import { membershipLoaders } from './modules/membership/membership.loaders';
+import { organizationLoaders } from './modules/organization/organization.loaders';
+import { userLoaders } from './modules/user/user.loaders';
+
+/** What lives as long as the process: shared by every request. */
+export interface AppServices {
+  config: Config;
+  logger: Logger;
+  db: Database;
+}
+
+export interface RequestInfo {
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+function createLoaders(db: Database, principal: Principal | null) {
+  const loaders = {
+    ...userLoaders(db),
+    ...organizationLoaders(db),
+    ...membershipLoaders(db, principal),
+    ...auditLoaders(db),
+  };
+  return { ...loaders, access: accessLoader(loaders.viewerMembership) };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * One request: who asks, its DataLoaders (never shared between requests, so one tenant's
+ * rows cannot reach another) and its way into the database.
+ */
+export class RequestContext {
+  loaders: Loaders;
+
+  constructor(
+    readonly app: AppServices,
+    readonly request: RequestInfo,
+    readonly principal: Principal | null,
+    /** Why the bearer token was refused, reported by whatever needs a principal. */
+    readonly authError: AppError | null = null,
+  ) {
+    this.loaders = createLoaders(app.db, principal);
+  }
+
+  static anonymous(app: AppServices): RequestContext {
+    return new RequestContext(app, { requestId: randomUUID(), ip: null, userAgent: null }, null);
+  }
+
+  get db(): Database {
+    return this.app.db;
+  }
+
+  get config(): Config {
+    return this.app.config;
+  }
+
+  /** The person asking, or UNAUTHENTICATED / FORBIDDEN for anyone else. */
+  requireUser(): UserPrincipal {
+    if (!this.principal) throw this.authError ?? unauthenticated();
+    if (this.principal.kind !== 'user') throw forbidden('Only a person can do this, not a service');
+    return this.principal;
+  }
+
+  /**
+   * Runs one mutation's writes in one transaction. Afterwards every loader starts empty,
+   * so the fields of the result read what was just committed.
+   */
+  async write<T>(work: (tx: Database) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction(work);
+    this.loaders = createLoaders(this.db, this.principal);
+    return result;
+  }
+}

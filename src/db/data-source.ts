@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import type { Logger } from '../logger';
+import { PROJECT_ROOT } from '../paths';
+import { AuditEventEntity } from '../modules/audit/audit.entity';
+import { MembershipEntity } from '../modules/membership/membership.entity';
+import { OrganizationEntity } from '../modules/organization/organization.entity';
+import { UserEntity } from '../modules/user/user.entity';
+import { CountingLogger } from './statement-counter';
+
+export const ENTITIES = [UserEntity, OrganizationEntity, MembershipEntity, AuditEventEntity];
+
+/** Migrations load from the TypeScript sources under ts-node and from dist/ when compiled. */
+const MIGRATIONS = __filename.endsWith('.ts')
+  ? [path.join(PROJECT_ROOT, 'migrations', '*.ts')]
+  : [path.join(__dirname, '..', '..', 'migrations', '*.js')];
+
+export function createDataSource(options: { url: string; poolSize: number; logger: Logger }): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logger: new CountingLogger(options.logger),
+    maxQueryExecutionTime: 1000,
+    extra: {
+      max: options.poolSize,
+      // A request waits at most this long for a connection, then fails cleanly.
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'organizations-subgraph',
+    },
+  });
+}

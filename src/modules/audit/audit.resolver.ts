@@ -1,0 +1,49 @@
+import { Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { toConnection, toPage } from '../../common/pagination';
+import type { RequestContext } from '../../context';
+import { badInput } from '../../errors';
+import type { OrganizationEntity } from '../organization/organization.entity';
+import { Organization } from '../organization/organization.types';
+import type { AuditEventEntity } from './audit.entity';
+import type { AuditFilter } from './audit.loaders';
+import { AuditActor, AuditEvent, AuditEventConnection, AuditEventsArgs, AuditTarget } from './audit.types';
+
+@Resolver(() => Organization)
+export class OrganizationAuditResolver {
+  @FieldResolver(() => AuditEventConnection, { description: 'Newest first. Needs AUDIT_READ.' })
+  async auditEvents(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: AuditEventsArgs) {
+    const page = toPage(args);
+    const f = args.filter ?? {};
+    for (const key of ['since', 'until'] as const) {
+      if (f[key] && Number.isNaN(f[key]!.getTime())) throw badInput(key, `${key} is not a valid date-time`);
+    }
+    const filter: AuditFilter = {
+      actions: f.actions?.length ? f.actions : null,
+      actorId: f.actorId ?? null,
+      targetType: f.targetType ?? null,
+      targetId: f.targetId ?? null,
+      since: f.since?.toISOString() ?? null,
+      until: f.until?.toISOString() ?? null,
+    };
+    const rows = await ctx.loaders.auditPage.load({ parentId: organization.id, page, filter });
+    return toConnection(rows, page, () => ctx.loaders.auditCount.load({ parentId: organization.id, filter }));
+  }
+}
+
+@Resolver(() => AuditEvent)
+export class AuditEventResolver {
+  @FieldResolver(() => Organization, { nullable: true, description: 'Null once the organization is deleted.' })
+  organization(@Root() event: AuditEventEntity, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.organization.load(event.organizationId);
+  }
+
+  @FieldResolver(() => AuditActor)
+  actor(@Root() event: AuditEventEntity): AuditActor {
+    return { type: event.actorType, id: event.actorId, display: event.actorDisplay };
+  }
+
+  @FieldResolver(() => AuditTarget, { nullable: true })
+  target(@Root() event: AuditEventEntity): AuditTarget | null {
+    return event.targetType && event.targetId ? { type: event.targetType, id: event.targetId, display: event.targetDisplay } : null;
+  }
+}

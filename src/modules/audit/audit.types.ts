@@ -1,0 +1,83 @@
+import { ArgsType, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSON } from 'graphql-scalars';
+import { Connection, PageArgs } from '../../common/pagination';
+import { ActorType } from './audit.entity';
+
+registerEnumType(ActorType, { name: 'ActorType' });
+
+@ObjectType()
+export class AuditActor {
+  @Field(() => ActorType)
+  type!: ActorType;
+
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  display!: string | null;
+}
+
+@ObjectType()
+export class AuditTarget {
+  @Field(() => String)
+  type!: string;
+
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  display!: string | null;
+}
+
+@ObjectType({ description: 'One change in an organization, written in the same transaction as the change.' })
+export class AuditEvent {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Date)
+  occurredAt!: Date;
+
+  @Field(() => String, { description: '<target>.<verb>, for example member.role_changed.' })
+  action!: string;
+
+  @Field(() => GraphQLJSON, { nullable: true })
+  metadata!: Record<string, unknown> | null;
+
+  @Field(() => String, { nullable: true })
+  ip!: string | null;
+
+  @Field(() => String, { nullable: true })
+  userAgent!: string | null;
+
+  @Field(() => String, { nullable: true })
+  requestId!: string | null;
+}
+
+export const AuditEventConnection = Connection(AuditEvent, 'AuditEvent');
+
+@InputType()
+export class AuditEventFilter {
+  @Field(() => [String], { nullable: true })
+  actions?: string[] | null;
+
+  @Field(() => ID, { nullable: true })
+  actorId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  targetType?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  targetId?: string | null;
+
+  @Field(() => Date, { nullable: true })
+  since?: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  until?: Date | null;
+}
+
+@ArgsType()
+export class AuditEventsArgs extends PageArgs {
+  @Field(() => AuditEventFilter, { nullable: true })
+  filter?: AuditEventFilter | null;
+}

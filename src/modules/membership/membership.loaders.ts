@@ -1,0 +1,65 @@
+import DataLoader from 'dataloader';
+import type { Principal } from '../../auth/principal';
+import type { OrganizationRole } from '../../authz/permissions';
+import { childCountLoader, childPageLoader, rowLoader, type SqlParams } from '../../common/pagination';
+import type { Database } from '../../db/database';
+import { MembershipEntity } from './membership.entity';
+
+export interface MemberFilter {
+  role: OrganizationRole | null;
+  /** Lower-case text searched in the member's email and name. */
+  search: string | null;
+}
+
+const MEMBERS_OF_ORGANIZATION = {
+  from: 'memberships t JOIN users u ON u.id = t.user_id',
+  parentColumn: 't.organization_id',
+  parentType: 'uuid' as const,
+  where: (filter: MemberFilter, params: SqlParams) => {
+    const conditions: string[] = [];
+    if (filter.role) conditions.push(`t.role = ${params.add(filter.role)}`);
+    if (filter.search) {
+      const pattern = params.add(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      conditions.push(`(u.email ILIKE ${pattern} OR u.name ILIKE ${pattern})`);
+    }
+    return conditions;
+  },
+};
+
+/** A user's memberships; `sharedWith` keeps those in organizations where that viewer can read members. */
+export interface UserMembershipFilter {
+  sharedWith: string | null;
+}
+
+const MEMBERSHIPS_OF_USER = {
+  from: 'memberships t',
+  parentColumn: 't.user_id',
+  parentType: 'text' as const,
+  // MEMBERS_READ is held by every role but GUEST, and assignments never reach a GUEST.
+  where: (filter: UserMembershipFilter, params: SqlParams) =>
+    filter.sharedWith
+      ? [
+          `EXISTS (SELECT 1 FROM memberships v WHERE v.organization_id = t.organization_id AND v.user_id = ${params.add(filter.sharedWith)} AND v.role <> 'GUEST')`,
+        ]
+      : [],
+};
+
+export const membershipLoaders = (db: Database, principal: Principal | null) => ({
+  membership: rowLoader(db, MembershipEntity, { table: 'memberships', column: 'id', type: 'uuid', property: 'id' }),
+  /** The asking user's own membership, by organization id: what every authorization check reads. */
+  viewerMembership:
+    principal?.kind === 'user'
+      ? rowLoader(db, MembershipEntity, {
+          table: 'memberships',
+          column: 'organization_id',
+          type: 'uuid',
+          property: 'organizationId',
+          where: 'user_id = $2',
+          params: [principal.userId],
+        })
+      : new DataLoader<string, MembershipEntity | null>(async (keys) => keys.map(() => null)),
+  membersPage: childPageLoader(db, MembershipEntity, { ...MEMBERS_OF_ORGANIZATION, order: 'ASC' }),
+  membersCount: childCountLoader(db, MEMBERS_OF_ORGANIZATION),
+  userMembershipsPage: childPageLoader(db, MembershipEntity, { ...MEMBERSHIPS_OF_USER, order: 'ASC' }),
+  userMembershipsCount: childCountLoader(db, MEMBERSHIPS_OF_USER),
+});

@@ -1,0 +1,60 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { Permission, permissionsOf, sortPermissions } from '../../authz/permissions';
+import type { RequestContext } from '../../context';
+import { notFound } from '../../errors';
+import { Organization } from '../organization/organization.types';
+import { User } from '../user/user.types';
+import type { MembershipEntity } from './membership.entity';
+import * as memberships from './membership.service';
+import { Membership, UpdateMembershipInput } from './membership.types';
+
+@Resolver(() => Membership)
+export class MembershipResolver {
+  @Mutation(() => Membership, { description: 'Changes a member\'s role and/or replaces its assignments.' })
+  updateMembership(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateMembershipInput) input: UpdateMembershipInput) {
+    return memberships.updateMembership(ctx, input);
+  }
+
+  @Mutation(() => Boolean)
+  removeMember(@Ctx() ctx: RequestContext, @Arg('membershipId', () => ID) membershipId: string): Promise<boolean> {
+    return memberships.removeMember(ctx, membershipId);
+  }
+
+  @Mutation(() => Boolean)
+  leaveOrganization(@Ctx() ctx: RequestContext, @Arg('organizationId', () => ID) organizationId: string): Promise<boolean> {
+    return memberships.leaveOrganization(ctx, organizationId);
+  }
+
+  @FieldResolver(() => Organization)
+  async organization(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext) {
+    const organization = await ctx.loaders.organization.load(membership.organizationId);
+    if (!organization) throw notFound('Organization');
+    return organization;
+  }
+
+  @FieldResolver(() => User)
+  user(@Root() membership: MembershipEntity): User {
+    return { id: membership.userId };
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'From the member\'s latest token claims.' })
+  async email(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return (await ctx.loaders.user.load(membership.userId))?.email ?? null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'The member\'s name, else its email.' })
+  async displayName(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext): Promise<string | null> {
+    const user = await ctx.loaders.user.load(membership.userId);
+    return user?.name ?? user?.email ?? null;
+  }
+
+  @FieldResolver(() => [Permission], { description: 'The member\'s organization-wide permissions: role plus assignments.' })
+  permissions(@Root() membership: MembershipEntity): Permission[] {
+    return sortPermissions(permissionsOf(membership.role, membership.assignments));
+  }
+
+  @FieldResolver(() => User, { nullable: true })
+  invitedBy(@Root() membership: MembershipEntity): User | null {
+    return membership.invitedById ? { id: membership.invitedById } : null;
+  }
+}

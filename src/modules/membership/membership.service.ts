@@ -1,0 +1,116 @@
+import { Assignment, grantRefusal, OrganizationRole, Permission } from '../../authz/permissions';
+import { toConnection, toPage, type PageArgs } from '../../common/pagination';
+import type { RequestContext } from '../../context';
+import { badInput, failedPrecondition, forbidden, notFound } from '../../errors';
+import { changes, recordAudit } from '../audit/audit.service';
+import { OrganizationKind } from '../organization/organization.entity';
+import { assertAnotherOwner, lockMembership, lockOrganization } from '../organization/organization.service';
+import { MembershipEntity } from './membership.entity';
+import type { MembersArgs, UpdateMembershipInput } from './membership.types';
+
+/** A membership the asker may see: their own, or any in an organization where they hold MEMBERS_READ. */
+export async function visibleMembership(ctx: RequestContext, id: string): Promise<MembershipEntity> {
+  const membership = await ctx.loaders.membership.load(id);
+  const access = membership ? await ctx.loaders.access.load(membership.organizationId) : null;
+  if (!membership || !access) throw notFound('Membership');
+  if (membership.id !== access.membership.id && !access.permissions.has(Permission.MEMBERS_READ)) throw notFound('Membership');
+  return membership;
+}
+
+/** Which organization a membership id belongs to, for the lock; NOT_FOUND when unknown. */
+async function organizationOfMembership(ctx: RequestContext, membershipId: string): Promise<string> {
+  const membership = await ctx.loaders.membership.load(membershipId);
+  if (!membership) throw notFound('Membership');
+  return membership.organizationId;
+}
+
+export function membersPage(args: MembersArgs) {
+  const search = args.search?.trim().toLowerCase() || null;
+  if (search && search.length > 100) throw badInput('search', 'search must be at most 100 characters');
+  return { page: toPage(args), filter: { role: args.role ?? null, search } };
+}
+
+/**
+ * A page of a user's memberships as the asker may see them: all of their own; of someone
+ * else, those in organizations where the asker can read members.
+ */
+export async function userMemberships(ctx: RequestContext, userId: string, args: PageArgs) {
+  const page = toPage(args);
+  const asker = ctx.principal?.kind === 'user' ? ctx.principal.userId : null;
+  if (!asker) return toConnection<MembershipEntity>([], page, async () => 0);
+  const filter = { sharedWith: asker === userId ? null : asker };
+  const rows = await ctx.loaders.userMembershipsPage.load({ parentId: userId, page, filter });
+  for (const row of rows) if (row.userId === asker) ctx.loaders.viewerMembership.prime(row.organizationId, row);
+  return toConnection(rows, page, () => ctx.loaders.userMembershipsCount.load({ parentId: userId, filter }));
+}
+
+const uniqueAssignments = (assignments: Assignment[]): Assignment[] => [...new Set(assignments)].sort();
+
+export async function updateMembership(ctx: RequestContext, input: UpdateMembershipInput): Promise<MembershipEntity> {
+  const organizationId = await organizationOfMembership(ctx, input.membershipId);
+  return ctx.write(async (tx) => {
+    const { organization, actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_MANAGE);
+    const target = await lockMembership(tx, organizationId, input.membershipId);
+    const next = {
+      role: input.role ?? target.role,
+      assignments: uniqueAssignments(input.assignments ?? target.assignments),
+    };
+    if (next.role === OrganizationRole.GUEST && next.assignments.length) {
+      throw badInput('assignments', 'A GUEST cannot hold assignments');
+    }
+    const diff = changes({ role: target.role, assignments: uniqueAssignments(target.assignments) }, next);
+    if (Object.keys(diff).length === 0) return target;
+    if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization has exactly one member, its OWNER');
+    const refusal = grantRefusal(actor.membership, target, next);
+    if (refusal) throw forbidden(refusal);
+    if (next.role !== OrganizationRole.OWNER) await assertAnotherOwner(tx, organizationId, target);
+    const updated = await tx.selectOne(
+      MembershipEntity,
+      'UPDATE memberships SET role = $2, assignments = $3, updated_at = now() WHERE id = $1 RETURNING *',
+      [target.id, next.role, next.assignments],
+    );
+    await recordAudit(tx, ctx, {
+      organizationId,
+      action: diff.role ? 'member.role_changed' : 'member.assignments_changed',
+      target: { type: 'Membership', id: target.id },
+      metadata: { userId: target.userId, changes: diff },
+    });
+    return updated!;
+  });
+}
+
+export async function removeMember(ctx: RequestContext, membershipId: string): Promise<boolean> {
+  const organizationId = await organizationOfMembership(ctx, membershipId);
+  return ctx.write(async (tx) => {
+    const { organization, actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_MANAGE);
+    const target = await lockMembership(tx, organizationId, membershipId);
+    if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization has exactly one member, its OWNER');
+    const refusal = grantRefusal(actor.membership, target, undefined);
+    if (refusal) throw forbidden(refusal);
+    await assertAnotherOwner(tx, organizationId, target);
+    await tx.query('DELETE FROM memberships WHERE id = $1', [target.id]);
+    await recordAudit(tx, ctx, {
+      organizationId,
+      action: 'member.removed',
+      target: { type: 'Membership', id: target.id },
+      metadata: { userId: target.userId, role: target.role, assignments: target.assignments },
+    });
+    return true;
+  });
+}
+
+export async function leaveOrganization(ctx: RequestContext, organizationId: string): Promise<boolean> {
+  return ctx.write(async (tx) => {
+    const { organization, actor } = await lockOrganization(tx, ctx, organizationId);
+    if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('You cannot leave your personal organization');
+    await assertAnotherOwner(tx, organizationId, actor.membership);
+    await tx.query('DELETE FROM memberships WHERE id = $1', [actor.membership.id]);
+    await recordAudit(tx, ctx, {
+      organizationId,
+      action: 'member.left',
+      target: { type: 'Membership', id: actor.membership.id },
+      metadata: { userId: actor.membership.userId, role: actor.role },
+    });
+    return true;
+  });
+}

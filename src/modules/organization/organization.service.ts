@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import type { Access } from '../../authz/access';
+import { OrganizationRole, Permission, permissionsOf } from '../../authz/permissions';
+import { isUuid } from '../../common/pagination';
+import { cleanDescription, cleanName, cleanSlug, RESERVED_SLUGS, slugify } from '../../common/validation';
+import type { RequestContext } from '../../context';
+import { isUniqueViolation, type Database } from '../../db/database';
+import { badInput, conflict, failedPrecondition, forbidden, notFound } from '../../errors';
+import { changes, recordAudit } from '../audit/audit.service';
+import { MembershipEntity } from '../membership/membership.entity';
+import { OrganizationEntity, OrganizationKind } from './organization.entity';
+import type { CreateOrganizationInput, UpdateOrganizationInput } from './organization.types';
+
+/** The organization if the asker belongs to it; NOT_FOUND otherwise, exactly as if it did not exist. */
+export async function visibleOrganization(ctx: RequestContext, id: string): Promise<OrganizationEntity> {
+  const [organization, access] = await Promise.all([ctx.loaders.organization.load(id), ctx.loaders.access.load(id)]);
+  if (!organization || !access) throw notFound('Organization');
+  return organization;
+}
+
+export async function visibleOrganizationBySlug(ctx: RequestContext, slug: string): Promise<OrganizationEntity> {
+  const organization = await ctx.loaders.organizationBySlug.load(slug.trim().toLowerCase());
+  if (!organization) throw notFound('Organization');
+  return visibleOrganization(ctx, organization.id);
+}
+
+export interface LockedOrganization {
+  organization: OrganizationEntity;
+  actor: Access;
+}
+
+/**
+ * Locks the organization row for the rest of the transaction and reads the asker's
+ * membership afresh. Every change to an organization's members goes through this lock, so
+ * checks that span rows (the last owner, seats) see a settled state under any interleaving.
+ */
+export async function lockOrganization(tx: Database, ctx: RequestContext, organizationId: string, need?: Permission): Promise<LockedOrganization> {
+  const user = ctx.requireUser();
+  if (!isUuid(organizationId)) throw notFound('Organization');
+  const organization = await tx.selectOne(OrganizationEntity, 'SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [organizationId]);
+  const membership = organization
+    ? await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [organizationId, user.userId])
+    : undefined;
+  if (!organization || !membership) throw notFound('Organization');
+  const permissions = permissionsOf(membership.role, membership.assignments);
+  if (need && !permissions.has(need)) throw forbidden(`This needs the ${need} permission`);
+  return { organization, actor: { organizationId, membership, role: membership.role, permissions } };
+}
+
+/** A member of the locked organization, locked too; NOT_FOUND when it belongs elsewhere. */
+export async function lockMembership(tx: Database, organizationId: string, membershipId: string): Promise<MembershipEntity> {
+  const membership = isUuid(membershipId)
+    ? await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE id = $1 AND organization_id = $2 FOR UPDATE', [membershipId, organizationId])
+    : undefined;
+  if (!membership) throw notFound('Membership');
+  return membership;
+}
+
+/** Refuses a change that would leave the organization without an OWNER. */
+export async function assertAnotherOwner(tx: Database, organizationId: string, leaving: MembershipEntity): Promise<void> {
+  if (leaving.role !== OrganizationRole.OWNER) return;
+  const [{ owners }] = await tx.query<{ owners: number }>(
+    `SELECT count(*)::int AS owners FROM memberships WHERE organization_id = $1 AND role = 'OWNER' AND id <> $2`,
+    [organizationId, leaving.id],
+  );
+  if (owners === 0) throw failedPrecondition('An organization must keep at least one OWNER: make someone else OWNER first');
+}
+
+const randomSuffix = () => randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-6);
+
+/**
+ * Inserts an organization under `slug`, or when none is given under one derived from its
+ * name, with a random suffix until it is free. A slug chosen by the user that is taken is CONFLICT.
+ */
+export async function insertOrganization(
+  tx: Database,
+  fields: { kind: OrganizationKind; name: string; description: string | null; personalOwnerId: string | null },
+  slug: string | undefined,
+): Promise<OrganizationEntity> {
+  const base = slugify(fields.name);
+  const usableBase = base.length >= 3 && !RESERVED_SLUGS.has(base) ? base : undefined;
+  const candidates = slug ? [slug] : [...(usableBase && fields.kind === OrganizationKind.TEAM ? [usableBase] : [])];
+  while (candidates.length < 6) candidates.push(`${usableBase ?? 'org'}-${randomSuffix()}`);
+  for (const candidate of slug ? [slug] : candidates) {
+    const [row] = await tx.select(
+      OrganizationEntity,
+      `INSERT INTO organizations (slug, kind, name, description, personal_owner_id)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING RETURNING *`,
+      [candidate, fields.kind, fields.name, fields.description, fields.personalOwnerId],
+    );
+    if (row) return row;
+  }
+  throw conflict(`The slug "${slug}" is already taken`, 'slug');
+}
+
+export async function insertMembership(
+  tx: Database,
+  fields: { organizationId: string; userId: string; role: OrganizationRole; assignments?: string[]; invitedById?: string | null },
+): Promise<MembershipEntity> {
+  const [row] = await tx.select(
+    MembershipEntity,
+    `INSERT INTO memberships (organization_id, user_id, role, assignments, invited_by_id)
+     VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+    [fields.organizationId, fields.userId, fields.role, fields.assignments ?? [], fields.invitedById ?? null],
+  );
+  return row;
+}
+
+export async function createOrganization(ctx: RequestContext, input: CreateOrganizationInput): Promise<OrganizationEntity> {
+  const user = ctx.requireUser();
+  const name = cleanName('name', input.name);
+  const slug = input.slug === null || input.slug === undefined ? undefined : cleanSlug('slug', input.slug);
+  const description = cleanDescription('description', input.description);
+  return ctx.write(async (tx) => {
+    const organization = await insertOrganization(tx, { kind: OrganizationKind.TEAM, name, description, personalOwnerId: null }, slug);
+    const owner = await insertMembership(tx, { organizationId: organization.id, userId: user.userId, role: OrganizationRole.OWNER });
+    await recordAudit(tx, ctx, {
+      organizationId: organization.id,
+      action: 'organization.created',
+      target: { type: 'Organization', id: organization.id, display: organization.name },
+      metadata: { slug: organization.slug, name, kind: organization.kind, ownerMembershipId: owner.id },
+    });
+    return organization;
+  });
+}
+
+export async function updateOrganization(ctx: RequestContext, input: UpdateOrganizationInput): Promise<OrganizationEntity> {
+  const wanted: Partial<OrganizationEntity> = {};
+  if (input.name !== undefined && input.name !== null) wanted.name = cleanName('name', input.name);
+  if (input.slug !== undefined && input.slug !== null) wanted.slug = cleanSlug('slug', input.slug);
+  if (input.description !== undefined) wanted.description = cleanDescription('description', input.description);
+  if (input.discoverable !== undefined && input.discoverable !== null) wanted.discoverable = input.discoverable;
+  return ctx.write(async (tx) => {
+    const { organization } = await lockOrganization(tx, ctx, input.id, Permission.ORGANIZATION_UPDATE);
+    if (wanted.discoverable && organization.kind === OrganizationKind.PERSONAL) {
+      throw failedPrecondition('A personal organization cannot be discoverable');
+    }
+    const diff = changes(organization, wanted);
+    if (Object.keys(diff).length === 0) return organization;
+    let updated: OrganizationEntity | undefined;
+    try {
+      updated = await tx.selectOne(
+        OrganizationEntity,
+        `UPDATE organizations SET name = $2, slug = $3, description = $4, discoverable = $5, updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [
+          organization.id,
+          wanted.name ?? organization.name,
+          wanted.slug ?? organization.slug,
+          'description' in wanted ? wanted.description : organization.description,
+          wanted.discoverable ?? organization.discoverable,
+        ],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, 'organizations_slug_key')) throw conflict(`The slug "${wanted.slug}" is already taken`, 'slug');
+      throw error;
+    }
+    await recordAudit(tx, ctx, {
+      organizationId: organization.id,
+      action: 'organization.updated',
+      target: { type: 'Organization', id: organization.id, display: updated!.name },
+      metadata: { changes: diff },
+    });
+    return updated!;
+  });
+}
+
+export async function deleteOrganization(ctx: RequestContext, id: string, confirmSlug: string): Promise<boolean> {
+  return ctx.write(async (tx) => {
+    const { organization } = await lockOrganization(tx, ctx, id, Permission.ORGANIZATION_DELETE);
+    if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization cannot be deleted');
+    if (confirmSlug.trim().toLowerCase() !== organization.slug) {
+      throw badInput('confirmSlug', 'confirmSlug must be the slug of the organization being deleted');
+    }
+    // The event outlives the organization: audit_events has no foreign key to it.
+    await recordAudit(tx, ctx, {
+      organizationId: organization.id,
+      action: 'organization.deleted',
+      target: { type: 'Organization', id: organization.id, display: organization.name },
+      metadata: { slug: organization.slug, name: organization.name },
+    });
+    await tx.query('DELETE FROM organizations WHERE id = $1', [organization.id]);
+    return true;
+  });
+}
+
+/** The chosen member becomes OWNER and the caller ADMIN, in one transaction. */
+export async function transferOwnership(ctx: RequestContext, organizationId: string, membershipId: string): Promise<OrganizationEntity> {
+  return ctx.write(async (tx) => {
+    const { organization, actor } = await lockOrganization(tx, ctx, organizationId, Permission.OWNERSHIP_TRANSFER);
+    if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization cannot be transferred');
+    const target = await lockMembership(tx, organizationId, membershipId);
+    if (target.id === actor.membership.id) throw badInput('membershipId', 'You already own this organization');
+    await tx.query(`UPDATE memberships SET role = 'OWNER', updated_at = now() WHERE id = $1`, [target.id]);
+    await tx.query(`UPDATE memberships SET role = 'ADMIN', updated_at = now() WHERE id = $1`, [actor.membership.id]);
+    await recordAudit(tx, ctx, {
+      organizationId,
+      action: 'organization.ownership_transferred',
+      target: { type: 'Membership', id: target.id },
+      metadata: {
+        newOwner: { membershipId: target.id, userId: target.userId, role: { before: target.role, after: OrganizationRole.OWNER } },
+        previousOwner: { membershipId: actor.membership.id, userId: actor.membership.userId, role: { before: actor.role, after: OrganizationRole.ADMIN } },
+      },
+    });
+    return organization;
+  });
+}

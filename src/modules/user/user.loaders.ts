@@ -1,0 +1,7 @@
+import type { Database } from '../../db/database';
+import { rowLoader } from '../../common/pagination';
+import { UserEntity } from './user.entity';
+
+export const userLoaders = (db: Database) => ({
+  user: rowLoader(db, UserEntity, { table: 'users', column: 'id', type: 'text', property: 'id' }),
+});

@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { execute, parse, type GraphQLSchema } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import { GraphQLDateTime } from 'graphql-scalars';
+import gql from 'graphql-tag';
+import { buildSchema, createResolversMap } from 'type-graphql';
+import { permissions } from './authz/permissions-map';
+import { AuditEventResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
+import { membershipReference } from './modules/membership/membership.reference';
+import { MembershipResolver } from './modules/membership/membership.resolver';
+import { organizationReference } from './modules/organization/organization.reference';
+import { OrganizationResolver } from './modules/organization/organization.resolver';
+import { userReference } from './modules/user/user.reference';
+import { UserResolver, ViewerResolver } from './modules/user/user.resolver';
+
+const RESOLVERS = [
+  OrganizationResolver,
+  MembershipResolver,
+  ViewerResolver,
+  UserResolver,
+  OrganizationAuditResolver,
+  AuditEventResolver,
+] as const;
+
+const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference];
+
+const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])`;
+
+/** type-graphql classes → a Federation 2 subgraph schema, without authorization. */
+export async function buildSubgraph(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
+    resolvers: RESOLVERS,
+    skipCheck: true,
+    validate: false,
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+  });
+  const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+  for (const reference of REFERENCE_RESOLVERS) {
+    for (const [type, fields] of Object.entries(reference)) resolvers[type] = { ...resolvers[type], ...fields };
+  }
+  return buildSubgraphSchema({
+    typeDefs: gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`,
+    resolvers: resolvers as never,
+  });
+}
+
+/** The subgraph behind graphql-shield: what the server executes. */
+export async function buildGuardedSchema(): Promise<GraphQLSchema> {
+  return applyMiddleware(await buildSubgraph(), permissions);
+}
+
+/** The SDL a router fetches through `_service { sdl }`: what schema.graphql holds. */
+export async function subgraphSdl(schema?: GraphQLSchema): Promise<string> {
+  const result = await execute({ schema: schema ?? (await buildSubgraph()), document: parse('{ _service { sdl } }') });
+  const sdl = (result.data as { _service: { sdl: string } } | null)?._service.sdl;
+  if (!sdl) throw new Error(`could not print the subgraph schema: ${JSON.stringify(result.errors)}`);
+  return `${sdl.trim()}\n`;
+}
