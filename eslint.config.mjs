@@ -3,6 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/'] },
+  { files: ['**/*.js'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -14,7 +15,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'test/**', 'bench/**'],
-    rules: { 'no-console': 'off' },
+    files: ['scripts/**', 'test/**', 'bench/**', '**/*.test.ts'],
+    // GraphQL responses in tests are untyped JSON.
+    rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

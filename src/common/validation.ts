@@ -1,6 +1,7 @@
 import { badInput } from '../errors';
 
 // Control characters (NUL among them) never belong in a name, slug or description.
+// eslint-disable-next-line no-control-regex -- matching them is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 

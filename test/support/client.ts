@@ -67,11 +67,14 @@ export async function ok<T = Record<string, any>>(query: string, variables: Reco
   return res.data as T;
 }
 
+/** What must never reach a client: a stack frame or SQL. */
+const LEAK = /at .*\.(ts|js):\d+|\bSELECT\b.*\bFROM\b|\bINSERT INTO\b|\bUPDATE\s+"?[a-z_]+"?\s+SET\b|\bDELETE FROM\b|violates|constraint/i;
+
 /** The single error's code (and field) of a request that must fail. */
 export async function failure(query: string, variables: Record<string, unknown>, auth?: TestUser | string | null) {
   const res = await gql(query, variables, auth);
   expect(res.errors).toHaveLength(1);
-  expect(JSON.stringify(res.errors)).not.toMatch(/at .*\.(ts|js):\d+|SELECT |INSERT |UPDATE |DELETE FROM/);
+  expect(JSON.stringify(res.errors)).not.toMatch(LEAK);
   return { code: res.errors![0].extensions.code, field: res.errors![0].extensions.field, message: res.errors![0].message, data: res.data };
 }
 

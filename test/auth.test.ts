@@ -1,0 +1,114 @@
+import { createSign, generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { failure, gql, newUser, ok, serviceToken, signToken, unique } from './support/client';
+import { startServer, type RunningServer } from './support/servers';
+
+const VIEWER = '{ viewer { id } }';
+
+describe('authentication', () => {
+  it('lets a valid user token in', async () => {
+    const user = newUser();
+    expect(await ok(VIEWER, {}, user)).toEqual({ viewer: { id: user.id } });
+  });
+
+  it.each([
+    ['no token', undefined],
+    ['a garbage token', 'not-a-jwt'],
+    ['an expired token', signToken({ sub: 'u-exp', email: 'e@x.test', exp: Math.floor(Date.now() / 1000) - 60 })],
+    ['a token signed with another secret', signToken({ sub: 'u-sig', email: 's@x.test' }, 'another-secret-another-secret-another-secret')],
+    ['an unsigned token (alg none)', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u","email":"a@b.c"}').toString('base64url')}.`],
+    ['a token without a subject', signToken({ email: 'nosub@x.test' })],
+    ['a token with neither email nor scope', signToken({ sub: 'u-bare' })],
+  ])('answers UNAUTHENTICATED to %s', async (_label, token) => {
+    const { code, data } = await failure(VIEWER, {}, token ?? null);
+    expect(code).toBe('UNAUTHENTICATED');
+    expect(data).toBeNull();
+  });
+
+  it('explains an expired token', async () => {
+    const token = signToken({ sub: 'u-exp2', email: 'e2@x.test', exp: Math.floor(Date.now() / 1000) - 60 });
+    expect((await failure(VIEWER, {}, token)).message).toMatch(/expired/);
+  });
+
+  it('refuses an Authorization header that is not a bearer token', async () => {
+    const res = await gql(VIEWER, {}, null, { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+    expect(res.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('still answers what needs no principal when the token is bad', async () => {
+    const res = await gql('{ __typename }', {}, 'garbage');
+    expect(res.data).toEqual({ __typename: 'Query' });
+  });
+
+  it('tells a partner service that people operations are not for it (FORBIDDEN)', async () => {
+    const token = serviceToken(unique('billing'), 'billing:write');
+    expect((await failure(VIEWER, {}, token)).code).toBe('FORBIDDEN');
+    expect((await failure('mutation { createOrganization(input: { name: "Svc" }) { id } }', {}, token)).code).toBe('FORBIDDEN');
+  });
+});
+
+describe('claims kept from tokens', () => {
+  const MEMBER_NAMES = '{ viewer { memberships { nodes { email displayName } } } }';
+
+  it('takes the newest email and name into Membership.email and displayName', async () => {
+    const user = newUser('Grace Hopper');
+    expect(await ok(MEMBER_NAMES, {}, user)).toEqual({
+      viewer: { memberships: { nodes: [{ email: user.email, displayName: 'Grace Hopper' }] } },
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const renamed = signToken({ sub: user.id, email: 'Grace.New@Example.test', email_verified: true, name: 'Rear Admiral Hopper', iat: now + 5 });
+    expect(await ok(MEMBER_NAMES, {}, renamed)).toEqual({
+      viewer: { memberships: { nodes: [{ email: 'grace.new@example.test', displayName: 'Rear Admiral Hopper' }] } },
+    });
+    // A token issued before the rename does not bring the old name back.
+    const stale = signToken({ sub: user.id, email: user.email, email_verified: true, name: 'Grace Hopper', iat: now - 100 });
+    expect(await ok(MEMBER_NAMES, {}, stale)).toEqual({
+      viewer: { memberships: { nodes: [{ email: 'grace.new@example.test', displayName: 'Rear Admiral Hopper' }] } },
+    });
+  });
+});
+
+describe('issuer, audience and JWKS', () => {
+  let server: RunningServer | undefined;
+  let jwks: http.Server | undefined;
+  afterEach(async () => {
+    await server?.stop('SIGKILL');
+    jwks?.close();
+    server = undefined;
+    jwks = undefined;
+  });
+
+  it('checks JWT_ISSUER and JWT_AUDIENCE when set', async () => {
+    server = await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL, JWT_ISSUER: 'https://id.example.test', JWT_AUDIENCE: 'orgs' });
+    const claims = { sub: unique('iss'), email: `${unique('iss')}@x.test` };
+    const call = (token: string) => gql(VIEWER, {}, token, { url: server!.url });
+    expect((await call(signToken(claims))).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect((await call(signToken({ ...claims, iss: 'https://evil.test', aud: 'orgs' }))).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect((await call(signToken({ ...claims, iss: 'https://id.example.test', aud: 'other' }))).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect((await call(signToken({ ...claims, iss: 'https://id.example.test', aud: 'orgs' }))).data).toEqual({ viewer: { id: claims.sub } });
+  });
+
+  it('verifies RS256 tokens against JWKS_URL', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
+    jwks = http.createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((r) => jwks!.listen(0, '127.0.0.1', r));
+    const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+    server = await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL, JWKS_URL: jwksUrl, JWT_SECRET: undefined });
+
+    const rs256 = (claims: object, kid = 'k1') => {
+      const now = Math.floor(Date.now() / 1000);
+      const body = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.${Buffer.from(JSON.stringify({ iat: now, exp: now + 600, ...claims })).toString('base64url')}`;
+      return `${body}.${createSign('RSA-SHA256').update(body).sign(privateKey).toString('base64url')}`;
+    };
+    const sub = unique('jwks');
+    const good = await gql(VIEWER, {}, rs256({ sub, email: `${sub}@x.test` }), { url: server.url });
+    expect(good.data).toEqual({ viewer: { id: sub } });
+    const unknownKey = await gql(VIEWER, {}, rs256({ sub, email: `${sub}@x.test` }, 'k2'), { url: server.url });
+    expect(unknownKey.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    // An HS256 token is not accepted once the server verifies against a JWKS.
+    const hs = await gql(VIEWER, {}, signToken({ sub, email: `${sub}@x.test` }), { url: server.url });
+    expect(hs.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+});

@@ -1,0 +1,286 @@
+import { addMember, createOrganization, failure, gql, newUser, ok, sql, type TestUser } from './support/client';
+
+const UPDATE = 'mutation($input: UpdateMembershipInput!) { updateMembership(input: $input) { id role assignments permissions } }';
+const REMOVE = 'mutation($id: ID!) { removeMember(membershipId: $id) }';
+const LEAVE = 'mutation($id: ID!) { leaveOrganization(organizationId: $id) }';
+const TRANSFER = 'mutation($o: ID!, $m: ID!) { transferOwnership(organizationId: $o, membershipId: $m) { id viewerRole } }';
+const VIEWER_ACCESS = 'query($id: ID!) { organization(id: $id) { viewerRole viewerPermissions } }';
+
+const ALL = [
+  'ORGANIZATION_UPDATE', 'ORGANIZATION_DELETE', 'OWNERSHIP_TRANSFER', 'MEMBERS_READ', 'MEMBERS_INVITE', 'MEMBERS_MANAGE',
+  'BILLING_READ', 'BILLING_MANAGE', 'BYOK_MANAGE', 'WORKSPACES_CREATE', 'WORKSPACES_MANAGE', 'WORKSPACES_ACCESS_ALL',
+  'WORKSPACE_READ', 'WORKSPACE_OPERATE', 'API_KEYS_MANAGE', 'AUDIT_READ',
+];
+const ADMIN_LACKS = ['BILLING_READ', 'BILLING_MANAGE', 'BYOK_MANAGE', 'ORGANIZATION_DELETE', 'OWNERSHIP_TRANSFER', 'AUDIT_READ'];
+
+interface Team {
+  org: { id: string; slug: string };
+  owner: TestUser;
+  ownerMembership: string;
+  people: Record<string, { user: TestUser; membership: string }>;
+}
+
+/** An organization with one member per role (and a few with assignments). */
+async function team(): Promise<Team> {
+  const owner = newUser('Owner');
+  const org = await createOrganization(owner, 'Crew');
+  const [own] = await sql('SELECT id FROM memberships WHERE organization_id = $1 AND user_id = $2', [org.id, owner.id]);
+  const people: Team['people'] = {};
+  const specs: [string, string, string[]][] = [
+    ['admin', 'ADMIN', []],
+    ['developer', 'DEVELOPER', []],
+    ['viewer', 'VIEWER', []],
+    ['guest', 'GUEST', []],
+    ['auditor', 'VIEWER', ['AUDITOR']],
+    ['membersAdmin', 'DEVELOPER', ['MEMBERS_ADMIN']],
+  ];
+  for (const [key, role, assignments] of specs) {
+    const user = newUser(key);
+    people[key] = { user, membership: await addMember(org.id, user, role, assignments) };
+  }
+  return { org, owner, ownerMembership: own.id, people };
+}
+
+describe('roles and permissions as each member sees them', () => {
+  let t: Team;
+  beforeAll(async () => {
+    t = await team();
+  });
+
+  it.each([
+    ['owner', 'OWNER', ALL],
+    ['admin', 'ADMIN', ALL.filter((p) => !ADMIN_LACKS.includes(p))],
+    ['developer', 'DEVELOPER', ['MEMBERS_READ', 'API_KEYS_MANAGE']],
+    ['viewer', 'VIEWER', ['MEMBERS_READ']],
+    ['guest', 'GUEST', []],
+    ['auditor', 'VIEWER', ['MEMBERS_READ', 'AUDIT_READ']],
+    ['membersAdmin', 'DEVELOPER', ['MEMBERS_READ', 'MEMBERS_INVITE', 'MEMBERS_MANAGE', 'API_KEYS_MANAGE']],
+  ])('%s: viewerRole %s with the permissions of API.md', async (who, role, permissions) => {
+    const user = who === 'owner' ? t.owner : t.people[who].user;
+    const { organization } = await ok(VIEWER_ACCESS, { id: t.org.id }, user);
+    expect(organization).toEqual({ viewerRole: role, viewerPermissions: permissions });
+  });
+
+  it('Membership.permissions shows every member\'s role plus assignments', async () => {
+    const { organization } = await ok('query($id: ID!) { organization(id: $id) { members(first: 100) { nodes { id role assignments permissions } } } }', { id: t.org.id }, t.owner);
+    const auditor = organization.members.nodes.find((m: { id: string }) => m.id === t.people.auditor.membership);
+    expect(auditor).toEqual({ id: t.people.auditor.membership, role: 'VIEWER', assignments: ['AUDITOR'], permissions: ['MEMBERS_READ', 'AUDIT_READ'] });
+  });
+
+  it('a GUEST sees the id, slug and name, and nothing else of the organization', async () => {
+    const guest = t.people.guest.user;
+    const { organization } = await ok('query($id: ID!) { organization(id: $id) { id slug name viewerRole } }', { id: t.org.id }, guest);
+    expect(organization).toEqual({ id: t.org.id, slug: t.org.slug, name: 'Crew', viewerRole: 'GUEST' });
+    for (const field of ['kind', 'description', 'createdAt', 'discoverable', 'members { totalCount }', 'auditEvents { totalCount }']) {
+      const res = await gql(`query($id: ID!) { organization(id: $id) { id ${field} } }`, { id: t.org.id }, guest);
+      expect(res.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('members are readable with MEMBERS_READ; the audit log only with AUDIT_READ', async () => {
+    const members = 'query($id: ID!) { organization(id: $id) { members { totalCount } } }';
+    expect((await ok(members, { id: t.org.id }, t.people.viewer.user)).organization.members.totalCount).toBe(7);
+    const audit = 'query($id: ID!) { organization(id: $id) { auditEvents { nodes { action } } } }';
+    expect((await ok(audit, { id: t.org.id }, t.people.auditor.user)).organization.auditEvents.nodes[0].action).toBe('organization.created');
+    expect((await failure(audit, { id: t.org.id }, t.people.admin.user)).code).toBe('FORBIDDEN');
+  });
+
+  it('filters members by role and by email or name, and pages with cursors', async () => {
+    const filtered = await ok('query($id: ID!) { organization(id: $id) { members(role: DEVELOPER) { totalCount nodes { role } } } }', { id: t.org.id }, t.owner);
+    expect(filtered.organization.members).toEqual({ totalCount: 2, nodes: [{ role: 'DEVELOPER' }, { role: 'DEVELOPER' }] });
+    const searched = await ok('query($id: ID!, $s: String) { organization(id: $id) { members(search: $s) { nodes { id } } } }', { id: t.org.id, s: 'AUDITOR' }, t.owner);
+    expect(searched.organization.members.nodes).toEqual([{ id: t.people.auditor.membership }]);
+    const PAGE = 'query($id: ID!, $after: String) { organization(id: $id) { members(first: 3, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }';
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const { organization }: any = await ok(PAGE, { id: t.org.id, after }, t.owner);
+      seen.push(...organization.members.nodes.map((n: { id: string }) => n.id));
+      if (!organization.members.pageInfo.hasNextPage) break;
+      after = organization.members.pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(7);
+    expect(new Set(seen).size).toBe(7);
+  });
+
+  it('refuses first over 100 and a forged cursor with BAD_USER_INPUT', async () => {
+    expect(await failure('query($id: ID!) { organization(id: $id) { members(first: 101) { totalCount } } }', { id: t.org.id }, t.owner)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    expect(await failure('query($id: ID!) { organization(id: $id) { members(after: "zzz") { totalCount } } }', { id: t.org.id }, t.owner)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+});
+
+describe('changing members: nobody grants what they do not hold', () => {
+  let t: Team;
+  beforeEach(async () => {
+    t = await team();
+  });
+  const change = (by: TestUser, membershipId: string, input: Record<string, unknown>) => gql(UPDATE, { input: { membershipId, ...input } }, by);
+  const code = async (p: ReturnType<typeof change>) => (await p).errors?.[0]?.extensions.code ?? 'OK';
+
+  it('only an OWNER makes an OWNER', async () => {
+    expect(await code(change(t.people.admin.user, t.people.viewer.membership, { role: 'OWNER' }))).toBe('FORBIDDEN');
+    expect(await code(change(t.people.admin.user, t.people.admin.membership, { role: 'OWNER' }))).toBe('FORBIDDEN');
+    const res = await change(t.owner, t.people.viewer.membership, { role: 'OWNER' });
+    expect(res.data?.updateMembership.role).toBe('OWNER');
+  });
+
+  it('an ADMIN cannot change or remove an OWNER', async () => {
+    expect(await code(change(t.people.admin.user, t.ownerMembership, { role: 'VIEWER' }))).toBe('FORBIDDEN');
+    expect((await failure(REMOVE, { id: t.ownerMembership }, t.people.admin.user)).code).toBe('FORBIDDEN');
+    const [row] = await sql('SELECT role FROM memberships WHERE id = $1', [t.ownerMembership]);
+    expect(row.role).toBe('OWNER');
+  });
+
+  it('an ADMIN cannot grant assignments carrying permissions it lacks, but can grant what it holds', async () => {
+    expect(await code(change(t.people.admin.user, t.people.viewer.membership, { assignments: ['AUDITOR'] }))).toBe('FORBIDDEN');
+    expect(await code(change(t.people.admin.user, t.people.viewer.membership, { assignments: ['BILLING_MANAGER'] }))).toBe('FORBIDDEN');
+    expect(await code(change(t.people.admin.user, t.people.admin.membership, { assignments: ['AUDITOR'] }))).toBe('FORBIDDEN');
+    const res = await change(t.people.admin.user, t.people.viewer.membership, { role: 'DEVELOPER', assignments: ['MEMBERS_ADMIN', 'WORKSPACES_ADMIN'] });
+    expect(res.data?.updateMembership).toMatchObject({ role: 'DEVELOPER', assignments: ['MEMBERS_ADMIN', 'WORKSPACES_ADMIN'] });
+  });
+
+  it('a DEVELOPER with MEMBERS_ADMIN manages those below it, not above', async () => {
+    const by = t.people.membersAdmin.user;
+    expect(await code(change(by, t.people.viewer.membership, { role: 'DEVELOPER' }))).toBe('OK');
+    expect(await code(change(by, t.people.viewer.membership, { role: 'ADMIN' }))).toBe('FORBIDDEN');
+    expect(await code(change(by, t.people.admin.membership, { role: 'VIEWER' }))).toBe('FORBIDDEN');
+    expect(await code(change(by, t.people.auditor.membership, { role: 'DEVELOPER' }))).toBe('FORBIDDEN');
+  });
+
+  it('members without MEMBERS_MANAGE cannot change anyone, themselves included', async () => {
+    expect(await code(change(t.people.developer.user, t.people.viewer.membership, { role: 'GUEST' }))).toBe('FORBIDDEN');
+    expect(await code(change(t.people.viewer.user, t.people.viewer.membership, { role: 'ADMIN' }))).toBe('FORBIDDEN');
+    expect(await code(change(t.people.guest.user, t.people.guest.membership, { role: 'VIEWER' }))).toBe('FORBIDDEN');
+  });
+
+  it('a GUEST cannot hold assignments', async () => {
+    expect(await failure(UPDATE, { input: { membershipId: t.people.guest.membership, assignments: ['AUDITOR'] } }, t.owner)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'assignments' });
+  });
+
+  it('writes member.role_changed with before and after', async () => {
+    await change(t.owner, t.people.viewer.membership, { role: 'DEVELOPER' });
+    const [event] = await sql(`SELECT actor_id, target_id, metadata FROM audit_events WHERE organization_id = $1 AND action = 'member.role_changed'`, [t.org.id]);
+    expect(event).toEqual({
+      actor_id: t.owner.id,
+      target_id: t.people.viewer.membership,
+      metadata: { userId: t.people.viewer.user.id, changes: { role: { before: 'VIEWER', after: 'DEVELOPER' } } },
+    });
+  });
+
+  it('removes a member: it loses the organization; audited', async () => {
+    expect(await ok(REMOVE, { id: t.people.viewer.membership }, t.people.admin.user)).toEqual({ removeMember: true });
+    expect((await failure('query($id: ID!) { organization(id: $id) { id } }', { id: t.org.id }, t.people.viewer.user)).code).toBe('NOT_FOUND');
+    expect(await sql(`SELECT 1 FROM audit_events WHERE organization_id = $1 AND action = 'member.removed' AND target_id = $2`, [t.org.id, t.people.viewer.membership])).toHaveLength(1);
+  });
+
+  it('lets a member leave; audited', async () => {
+    expect(await ok(LEAVE, { id: t.org.id }, t.people.admin.user)).toEqual({ leaveOrganization: true });
+    expect(await sql('SELECT 1 FROM memberships WHERE id = $1', [t.people.admin.membership])).toHaveLength(0);
+    expect(await sql(`SELECT actor_id FROM audit_events WHERE organization_id = $1 AND action = 'member.left'`, [t.org.id])).toEqual([{ actor_id: t.people.admin.user.id }]);
+  });
+
+  it('transfers ownership: that member becomes OWNER, the caller ADMIN', async () => {
+    expect((await failure(TRANSFER, { o: t.org.id, m: t.people.admin.membership }, t.people.admin.user)).code).toBe('FORBIDDEN');
+    const { transferOwnership } = await ok(TRANSFER, { o: t.org.id, m: t.people.developer.membership }, t.owner);
+    expect(transferOwnership).toEqual({ id: t.org.id, viewerRole: 'ADMIN' });
+    const rows = await sql('SELECT id, role FROM memberships WHERE id = ANY($1) ORDER BY role', [[t.ownerMembership, t.people.developer.membership]]);
+    expect(rows).toEqual([
+      { id: t.ownerMembership, role: 'ADMIN' },
+      { id: t.people.developer.membership, role: 'OWNER' },
+    ]);
+    expect(await sql(`SELECT 1 FROM audit_events WHERE organization_id = $1 AND action = 'organization.ownership_transferred'`, [t.org.id])).toHaveLength(1);
+  });
+});
+
+describe('an organization always keeps an OWNER', () => {
+  it('refuses to demote, remove or let leave the last OWNER', async () => {
+    const t = await team();
+    expect((await failure(UPDATE, { input: { membershipId: t.ownerMembership, role: 'ADMIN' } }, t.owner)).code).toBe('FAILED_PRECONDITION');
+    expect((await failure(REMOVE, { id: t.ownerMembership }, t.owner)).code).toBe('FAILED_PRECONDITION');
+    expect((await failure(LEAVE, { id: t.org.id }, t.owner)).code).toBe('FAILED_PRECONDITION');
+  });
+
+  it('lets an OWNER step down while another remains', async () => {
+    const t = await team();
+    await ok(UPDATE, { input: { membershipId: t.people.admin.membership, role: 'OWNER' } }, t.owner);
+    expect((await ok(UPDATE, { input: { membershipId: t.ownerMembership, role: 'ADMIN' } }, t.owner)).updateMembership.role).toBe('ADMIN');
+  });
+
+  it.each([
+    ['demote each other', (a: Side, b: Side) => [gql(UPDATE, { input: { membershipId: b.membership, role: 'ADMIN' } }, a.user), gql(UPDATE, { input: { membershipId: a.membership, role: 'ADMIN' } }, b.user)]],
+    ['remove each other', (a: Side, b: Side) => [gql(REMOVE, { id: b.membership }, a.user), gql(REMOVE, { id: a.membership }, b.user)]],
+    ['both leave', (a: Side, b: Side, org: string) => [gql(LEAVE, { id: org }, a.user), gql(LEAVE, { id: org }, b.user)]],
+    ['demote themselves', (a: Side, b: Side) => [gql(UPDATE, { input: { membershipId: a.membership, role: 'VIEWER' } }, a.user), gql(UPDATE, { input: { membershipId: b.membership, role: 'VIEWER' } }, b.user)]],
+    ['one leaves while the other is removed', (a: Side, b: Side, org: string) => [gql(LEAVE, { id: org }, a.user), gql(REMOVE, { id: b.membership }, a.user)]],
+  ])('when two OWNERs %s at the same moment (20 rounds)', async (_label, race) => {
+    for (let round = 0; round < 20; round++) {
+      const a = newUser();
+      const b = newUser();
+      const org = await createOrganization(a, 'Race');
+      const [am] = await sql('SELECT id FROM memberships WHERE organization_id = $1', [org.id]);
+      const bm = await addMember(org.id, b, 'OWNER');
+      const results = await Promise.all(race({ user: a, membership: am.id }, { user: b, membership: bm }, org.id));
+      for (const res of results) expect(['FAILED_PRECONDITION', 'NOT_FOUND', 'FORBIDDEN', undefined]).toContain(res.errors?.[0]?.extensions.code);
+      const [{ owners }] = await sql(`SELECT count(*)::int AS owners FROM memberships WHERE organization_id = $1 AND role = 'OWNER'`, [org.id]);
+      expect(owners).toBeGreaterThanOrEqual(1);
+      expect(results.filter((r) => !r.errors).length).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
+
+interface Side {
+  user: TestUser;
+  membership: string;
+}
+
+describe('another tenant\'s objects are NOT_FOUND, never FORBIDDEN', () => {
+  let t: Team;
+  let outsider: TestUser;
+  beforeAll(async () => {
+    t = await team();
+    outsider = newUser('Outsider');
+    await createOrganization(outsider, 'Elsewhere');
+  });
+
+  it.each([
+    ['organization', 'query($id: ID!) { organization(id: $id) { id } }', (x: Team) => ({ id: x.org.id })],
+    ['organizationBySlug', 'query($s: String!) { organizationBySlug(slug: $s) { id } }', (x: Team) => ({ s: x.org.slug })],
+    ['updateOrganization', 'mutation($id: ID!) { updateOrganization(input: { id: $id, name: "Pwned" }) { id } }', (x: Team) => ({ id: x.org.id })],
+    ['deleteOrganization', 'mutation($id: ID!, $s: String!) { deleteOrganization(id: $id, confirmSlug: $s) }', (x: Team) => ({ id: x.org.id, s: x.org.slug })],
+    ['transferOwnership', TRANSFER, (x: Team) => ({ o: x.org.id, m: x.people.viewer.membership })],
+    ['switchOrganization', 'mutation($id: ID!) { switchOrganization(organizationId: $id) { id } }', (x: Team) => ({ id: x.org.id })],
+    ['updateMembership', UPDATE, (x: Team) => ({ input: { membershipId: x.people.viewer.membership, role: 'ADMIN' } })],
+    ['removeMember', REMOVE, (x: Team) => ({ id: x.people.viewer.membership })],
+    ['leaveOrganization', LEAVE, (x: Team) => ({ id: x.org.id })],
+    ['_entities Organization', 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { id name } } }', (x: Team) => ({ r: [{ __typename: 'Organization', id: x.org.id }] })],
+    ['_entities Membership', 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Membership { id role } } }', (x: Team) => ({ r: [{ __typename: 'Membership', id: x.people.viewer.membership }] })],
+  ])('%s', async (_name, query, variables) => {
+    const res = await gql(query, variables(t), outsider);
+    expect(res.errors?.map((e) => e.extensions.code)).toEqual(['NOT_FOUND']);
+    expect(JSON.stringify(res.data ?? {})).not.toMatch(/Crew|Pwned/);
+  });
+
+  afterAll(async () => {
+    const [row] = await sql('SELECT name FROM organizations WHERE id = $1', [t.org.id]);
+    expect(row.name).toBe('Crew');
+    expect(await sql('SELECT role FROM memberships WHERE id = $1', [t.people.viewer.membership])).toEqual([{ role: 'VIEWER' }]);
+  });
+});
+
+describe('switchOrganization', () => {
+  it('remembers the active organization across sessions, and falls back to the personal one after leaving', async () => {
+    const t = await team();
+    const user = t.people.admin.user;
+    const ACTIVE = '{ viewer { activeOrganization { id } personalOrganization { id } } }';
+    const before = await ok(ACTIVE, {}, user);
+    expect(before.viewer.activeOrganization.id).toBe(before.viewer.personalOrganization.id);
+    await ok('mutation($id: ID!) { switchOrganization(organizationId: $id) { activeOrganization { id } } }', { id: t.org.id }, user);
+    // A new session: a fresh token for the same user.
+    const later = newUser();
+    const again = await ok(ACTIVE, {}, { ...later, token: user.token });
+    expect(again.viewer.activeOrganization.id).toBe(t.org.id);
+    await ok(LEAVE, { id: t.org.id }, user);
+    const after = await ok(ACTIVE, {}, user);
+    expect(after.viewer.activeOrganization.id).toBe(before.viewer.personalOrganization.id);
+  });
+});

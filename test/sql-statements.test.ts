@@ -1,0 +1,56 @@
+import { addMember, createOrganization, gql, newUser, touch, type TestUser } from './support/client';
+
+const DASHBOARD = `{ viewer { memberships(first: 50) { nodes { organization { name members(first: 50) { nodes { role user { id } } } } } } } }`;
+
+/** A user who belongs to `count` organizations of `membersEach` members each (their personal one included). */
+async function userIn(count: number, membersEach: number): Promise<TestUser> {
+  const user = newUser();
+  await touch(user);
+  const colleagues = Array.from({ length: membersEach - 1 }, () => newUser());
+  await Promise.all(colleagues.map(touch));
+  for (let i = 1; i < count; i++) {
+    const org = await createOrganization(newUser(), `Org ${i}`);
+    await addMember(org.id, user, i % 2 ? 'VIEWER' : 'ADMIN');
+    for (const colleague of colleagues.slice(0, membersEach - 2)) await addMember(org.id, colleague, 'DEVELOPER');
+  }
+  return user;
+}
+
+async function statementsFor(user: TestUser, query: string): Promise<{ statements: number; data: any }> {
+  await gql(query, {}, user); // the first request may store the user's claims
+  const res = await gql(query, {}, user);
+  expect(res.errors).toBeUndefined();
+  return { statements: res.statements, data: res.data };
+}
+
+describe('SQL statements per operation depend on its depth, not on how many rows it returns', () => {
+  it('the nested memberships → organization → members query costs the same at 5 and at 50 organizations', async () => {
+    const small = await statementsFor(await userIn(5, 5), DASHBOARD);
+    const large = await statementsFor(await userIn(50, 5), DASHBOARD);
+    expect(small.data.viewer.memberships.nodes).toHaveLength(5);
+    expect(large.data.viewer.memberships.nodes).toHaveLength(50);
+    const rows = large.data.viewer.memberships.nodes.reduce((n: number, m: any) => n + m.organization.members.nodes.length, 0);
+    expect(rows).toBeGreaterThan(150);
+    console.log(`SQL statements: ${small.statements} at 5 organizations, ${large.statements} at 50`);
+    expect(large.statements).toBe(small.statements);
+    // memberships, organizations, members: one batched statement each.
+    expect(large.statements).toBeLessThanOrEqual(3);
+  });
+
+  it('totalCount and member emails add one batched statement each, whatever the size', async () => {
+    const query = `{ viewer { memberships(first: 50) { totalCount nodes { organization { members(first: 50) { totalCount nodes { email displayName } } } } } } }`;
+    const small = await statementsFor(await userIn(3, 3), query);
+    const large = await statementsFor(await userIn(20, 6), query);
+    expect(large.statements).toBe(small.statements);
+  });
+
+  it('_entities with many Organization representations costs one statement for the rows and one for access', async () => {
+    const user = await userIn(30, 2);
+    const { viewer } = (await gql('{ viewer { memberships(first: 50) { nodes { organization { id } } } } }', {}, user)).data as any;
+    const representations = viewer.memberships.nodes.map((m: any) => ({ __typename: 'Organization', id: m.organization.id }));
+    const res = await gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { id name viewerRole } } }', { r: representations }, user);
+    expect(res.errors).toBeUndefined();
+    expect((res.data as any)._entities).toHaveLength(30);
+    expect(res.statements).toBeLessThanOrEqual(2);
+  });
+});
