@@ -20,7 +20,8 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-async function freePort(preferred: number): Promise<number> {
+/** `preferred` when it is free, else any free port. */
+export async function freePort(preferred = 0): Promise<number> {
   if (preferred && (await portIsFree(preferred))) return preferred;
   return new Promise((resolve, reject) => {
     const server = net.createServer();
