@@ -5,10 +5,12 @@ import type { Database } from './db/database';
 import { AppError, forbidden, unauthenticated } from './errors';
 import type { Logger } from './logger';
 import { accessLoader } from './authz/access';
+import { apiKeyLoaders } from './modules/api-key/api-key.loaders';
 import { auditLoaders } from './modules/audit/audit.loaders';
 import { membershipLoaders } from './modules/membership/membership.loaders';
 import { organizationLoaders } from './modules/organization/organization.loaders';
 import { userLoaders } from './modules/user/user.loaders';
+import { workspaceLoaders, workspaceViewLoaders } from './modules/workspace/workspace.loaders';
 
 /** What lives as long as the process: shared by every request. */
 export interface AppServices {
@@ -29,8 +31,11 @@ function createLoaders(db: Database, principal: Principal | null) {
     ...organizationLoaders(db),
     ...membershipLoaders(db, principal),
     ...auditLoaders(db),
+    ...workspaceLoaders(db, principal),
+    ...apiKeyLoaders(db),
   };
-  return { ...loaders, access: accessLoader(loaders.viewerMembership) };
+  const access = accessLoader(principal, loaders.viewerMembership);
+  return { ...loaders, access, ...workspaceViewLoaders(db, principal, loaders, access) };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
@@ -64,10 +69,16 @@ export class RequestContext {
     return this.app.config;
   }
 
+  /** Anyone authenticated, or UNAUTHENTICATED. */
+  requirePrincipal(): Principal {
+    if (!this.principal) throw this.authError ?? unauthenticated();
+    return this.principal;
+  }
+
   /** The person asking, or UNAUTHENTICATED / FORBIDDEN for anyone else. */
   requireUser(): UserPrincipal {
     if (!this.principal) throw this.authError ?? unauthenticated();
-    if (this.principal.kind !== 'user') throw forbidden('Only a person can do this, not a service');
+    if (this.principal.kind !== 'user') throw forbidden(`Only a person can do this, not ${this.principal.kind === 'apiKey' ? 'an API key' : 'a service'}`);
     return this.principal;
   }
 

@@ -7,6 +7,7 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import gql from 'graphql-tag';
 import { buildSchema, createResolversMap } from 'type-graphql';
 import { permissions } from './authz/permissions-map';
+import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/api-key.resolver';
 import { AuditEventResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { membershipReference } from './modules/membership/membership.reference';
 import { MembershipResolver } from './modules/membership/membership.resolver';
@@ -14,17 +15,30 @@ import { organizationReference } from './modules/organization/organization.refer
 import { OrganizationResolver } from './modules/organization/organization.resolver';
 import { userReference } from './modules/user/user.reference';
 import { UserResolver, ViewerResolver } from './modules/user/user.resolver';
+import { workspaceReference } from './modules/workspace/workspace.reference';
+import {
+  MembershipWorkspaceAccessResolver,
+  OrganizationWorkspacesResolver,
+  WorkspaceAccessResolver,
+  WorkspaceResolver,
+} from './modules/workspace/workspace.resolver';
 
 const RESOLVERS = [
   OrganizationResolver,
   MembershipResolver,
   ViewerResolver,
   UserResolver,
+  WorkspaceResolver,
+  OrganizationWorkspacesResolver,
+  MembershipWorkspaceAccessResolver,
+  WorkspaceAccessResolver,
+  ApiKeyResolver,
+  OrganizationApiKeysResolver,
   OrganizationAuditResolver,
   AuditEventResolver,
 ] as const;
 
-const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference];
+const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference, workspaceReference];
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])`;
 

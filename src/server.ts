@@ -13,6 +13,7 @@ import { RequestContext, type AppServices } from './context';
 import { statementTally, type StatementTally } from './db/statement-counter';
 import { AppError, formatError } from './errors';
 import type { Metrics } from './metrics';
+import { API_KEY_PREFIX, authenticateApiKey } from './modules/api-key/api-key.service';
 import { ensureUser } from './modules/user/user.service';
 
 export interface HttpServer {
@@ -59,7 +60,8 @@ function contextBuilder(app: AppServices) {
     let authError: AppError | null = null;
     try {
       const token = bearerToken(req.header('authorization'));
-      if (token) principal = await verify(token);
+      if (token?.startsWith(API_KEY_PREFIX)) principal = await authenticateApiKey(app.db, token);
+      else if (token) principal = await verify(token);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       authError = error;

@@ -1,3 +1,5 @@
+import type { Permission } from '../authz/permissions';
+
 /** Who is asking. Built once per request from its bearer token. */
 export interface UserPrincipal {
   kind: 'user';
@@ -16,7 +18,19 @@ export interface ServicePrincipal {
   scopes: ReadonlySet<string>;
 }
 
-export type Principal = UserPrincipal | ServicePrincipal;
+/** An organization's API key (`Authorization: Bearer ok_…`): acts inside its organization with its scopes. */
+export interface ApiKeyPrincipal {
+  kind: 'apiKey';
+  keyId: string;
+  organizationId: string;
+  /** When set, the key acts only inside this workspace. */
+  workspaceId: string | null;
+  scopes: ReadonlySet<Permission>;
+  name: string;
+  prefix: string;
+}
+
+export type Principal = UserPrincipal | ServicePrincipal | ApiKeyPrincipal;
 
 export function displayName(user: { name: string | null; email: string | null; id?: string }): string | null {
   return user.name ?? user.email ?? null;

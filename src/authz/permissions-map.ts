@@ -1,10 +1,26 @@
 import { allow, deny, shield } from 'graphql-shield';
 import { forbidden } from '../errors';
-import { argument, inOrganization, isAuthenticated, isUser, organizationOfMembership, parentId } from './rules';
+import {
+  argument,
+  inOrganization,
+  inWorkspace,
+  isAuthenticated,
+  isUser,
+  organizationOfApiKey,
+  organizationOfMembership,
+  organizationOfParent,
+  parentId,
+} from './rules';
 import { Permission } from './permissions';
 
-const can = (permission: Permission, locate: Parameters<typeof inOrganization>[1]['locate'], where: string) =>
-  inOrganization(`${permission}@${where}`, { need: permission, locate });
+type Locate = Parameters<typeof inOrganization>[1]['locate'];
+
+/** `permission` in the organization `locate` finds; API keys may use it within their scopes. */
+const can = (permission: Permission, locate: Locate, where: string) => inOrganization(`${permission}@${where}`, { need: permission, locate });
+
+/** Like `can`, for what only a person may do: never an API key, whatever its scopes. */
+const personCan = (permission: Permission | 'member', locate: Locate, where: string) =>
+  inOrganization(`person:${permission}@${where}`, { need: permission, locate, peopleOnly: true });
 
 const orgMember = inOrganization('member@Organization', { need: 'member', locate: parentId });
 const orgNonGuest = inOrganization('nonGuest@Organization', { need: 'nonGuest', locate: parentId });
@@ -22,16 +38,24 @@ export const permissions = shield(
       viewer: isUser,
       organization: isAuthenticated,
       organizationBySlug: isAuthenticated,
+      workspace: isAuthenticated,
     },
     Mutation: {
       createOrganization: isUser,
       updateOrganization: can(Permission.ORGANIZATION_UPDATE, argument('input', 'id'), 'updateOrganization'),
-      deleteOrganization: can(Permission.ORGANIZATION_DELETE, argument('id'), 'deleteOrganization'),
-      transferOwnership: can(Permission.OWNERSHIP_TRANSFER, argument('organizationId'), 'transferOwnership'),
-      switchOrganization: inOrganization('member@switchOrganization', { need: 'member', locate: argument('organizationId') }),
-      updateMembership: can(Permission.MEMBERS_MANAGE, organizationOfMembership('input', 'membershipId'), 'updateMembership'),
-      removeMember: can(Permission.MEMBERS_MANAGE, organizationOfMembership('membershipId'), 'removeMember'),
-      leaveOrganization: inOrganization('member@leaveOrganization', { need: 'member', locate: argument('organizationId') }),
+      deleteOrganization: personCan(Permission.ORGANIZATION_DELETE, argument('id'), 'deleteOrganization'),
+      transferOwnership: personCan(Permission.OWNERSHIP_TRANSFER, argument('organizationId'), 'transferOwnership'),
+      switchOrganization: personCan('member', argument('organizationId'), 'switchOrganization'),
+      updateMembership: personCan(Permission.MEMBERS_MANAGE, organizationOfMembership('input', 'membershipId'), 'updateMembership'),
+      removeMember: personCan(Permission.MEMBERS_MANAGE, organizationOfMembership('membershipId'), 'removeMember'),
+      leaveOrganization: personCan('member', argument('organizationId'), 'leaveOrganization'),
+      createWorkspace: can(Permission.WORKSPACES_CREATE, argument('input', 'organizationId'), 'createWorkspace'),
+      updateWorkspace: inWorkspace('workspace:WORKSPACES_MANAGE@updateWorkspace', Permission.WORKSPACES_MANAGE, argument('input', 'id')),
+      deleteWorkspace: inWorkspace('workspace:WORKSPACES_MANAGE@deleteWorkspace', Permission.WORKSPACES_MANAGE, argument('id')),
+      setWorkspaceAccess: personCan(Permission.WORKSPACES_MANAGE, organizationOfMembership('input', 'membershipId'), 'setWorkspaceAccess'),
+      createApiKey: personCan(Permission.API_KEYS_MANAGE, argument('input', 'organizationId'), 'createApiKey'),
+      rotateApiKey: personCan(Permission.API_KEYS_MANAGE, organizationOfApiKey('id'), 'rotateApiKey'),
+      revokeApiKey: personCan(Permission.API_KEYS_MANAGE, organizationOfApiKey('id'), 'revokeApiKey'),
     },
     Organization: {
       // A GUEST sees the organization's id, slug and name, and its own role; nothing else.
@@ -43,7 +67,19 @@ export const permissions = shield(
       viewerPermissions: orgMember,
       members: can(Permission.MEMBERS_READ, parentId, 'Organization.members'),
       auditEvents: can(Permission.AUDIT_READ, parentId, 'Organization.auditEvents'),
+      apiKeys: personCan(Permission.API_KEYS_MANAGE, parentId, 'Organization.apiKeys'),
     },
+    Workspace: {
+      '*': isAuthenticated,
+      members: can(Permission.MEMBERS_READ, organizationOfParent, 'Workspace.members'),
+    },
+    WorkspaceConnection: allow,
+    WorkspaceEdge: allow,
+    WorkspaceAccess: isAuthenticated,
+    ApiKey: isAuthenticated,
+    ApiKeyConnection: allow,
+    ApiKeyEdge: allow,
+    CreatedApiKey: isAuthenticated,
     // Reached only through a field or operation gated above, or a reference resolver that checks.
     Membership: isAuthenticated,
     MembershipConnection: allow,

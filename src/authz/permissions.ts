@@ -34,6 +34,13 @@ export enum Assignment {
   MEMBERS_ADMIN = 'MEMBERS_ADMIN',
 }
 
+/** A member's role inside one workspace (API.md: a per-workspace role override). */
+export enum WorkspaceRole {
+  ADMIN = 'ADMIN',
+  DEVELOPER = 'DEVELOPER',
+  VIEWER = 'VIEWER',
+}
+
 export const ALL_PERMISSIONS: readonly Permission[] = Object.values(Permission);
 
 const ADMIN_LACKS = new Set<Permission>([
@@ -106,4 +113,39 @@ export function grantRefusal(actor: Grant, current: Grant | undefined, next: Gra
     return 'You cannot grant a role or assignment carrying permissions you do not hold';
   }
   return undefined;
+}
+
+/** What each workspace role may do inside that workspace. */
+export const WORKSPACE_ROLE_PERMISSIONS: Readonly<Record<WorkspaceRole, ReadonlySet<Permission>>> = {
+  ADMIN: new Set([Permission.WORKSPACE_READ, Permission.WORKSPACE_OPERATE, Permission.WORKSPACES_MANAGE]),
+  DEVELOPER: new Set([Permission.WORKSPACE_READ, Permission.WORKSPACE_OPERATE]),
+  VIEWER: new Set([Permission.WORKSPACE_READ]),
+};
+
+/** The permissions that only make sense inside a workspace: all a workspace-bound API key may carry. */
+export const WORKSPACE_SCOPES: ReadonlySet<Permission> = WORKSPACE_ROLE_PERMISSIONS.ADMIN;
+
+/**
+ * A member's role inside one workspace. Holders of WORKSPACES_MANAGE organization-wide
+ * (OWNER, ADMIN, the WORKSPACES_ADMIN assignment) are ADMIN in every workspace. Anyone else
+ * has a role only where assigned: the assignment's override, else DEVELOPER for a DEVELOPER
+ * and VIEWER for a VIEWER or GUEST. Null: the workspace is not theirs to see.
+ */
+export function workspaceRoleOf(
+  role: OrganizationRole,
+  organizationPermissions: ReadonlySet<Permission>,
+  assignment: { roleOverride: WorkspaceRole | null } | null,
+): WorkspaceRole | null {
+  if (organizationPermissions.has(Permission.WORKSPACES_MANAGE)) return WorkspaceRole.ADMIN;
+  if (!assignment) return null;
+  if (assignment.roleOverride) return assignment.roleOverride;
+  return role === OrganizationRole.DEVELOPER ? WorkspaceRole.DEVELOPER : WorkspaceRole.VIEWER;
+}
+
+/** The workspace role an API key's scopes amount to. */
+export function workspaceRoleOfScopes(scopes: ReadonlySet<Permission>): WorkspaceRole | null {
+  if (scopes.has(Permission.WORKSPACES_MANAGE)) return WorkspaceRole.ADMIN;
+  if (scopes.has(Permission.WORKSPACE_OPERATE)) return WorkspaceRole.DEVELOPER;
+  if (scopes.has(Permission.WORKSPACE_READ) || scopes.has(Permission.WORKSPACES_ACCESS_ALL)) return WorkspaceRole.VIEWER;
+  return null;
 }

@@ -32,6 +32,8 @@ export interface OrganizationRequirement {
   need: Permission | 'member' | 'nonGuest';
   /** Where the organization id comes from: the parent object, an argument, a looked-up row. */
   locate: Locate;
+  /** Only a person may do it: never an API key, whatever its scopes (keys, members, ownership). */
+  peopleOnly?: boolean;
 }
 
 function satisfies(access: Access, need: OrganizationRequirement['need']): boolean {
@@ -48,13 +50,32 @@ function satisfies(access: Access, need: OrganizationRequirement['need']): boole
 export function inOrganization(name: string, requirement: OrganizationRequirement) {
   return rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext) =>
     decide(ctx, async () => {
-      ctx.requireUser();
+      const principal = requirement.peopleOnly ? ctx.requireUser() : ctx.requirePrincipal();
+      if (principal.kind === 'service') throw forbidden('A partner service cannot do this');
       const organizationId = await requirement.locate(parent, args, ctx);
       const access = organizationId ? await ctx.loaders.access.load(organizationId) : null;
       if (!access) throw notFound('Organization');
       if (!satisfies(access, requirement.need)) {
         throw forbidden(requirement.need === 'nonGuest' ? 'Guests see only the name of the organization' : `This needs the ${requirement.need} permission`);
       }
+      return true;
+    }),
+  );
+}
+
+/**
+ * The asker holds `need` inside the workspace `locate` points at. A workspace it cannot see:
+ * NOT_FOUND, like another tenant's; one it sees without `need`: FORBIDDEN.
+ */
+export function inWorkspace(name: string, need: Permission, locate: Locate) {
+  return rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext) =>
+    decide(ctx, async () => {
+      const principal = ctx.requirePrincipal();
+      if (principal.kind === 'service') throw forbidden('A partner service cannot do this');
+      const workspaceId = await locate(parent, args, ctx);
+      const view = workspaceId ? await ctx.loaders.workspaceView.load(workspaceId) : null;
+      if (!view) throw notFound('Workspace');
+      if (!view.permissions.has(need)) throw forbidden(`This needs the ${need} permission in this workspace`);
       return true;
     }),
   );
@@ -69,6 +90,15 @@ export const argument =
     for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
     return typeof value === 'string' ? value : null;
   };
+export const organizationOfApiKey =
+  (...path: string[]): Locate =>
+  async (parent, args, ctx) => {
+    const id = await argument(...path)(parent, args, ctx);
+    const key = id ? await ctx.loaders.apiKey.load(id) : null;
+    if (!key) throw notFound('API key');
+    return key.organizationId;
+  };
+export const organizationOfParent: Locate = (parent) => (parent as { organizationId: string }).organizationId;
 export const organizationOfMembership =
   (...path: string[]): Locate =>
   async (parent, args, ctx) => {

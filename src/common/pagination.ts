@@ -234,3 +234,23 @@ export function rowLoader<T extends ObjectLiteral>(
     return keys.map((key) => byKey.get(key) ?? null);
   });
 }
+
+/** All rows sharing a column value, for many values at once: one `= ANY($1)` statement, ordered by id. */
+export function groupLoader<T extends ObjectLiteral & { id: string }>(
+  db: Database,
+  entity: EntityTarget<T>,
+  options: { table: string; column: string; type: 'uuid' | 'text'; property: keyof T },
+): DataLoader<string, T[]> {
+  return new DataLoader(async (keys) => {
+    const wanted = options.type === 'uuid' ? keys.filter(isUuid) : [...keys];
+    const rows = wanted.length
+      ? await db.select(entity, `SELECT * FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[]) ORDER BY id`, [wanted])
+      : [];
+    const groups = new Map<string, T[]>();
+    for (const row of rows) {
+      const key = String(row[options.property]);
+      groups.set(key, [...(groups.get(key) ?? []), row]);
+    }
+    return keys.map((key) => groups.get(key) ?? []);
+  });
+}

@@ -2,13 +2,25 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import { PROJECT_ROOT } from '../paths';
+import { ApiKeyEntity } from '../modules/api-key/api-key.entity';
 import { AuditEventEntity } from '../modules/audit/audit.entity';
+import { SubscriptionEntity } from '../modules/billing/subscription.entity';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
 import { UserEntity } from '../modules/user/user.entity';
+import { WorkspaceAccessEntity, WorkspaceEntity } from '../modules/workspace/workspace.entity';
 import { CountingLogger } from './statement-counter';
 
-export const ENTITIES = [UserEntity, OrganizationEntity, MembershipEntity, AuditEventEntity];
+export const ENTITIES = [
+  UserEntity,
+  OrganizationEntity,
+  MembershipEntity,
+  AuditEventEntity,
+  SubscriptionEntity,
+  WorkspaceEntity,
+  WorkspaceAccessEntity,
+  ApiKeyEntity,
+];
 
 /** Migrations load from the TypeScript sources under ts-node and from dist/ when compiled. */
 const MIGRATIONS = __filename.endsWith('.ts')

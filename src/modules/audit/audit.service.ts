@@ -22,6 +22,7 @@ function actorOf(ctx: RequestContext): { type: ActorType; id: string; display: s
   const p = ctx.principal;
   if (p?.kind === 'user') return { type: ActorType.USER, id: p.userId, display: displayName(p) };
   if (p?.kind === 'service') return { type: ActorType.SERVICE, id: p.clientId, display: p.clientId };
+  if (p?.kind === 'apiKey') return { type: ActorType.API_KEY, id: p.keyId, display: `${p.name} (${p.prefix}…)` };
   return { type: ActorType.SYSTEM, id: 'system', display: null };
 }
 

@@ -1,3 +1,4 @@
+import { requireMembership } from '../../authz/access';
 import { Assignment, grantRefusal, OrganizationRole, Permission } from '../../authz/permissions';
 import { toConnection, toPage, type PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
@@ -13,7 +14,7 @@ export async function visibleMembership(ctx: RequestContext, id: string): Promis
   const membership = await ctx.loaders.membership.load(id);
   const access = membership ? await ctx.loaders.access.load(membership.organizationId) : null;
   if (!membership || !access) throw notFound('Membership');
-  if (membership.id !== access.membership.id && !access.permissions.has(Permission.MEMBERS_READ)) throw notFound('Membership');
+  if (membership.id !== access.membership?.id && !access.permissions.has(Permission.MEMBERS_READ)) throw notFound('Membership');
   return membership;
 }
 
@@ -61,7 +62,7 @@ export async function updateMembership(ctx: RequestContext, input: UpdateMembers
     const diff = changes({ role: target.role, assignments: uniqueAssignments(target.assignments) }, next);
     if (Object.keys(diff).length === 0) return target;
     if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization has exactly one member, its OWNER');
-    const refusal = grantRefusal(actor.membership, target, next);
+    const refusal = grantRefusal(requireMembership(actor), target, next);
     if (refusal) throw forbidden(refusal);
     if (next.role !== OrganizationRole.OWNER) await assertAnotherOwner(tx, organizationId, target);
     const updated = await tx.selectOne(
@@ -85,7 +86,7 @@ export async function removeMember(ctx: RequestContext, membershipId: string): P
     const { organization, actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_MANAGE);
     const target = await lockMembership(tx, organizationId, membershipId);
     if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization has exactly one member, its OWNER');
-    const refusal = grantRefusal(actor.membership, target, undefined);
+    const refusal = grantRefusal(requireMembership(actor), target, undefined);
     if (refusal) throw forbidden(refusal);
     await assertAnotherOwner(tx, organizationId, target);
     await tx.query('DELETE FROM memberships WHERE id = $1', [target.id]);
@@ -102,14 +103,15 @@ export async function removeMember(ctx: RequestContext, membershipId: string): P
 export async function leaveOrganization(ctx: RequestContext, organizationId: string): Promise<boolean> {
   return ctx.write(async (tx) => {
     const { organization, actor } = await lockOrganization(tx, ctx, organizationId);
+    const leaving = requireMembership(actor);
     if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('You cannot leave your personal organization');
-    await assertAnotherOwner(tx, organizationId, actor.membership);
-    await tx.query('DELETE FROM memberships WHERE id = $1', [actor.membership.id]);
+    await assertAnotherOwner(tx, organizationId, leaving);
+    await tx.query('DELETE FROM memberships WHERE id = $1', [leaving.id]);
     await recordAudit(tx, ctx, {
       organizationId,
       action: 'member.left',
-      target: { type: 'Membership', id: actor.membership.id },
-      metadata: { userId: actor.membership.userId, role: actor.role },
+      target: { type: 'Membership', id: leaving.id },
+      metadata: { userId: leaving.userId, role: leaving.role },
     });
     return true;
   });

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import type { Access } from '../../authz/access';
-import { OrganizationRole, Permission, permissionsOf } from '../../authz/permissions';
+import { memberAccess, requireMembership, type Access } from '../../authz/access';
+import { OrganizationRole, Permission } from '../../authz/permissions';
 import { isUuid } from '../../common/pagination';
-import { cleanDescription, cleanName, cleanSlug, RESERVED_SLUGS, slugify } from '../../common/validation';
+import { insertUnderFreeSlug } from '../../common/slugs';
+import { cleanDescription, cleanName, cleanSlug } from '../../common/validation';
+import { startSubscription } from '../billing/subscription.service';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { badInput, conflict, failedPrecondition, forbidden, notFound } from '../../errors';
@@ -35,16 +36,24 @@ export interface LockedOrganization {
  * checks that span rows (the last owner, seats) see a settled state under any interleaving.
  */
 export async function lockOrganization(tx: Database, ctx: RequestContext, organizationId: string, need?: Permission): Promise<LockedOrganization> {
-  const user = ctx.requireUser();
+  const principal = ctx.requirePrincipal();
+  if (principal.kind === 'service') throw forbidden('A partner service cannot do this');
   if (!isUuid(organizationId)) throw notFound('Organization');
   const organization = await tx.selectOne(OrganizationEntity, 'SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [organizationId]);
-  const membership = organization
-    ? await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [organizationId, user.userId])
-    : undefined;
-  if (!organization || !membership) throw notFound('Organization');
-  const permissions = permissionsOf(membership.role, membership.assignments);
-  if (need && !permissions.has(need)) throw forbidden(`This needs the ${need} permission`);
-  return { organization, actor: { organizationId, membership, role: membership.role, permissions } };
+  let actor: Access | null = null;
+  if (organization && principal.kind === 'user') {
+    const membership = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [
+      organizationId,
+      principal.userId,
+    ]);
+    actor = membership ? memberAccess(membership) : null;
+  } else if (organization) {
+    // An API key's scopes are fixed and were checked when the request authenticated.
+    actor = await ctx.loaders.access.load(organizationId);
+  }
+  if (!organization || !actor) throw notFound('Organization');
+  if (need && !actor.permissions.has(need)) throw forbidden(`This needs the ${need} permission`);
+  return { organization, actor };
 }
 
 /** A member of the locked organization, locked too; NOT_FOUND when it belongs elsewhere. */
@@ -66,31 +75,30 @@ export async function assertAnotherOwner(tx: Database, organizationId: string, l
   if (owners === 0) throw failedPrecondition('An organization must keep at least one OWNER: make someone else OWNER first');
 }
 
-const randomSuffix = () => randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-6);
-
 /**
- * Inserts an organization under `slug`, or when none is given under one derived from its
- * name, with a random suffix until it is free. A slug chosen by the user that is taken is CONFLICT.
+ * Inserts an organization with its subscription. A slug the user chose that is taken is
+ * CONFLICT; without one, the slug is derived from the name.
  */
 export async function insertOrganization(
   tx: Database,
+  ctx: RequestContext,
   fields: { kind: OrganizationKind; name: string; description: string | null; personalOwnerId: string | null },
   slug: string | undefined,
 ): Promise<OrganizationEntity> {
-  const base = slugify(fields.name);
-  const usableBase = base.length >= 3 && !RESERVED_SLUGS.has(base) ? base : undefined;
-  const candidates = slug ? [slug] : [...(usableBase && fields.kind === OrganizationKind.TEAM ? [usableBase] : [])];
-  while (candidates.length < 6) candidates.push(`${usableBase ?? 'org'}-${randomSuffix()}`);
-  for (const candidate of slug ? [slug] : candidates) {
-    const [row] = await tx.select(
-      OrganizationEntity,
-      `INSERT INTO organizations (slug, kind, name, description, personal_owner_id)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING RETURNING *`,
-      [candidate, fields.kind, fields.name, fields.description, fields.personalOwnerId],
-    );
-    if (row) return row;
-  }
-  throw conflict(`The slug "${slug}" is already taken`, 'slug');
+  const organization = await insertUnderFreeSlug(
+    fields.name,
+    slug,
+    (candidate) =>
+      tx.selectOne(
+        OrganizationEntity,
+        `INSERT INTO organizations (slug, kind, name, description, personal_owner_id)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING RETURNING *`,
+        [candidate, fields.kind, fields.name, fields.description, fields.personalOwnerId],
+      ),
+    { tryBare: fields.kind === OrganizationKind.TEAM, fallback: 'org' },
+  );
+  await startSubscription(tx, ctx.config, organization);
+  return organization;
 }
 
 export async function insertMembership(
@@ -112,7 +120,7 @@ export async function createOrganization(ctx: RequestContext, input: CreateOrgan
   const slug = input.slug === null || input.slug === undefined ? undefined : cleanSlug('slug', input.slug);
   const description = cleanDescription('description', input.description);
   return ctx.write(async (tx) => {
-    const organization = await insertOrganization(tx, { kind: OrganizationKind.TEAM, name, description, personalOwnerId: null }, slug);
+    const organization = await insertOrganization(tx, ctx, { kind: OrganizationKind.TEAM, name, description, personalOwnerId: null }, slug);
     const owner = await insertMembership(tx, { organizationId: organization.id, userId: user.userId, role: OrganizationRole.OWNER });
     await recordAudit(tx, ctx, {
       organizationId: organization.id,
@@ -188,18 +196,19 @@ export async function deleteOrganization(ctx: RequestContext, id: string, confir
 export async function transferOwnership(ctx: RequestContext, organizationId: string, membershipId: string): Promise<OrganizationEntity> {
   return ctx.write(async (tx) => {
     const { organization, actor } = await lockOrganization(tx, ctx, organizationId, Permission.OWNERSHIP_TRANSFER);
+    const caller = requireMembership(actor);
     if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization cannot be transferred');
     const target = await lockMembership(tx, organizationId, membershipId);
-    if (target.id === actor.membership.id) throw badInput('membershipId', 'You already own this organization');
+    if (target.id === caller.id) throw badInput('membershipId', 'You already own this organization');
     await tx.query(`UPDATE memberships SET role = 'OWNER', updated_at = now() WHERE id = $1`, [target.id]);
-    await tx.query(`UPDATE memberships SET role = 'ADMIN', updated_at = now() WHERE id = $1`, [actor.membership.id]);
+    await tx.query(`UPDATE memberships SET role = 'ADMIN', updated_at = now() WHERE id = $1`, [caller.id]);
     await recordAudit(tx, ctx, {
       organizationId,
       action: 'organization.ownership_transferred',
       target: { type: 'Membership', id: target.id },
       metadata: {
         newOwner: { membershipId: target.id, userId: target.userId, role: { before: target.role, after: OrganizationRole.OWNER } },
-        previousOwner: { membershipId: actor.membership.id, userId: actor.membership.userId, role: { before: actor.role, after: OrganizationRole.ADMIN } },
+        previousOwner: { membershipId: caller.id, userId: caller.userId, role: { before: caller.role, after: OrganizationRole.ADMIN } },
       },
     });
     return organization;

@@ -51,6 +51,7 @@ async function createPersonalOrganization(ctx: RequestContext, user: UserPrincip
     await ctx.write(async (tx) => {
       const organization = await insertOrganization(
         tx,
+        ctx,
         { kind: OrganizationKind.PERSONAL, name: personalOrganizationName(user), description: null, personalOwnerId: user.userId },
         undefined,
       );

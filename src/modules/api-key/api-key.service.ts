@@ -1,0 +1,175 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ApiKeyPrincipal } from '../../auth/principal';
+import { requireMembership } from '../../authz/access';
+import { holdsAll, Permission, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WORKSPACE_SCOPES, workspaceRoleOf } from '../../authz/permissions';
+import { isUuid, toConnection, toPage, type PageArgs } from '../../common/pagination';
+import { cleanName } from '../../common/validation';
+import type { RequestContext } from '../../context';
+import type { Database } from '../../db/database';
+import { badInput, failedPrecondition, forbidden, notFound, unauthenticated } from '../../errors';
+import { recordAudit } from '../audit/audit.service';
+import { lockOrganization } from '../organization/organization.service';
+import { WorkspaceAccessEntity, WorkspaceEntity } from '../workspace/workspace.entity';
+import { ApiKeyEntity } from './api-key.entity';
+import type { CreateApiKeyInput } from './api-key.types';
+
+export const API_KEY_PREFIX = 'ok_';
+
+const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/** `ok_` and 32 random bytes in base64url: 46 characters, 256 bits. */
+function newSecret(): { secret: string; prefix: string; hash: string } {
+  const secret = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+  return { secret, prefix: secret.slice(0, API_KEY_PREFIX.length + 8), hash: hashSecret(secret) };
+}
+
+/** Keys whose lastUsedAt this process wrote in the last minute. */
+const lastUsedWritten = new Map<string, number>();
+const LAST_USED_EVERY_MS = 60_000;
+
+/**
+ * The principal of `Authorization: Bearer ok_…`. One indexed lookup per request, never
+ * cached, so that a revoked or rotated key is refused on the very next request.
+ */
+export async function authenticateApiKey(db: Database, secret: string): Promise<ApiKeyPrincipal> {
+  const key = /^ok_[A-Za-z0-9_-]{20,200}$/.test(secret)
+    ? await db.selectOne(ApiKeyEntity, 'SELECT * FROM api_keys WHERE secret_hash = $1', [hashSecret(secret)])
+    : undefined;
+  if (!key) throw unauthenticated('The API key is not valid');
+  if (key.revokedAt) throw unauthenticated('The API key has been revoked');
+  if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) throw unauthenticated('The API key has expired');
+  await touchLastUsed(db, key);
+  return {
+    kind: 'apiKey',
+    keyId: key.id,
+    organizationId: key.organizationId,
+    workspaceId: key.workspaceId,
+    scopes: new Set(key.scopes),
+    name: key.name,
+    prefix: key.prefix,
+  };
+}
+
+/** At most one write per key per minute, across replicas too (the WHERE clause). */
+async function touchLastUsed(db: Database, key: ApiKeyEntity): Promise<void> {
+  const now = Date.now();
+  if (key.lastUsedAt && now - key.lastUsedAt.getTime() < LAST_USED_EVERY_MS) return;
+  if (now - (lastUsedWritten.get(key.id) ?? 0) < LAST_USED_EVERY_MS) return;
+  lastUsedWritten.set(key.id, now);
+  if (lastUsedWritten.size > 10_000) lastUsedWritten.delete(lastUsedWritten.keys().next().value!);
+  await db.query(
+    `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+    [key.id],
+  );
+}
+
+export async function organizationApiKeys(ctx: RequestContext, organizationId: string, args: PageArgs) {
+  const page = toPage(args);
+  const rows = await ctx.loaders.apiKeysPage.load({ parentId: organizationId, page, filter: null });
+  return toConnection(rows, page, () => ctx.loaders.apiKeysCount.load({ parentId: organizationId, filter: null }));
+}
+
+/**
+ * What the caller holds where the key will act: organization-wide for an unbound key, inside
+ * the workspace for a bound one. Nobody hands a key more than that.
+ */
+async function assertMayIssue(tx: Database, ctx: RequestContext, organizationId: string, workspaceId: string | null, scopes: Permission[]) {
+  const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.API_KEYS_MANAGE);
+  const membership = requireMembership(actor);
+  let held = actor.permissions;
+  if (workspaceId) {
+    const workspace = isUuid(workspaceId)
+      ? await tx.selectOne(WorkspaceEntity, 'SELECT * FROM workspaces WHERE id = $1 AND organization_id = $2', [workspaceId, organizationId])
+      : undefined;
+    const assignment = workspace
+      ? await tx.selectOne(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE workspace_id = $1 AND membership_id = $2', [workspace.id, membership.id])
+      : undefined;
+    const role = workspace ? workspaceRoleOf(membership.role, actor.permissions, assignment ?? null) : null;
+    if (!role) throw notFound('Workspace');
+    held = WORKSPACE_ROLE_PERMISSIONS[role];
+  }
+  if (!holdsAll(held, scopes)) throw forbidden('An API key cannot carry permissions you do not hold where it acts');
+}
+
+function cleanScopes(scopes: Permission[], bound: boolean): Permission[] {
+  const unique = sortPermissions(scopes);
+  if (unique.length === 0) throw badInput('scopes', 'A key needs at least one scope');
+  if (bound && !unique.every((p) => WORKSPACE_SCOPES.has(p))) {
+    throw badInput('scopes', 'A key bound to a workspace takes only WORKSPACE_READ, WORKSPACE_OPERATE and WORKSPACES_MANAGE');
+  }
+  return unique;
+}
+
+export async function createApiKey(ctx: RequestContext, input: CreateApiKeyInput): Promise<{ apiKey: ApiKeyEntity; secret: string }> {
+  const user = ctx.requireUser();
+  const name = cleanName('name', input.name);
+  const workspaceId = input.workspaceId ?? null;
+  const scopes = cleanScopes(input.scopes, workspaceId !== null);
+  if (input.expiresAt && (Number.isNaN(input.expiresAt.getTime()) || input.expiresAt.getTime() <= Date.now())) {
+    throw badInput('expiresAt', 'expiresAt must be in the future');
+  }
+  return ctx.write(async (tx) => {
+    await assertMayIssue(tx, ctx, input.organizationId, workspaceId, scopes);
+    const { secret, prefix, hash } = newSecret();
+    const apiKey = (await tx.selectOne(
+      ApiKeyEntity,
+      `INSERT INTO api_keys (organization_id, workspace_id, name, prefix, secret_hash, scopes, created_by_id, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+      [input.organizationId, workspaceId, name, prefix, hash, scopes, user.userId, input.expiresAt ?? null],
+    ))!;
+    await recordAudit(tx, ctx, {
+      organizationId: apiKey.organizationId,
+      action: 'api_key.created',
+      target: { type: 'ApiKey', id: apiKey.id, display: `${name} (${prefix}…)` },
+      metadata: { name, prefix, scopes, workspaceId, expiresAt: apiKey.expiresAt },
+    });
+    return { apiKey, secret };
+  });
+}
+
+async function lockKey(tx: Database, id: string): Promise<ApiKeyEntity> {
+  const key = isUuid(id) ? await tx.selectOne(ApiKeyEntity, 'SELECT * FROM api_keys WHERE id = $1 FOR UPDATE', [id]) : undefined;
+  if (!key) throw notFound('API key');
+  return key;
+}
+
+/** A new secret for the same key: the old one stops working at once. The caller must hold every scope. */
+export async function rotateApiKey(ctx: RequestContext, id: string): Promise<{ apiKey: ApiKeyEntity; secret: string }> {
+  ctx.requireUser();
+  const known = isUuid(id) ? await ctx.loaders.apiKey.load(id) : null;
+  if (!known) throw notFound('API key');
+  return ctx.write(async (tx) => {
+    await assertMayIssue(tx, ctx, known.organizationId, known.workspaceId, known.scopes);
+    const key = await lockKey(tx, id);
+    if (key.revokedAt) throw failedPrecondition('A revoked key cannot be rotated');
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) throw failedPrecondition('An expired key cannot be rotated');
+    const { secret, prefix, hash } = newSecret();
+    const apiKey = (await tx.selectOne(ApiKeyEntity, 'UPDATE api_keys SET prefix = $2, secret_hash = $3 WHERE id = $1 RETURNING *', [key.id, prefix, hash]))!;
+    await recordAudit(tx, ctx, {
+      organizationId: key.organizationId,
+      action: 'api_key.rotated',
+      target: { type: 'ApiKey', id: key.id, display: `${key.name} (${prefix}…)` },
+      metadata: { prefix: { before: key.prefix, after: prefix } },
+    });
+    return { apiKey, secret };
+  });
+}
+
+export async function revokeApiKey(ctx: RequestContext, id: string): Promise<ApiKeyEntity> {
+  ctx.requireUser();
+  const known = isUuid(id) ? await ctx.loaders.apiKey.load(id) : null;
+  if (!known) throw notFound('API key');
+  return ctx.write(async (tx) => {
+    await lockOrganization(tx, ctx, known.organizationId, Permission.API_KEYS_MANAGE);
+    const key = await lockKey(tx, id);
+    if (key.revokedAt) return key;
+    const apiKey = (await tx.selectOne(ApiKeyEntity, 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING *', [key.id]))!;
+    await recordAudit(tx, ctx, {
+      organizationId: key.organizationId,
+      action: 'api_key.revoked',
+      target: { type: 'ApiKey', id: key.id, display: `${key.name} (${key.prefix}…)` },
+      metadata: { prefix: key.prefix, name: key.name },
+    });
+    return apiKey;
+  });
+}

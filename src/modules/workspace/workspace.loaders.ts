@@ -1,0 +1,119 @@
+import DataLoader from 'dataloader';
+import type { Access } from '../../authz/access';
+import type { Principal } from '../../auth/principal';
+import {
+  Permission,
+  WORKSPACE_ROLE_PERMISSIONS,
+  WORKSPACE_SCOPES,
+  workspaceRoleOf,
+  workspaceRoleOfScopes,
+  type WorkspaceRole,
+} from '../../authz/permissions';
+import { childCountLoader, childPageLoader, groupLoader, rowLoader, type SqlParams } from '../../common/pagination';
+import type { Database } from '../../db/database';
+import { MembershipEntity } from '../membership/membership.entity';
+import { WorkspaceAccessEntity, WorkspaceEntity } from './workspace.entity';
+
+/** Which of an organization's workspaces a page lists. */
+export type WorkspaceFilter = { all: true } | { assignedToUser: string } | { only: string };
+
+const WORKSPACES_OF_ORGANIZATION = {
+  from: 'workspaces t',
+  parentColumn: 't.organization_id',
+  parentType: 'uuid' as const,
+  where: (filter: WorkspaceFilter, params: SqlParams) => {
+    if ('assignedToUser' in filter) {
+      return [
+        `EXISTS (SELECT 1 FROM workspace_access wa JOIN memberships m ON m.id = wa.membership_id
+                 WHERE wa.workspace_id = t.id AND m.user_id = ${params.add(filter.assignedToUser)})`,
+      ];
+    }
+    if ('only' in filter) return [`t.id = ${params.add(filter.only)}::uuid`];
+    return [];
+  },
+};
+
+/**
+ * Who can enter a workspace: holders of WORKSPACES_MANAGE organization-wide (OWNER, ADMIN, a
+ * non-guest with WORKSPACES_ADMIN — see workspaceRoleOf) and the members assigned to it.
+ */
+const MEMBERS_OF_WORKSPACE = {
+  from: 'memberships t JOIN workspaces w ON w.organization_id = t.organization_id',
+  parentColumn: 'w.id',
+  parentType: 'uuid' as const,
+  where: () => [
+    `(t.role IN ('OWNER', 'ADMIN')
+      OR (t.role <> 'GUEST' AND 'WORKSPACES_ADMIN' = ANY(t.assignments))
+      OR EXISTS (SELECT 1 FROM workspace_access wa WHERE wa.workspace_id = w.id AND wa.membership_id = t.id))`,
+  ],
+};
+
+export const workspaceLoaders = (db: Database, principal: Principal | null) => ({
+  workspace: rowLoader(db, WorkspaceEntity, { table: 'workspaces', column: 'id', type: 'uuid', property: 'id' }),
+  /** The asking user's assignment to a workspace, by workspace id. */
+  viewerWorkspaceAssignment:
+    principal?.kind === 'user'
+      ? rowLoader(db, WorkspaceAccessEntity, {
+          table: 'workspace_access',
+          column: 'workspace_id',
+          type: 'uuid',
+          property: 'workspaceId',
+          where: 'membership_id IN (SELECT id FROM memberships WHERE user_id = $2)',
+          params: [principal.userId],
+        })
+      : new DataLoader<string, WorkspaceAccessEntity | null>(async (keys) => keys.map(() => null)),
+  workspacesPage: childPageLoader(db, WorkspaceEntity, { ...WORKSPACES_OF_ORGANIZATION, order: 'ASC' }),
+  workspacesCount: childCountLoader(db, WORKSPACES_OF_ORGANIZATION),
+  workspaceMembersPage: childPageLoader<MembershipEntity, null>(db, MembershipEntity, { ...MEMBERS_OF_WORKSPACE, order: 'ASC' }),
+  workspaceMembersCount: childCountLoader<null>(db, MEMBERS_OF_WORKSPACE),
+  /** A membership's workspace assignments. */
+  membershipWorkspaceAccess: groupLoader(db, WorkspaceAccessEntity, {
+    table: 'workspace_access',
+    column: 'membership_id',
+    type: 'uuid',
+    property: 'membershipId',
+  }),
+});
+
+/** A workspace as the asker sees it: its role there and what that role allows. */
+export interface WorkspaceView {
+  workspace: WorkspaceEntity;
+  role: WorkspaceRole;
+  permissions: ReadonlySet<Permission>;
+}
+
+/** The asker's role in a workspace, from its organization access and its assignment. */
+export function viewOf(workspace: WorkspaceEntity, access: Access | null, assignment: WorkspaceAccessEntity | null, principal: Principal | null): WorkspaceView | null {
+  if (!access) return null;
+  if (principal?.kind === 'apiKey') {
+    if (access.boundWorkspaceId && access.boundWorkspaceId !== workspace.id) return null;
+    const role = workspaceRoleOfScopes(principal.scopes);
+    const permissions = new Set([...principal.scopes].filter((p) => WORKSPACE_SCOPES.has(p)));
+    return role ? { workspace, role, permissions } : null;
+  }
+  if (!access.role) return null;
+  const role = workspaceRoleOf(access.role, access.permissions, assignment);
+  return role ? { workspace, role, permissions: WORKSPACE_ROLE_PERMISSIONS[role] } : null;
+}
+
+export const workspaceViewLoaders = (
+  _db: Database,
+  principal: Principal | null,
+  loaders: ReturnType<typeof workspaceLoaders>,
+  access: DataLoader<string, Access | null>,
+) => ({
+  /** Null for a workspace the asker may not see: it is NOT_FOUND to them. */
+  workspaceView: new DataLoader<string, WorkspaceView | null>(async (ids) => {
+    const workspaces = await loaders.workspace.loadMany(ids);
+    return Promise.all(
+      workspaces.map(async (workspace) => {
+        if (!workspace || workspace instanceof Error) return null;
+        const [organizationAccess, assignment] = await Promise.all([
+          access.load(workspace.organizationId),
+          loaders.viewerWorkspaceAssignment.load(workspace.id),
+        ]);
+        return viewOf(workspace, organizationAccess, assignment, principal);
+      }),
+    );
+  }),
+});

@@ -1,0 +1,88 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Permission, sortPermissions, WorkspaceRole } from '../../authz/permissions';
+import { PageArgs, toConnection, toPage } from '../../common/pagination';
+import type { RequestContext } from '../../context';
+import type { MembershipEntity } from '../membership/membership.entity';
+import { Membership, MembershipConnection } from '../membership/membership.types';
+import type { OrganizationEntity } from '../organization/organization.entity';
+import { Organization } from '../organization/organization.types';
+import type { WorkspaceAccessEntity, WorkspaceEntity } from './workspace.entity';
+import * as workspaces from './workspace.service';
+import { CreateWorkspaceInput, SetWorkspaceAccessInput, UpdateWorkspaceInput, Workspace, WorkspaceAccess, WorkspaceConnection } from './workspace.types';
+
+@Resolver(() => Workspace)
+export class WorkspaceResolver {
+  @Query(() => Workspace, { nullable: true, description: 'A workspace the viewer may see; null with NOT_FOUND otherwise.' })
+  async workspace(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<WorkspaceEntity> {
+    return (await workspaces.visibleWorkspace(ctx, id)).workspace;
+  }
+
+  @Mutation(() => Workspace, { description: 'Needs WORKSPACES_CREATE; refused past the plan\'s workspace limit (QUOTA_EXCEEDED).' })
+  createWorkspace(@Ctx() ctx: RequestContext, @Arg('input', () => CreateWorkspaceInput) input: CreateWorkspaceInput) {
+    return workspaces.createWorkspace(ctx, input);
+  }
+
+  @Mutation(() => Workspace, { description: 'Needs WORKSPACES_MANAGE in that workspace.' })
+  updateWorkspace(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateWorkspaceInput) input: UpdateWorkspaceInput) {
+    return workspaces.updateWorkspace(ctx, input);
+  }
+
+  @Mutation(() => Boolean, { description: 'Removes every access to it and every API key bound to it.' })
+  deleteWorkspace(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<boolean> {
+    return workspaces.deleteWorkspace(ctx, id);
+  }
+
+  @Mutation(() => Membership, { description: 'Replaces a member\'s workspace assignments. Needs WORKSPACES_MANAGE.' })
+  setWorkspaceAccess(@Ctx() ctx: RequestContext, @Arg('input', () => SetWorkspaceAccessInput) input: SetWorkspaceAccessInput) {
+    return workspaces.setWorkspaceAccess(ctx, input);
+  }
+
+  @FieldResolver(() => Organization)
+  async organization(@Root() workspace: WorkspaceEntity, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.organization.load(workspace.organizationId);
+  }
+
+  @FieldResolver(() => WorkspaceRole, { nullable: true, description: 'The viewer\'s effective role inside this workspace.' })
+  async viewerRole(@Root() workspace: WorkspaceEntity, @Ctx() ctx: RequestContext): Promise<WorkspaceRole | null> {
+    return (await ctx.loaders.workspaceView.load(workspace.id))?.role ?? null;
+  }
+
+  @FieldResolver(() => [Permission], { description: 'What the viewer may do inside this workspace.' })
+  async viewerPermissions(@Root() workspace: WorkspaceEntity, @Ctx() ctx: RequestContext): Promise<Permission[]> {
+    const view = await ctx.loaders.workspaceView.load(workspace.id);
+    return view ? sortPermissions(view.permissions) : [];
+  }
+
+  @FieldResolver(() => MembershipConnection, { description: 'Members who can enter it: by organization role or by assignment. Needs MEMBERS_READ.' })
+  async members(@Root() workspace: WorkspaceEntity, @Ctx() ctx: RequestContext, @Args() args: PageArgs) {
+    const page = toPage(args);
+    const rows = await ctx.loaders.workspaceMembersPage.load({ parentId: workspace.id, page, filter: null });
+    return toConnection(rows, page, () => ctx.loaders.workspaceMembersCount.load({ parentId: workspace.id, filter: null }));
+  }
+}
+
+@Resolver(() => Organization)
+export class OrganizationWorkspacesResolver {
+  @FieldResolver(() => WorkspaceConnection, { description: 'The workspaces the viewer may read.' })
+  workspaces(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: PageArgs) {
+    return workspaces.organizationWorkspaces(ctx, organization.id, args);
+  }
+}
+
+@Resolver(() => Membership)
+export class MembershipWorkspaceAccessResolver {
+  @FieldResolver(() => [WorkspaceAccess], { description: 'The member\'s workspace assignments, among the workspaces the viewer may see.' })
+  async workspaceAccess(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext): Promise<WorkspaceAccessEntity[]> {
+    const assignments = await ctx.loaders.membershipWorkspaceAccess.load(membership.id);
+    const views = await ctx.loaders.workspaceView.loadMany(assignments.map((a) => a.workspaceId));
+    return assignments.filter((_, i) => views[i] && !(views[i] instanceof Error));
+  }
+}
+
+@Resolver(() => WorkspaceAccess)
+export class WorkspaceAccessResolver {
+  @FieldResolver(() => Workspace)
+  async workspace(@Root() access: WorkspaceAccessEntity, @Ctx() ctx: RequestContext) {
+    return (await workspaces.visibleWorkspace(ctx, access.workspaceId)).workspace;
+  }
+}

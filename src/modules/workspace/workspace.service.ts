@@ -1,0 +1,181 @@
+import { requireMembership } from '../../authz/access';
+import { OrganizationRole, Permission, WorkspaceRole } from '../../authz/permissions';
+import { isUuid, toConnection, toPage, type PageArgs } from '../../common/pagination';
+import { insertUnderFreeSlug } from '../../common/slugs';
+import { cleanDescription, cleanName, cleanSlug } from '../../common/validation';
+import type { RequestContext } from '../../context';
+import { isUniqueViolation, type Database } from '../../db/database';
+import { badInput, conflict, forbidden, notFound } from '../../errors';
+import { changes, recordAudit } from '../audit/audit.service';
+import { assertWorkspaceSlot } from '../billing/subscription.service';
+import type { MembershipEntity } from '../membership/membership.entity';
+import { lockMembership, lockOrganization } from '../organization/organization.service';
+import { WorkspaceAccessEntity, WorkspaceEntity } from './workspace.entity';
+import { viewOf, type WorkspaceFilter, type WorkspaceView } from './workspace.loaders';
+import type { CreateWorkspaceInput, SetWorkspaceAccessInput, UpdateWorkspaceInput } from './workspace.types';
+
+/** The workspace if the asker may see it; NOT_FOUND otherwise, exactly like another tenant's. */
+export async function visibleWorkspace(ctx: RequestContext, id: string): Promise<WorkspaceView> {
+  const view = await ctx.loaders.workspaceView.load(id);
+  if (!view) throw notFound('Workspace');
+  return view;
+}
+
+/** A page of the organization's workspaces the asker may read. */
+export async function organizationWorkspaces(ctx: RequestContext, organizationId: string, args: PageArgs) {
+  const page = toPage(args);
+  const access = await ctx.loaders.access.load(organizationId);
+  const principal = ctx.principal;
+  let filter: WorkspaceFilter | null = null;
+  if (access?.boundWorkspaceId) filter = { only: access.boundWorkspaceId };
+  else if (access?.permissions.has(Permission.WORKSPACES_ACCESS_ALL) || (principal?.kind === 'apiKey' && access?.permissions.has(Permission.WORKSPACE_READ))) filter = { all: true };
+  else if (access && principal?.kind === 'user') filter = { assignedToUser: principal.userId };
+  if (!filter) return toConnection<WorkspaceEntity>([], page, async () => 0);
+  const key = { parentId: organizationId, filter };
+  const rows = await ctx.loaders.workspacesPage.load({ ...key, page });
+  return toConnection(rows, page, () => ctx.loaders.workspacesCount.load(key));
+}
+
+/** Locks the organization and reads the asker's role in one of its workspaces afresh, inside the transaction. */
+async function lockWorkspace(tx: Database, ctx: RequestContext, workspaceId: string, need: Permission) {
+  const known = isUuid(workspaceId) ? await ctx.loaders.workspace.load(workspaceId) : null;
+  if (!known) throw notFound('Workspace');
+  const { organization, actor } = await lockOrganization(tx, ctx, known.organizationId);
+  const workspace = await tx.selectOne(WorkspaceEntity, 'SELECT * FROM workspaces WHERE id = $1 FOR UPDATE', [workspaceId]);
+  const assignment = actor.membership
+    ? await tx.selectOne(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE workspace_id = $1 AND membership_id = $2', [workspaceId, actor.membership.id])
+    : null;
+  const view = workspace ? viewOf(workspace, actor, assignment ?? null, ctx.principal) : null;
+  if (!view) throw notFound('Workspace');
+  if (!view.permissions.has(need)) throw forbidden(`This needs the ${need} permission in this workspace`);
+  return { organization, workspace: view.workspace };
+}
+
+export async function createWorkspace(ctx: RequestContext, input: CreateWorkspaceInput): Promise<WorkspaceEntity> {
+  const name = cleanName('name', input.name);
+  const slug = input.slug === null || input.slug === undefined ? undefined : cleanSlug('slug', input.slug);
+  const description = cleanDescription('description', input.description);
+  return ctx.write(async (tx) => {
+    const { organization } = await lockOrganization(tx, ctx, input.organizationId, Permission.WORKSPACES_CREATE);
+    await assertWorkspaceSlot(tx, organization.id);
+    const createdBy = ctx.principal?.kind === 'user' ? ctx.principal.userId : null;
+    const workspace = await insertUnderFreeSlug(
+      name,
+      slug,
+      (candidate) =>
+        tx.selectOne(
+          WorkspaceEntity,
+          `INSERT INTO workspaces (organization_id, slug, name, description, created_by_id) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (organization_id, slug) DO NOTHING RETURNING *`,
+          [organization.id, candidate, name, description, createdBy],
+        ),
+      { tryBare: true, fallback: 'workspace' },
+    );
+    await recordAudit(tx, ctx, {
+      organizationId: organization.id,
+      action: 'workspace.created',
+      target: { type: 'Workspace', id: workspace.id, display: workspace.name },
+      metadata: { slug: workspace.slug, name: workspace.name },
+    });
+    return workspace;
+  });
+}
+
+export async function updateWorkspace(ctx: RequestContext, input: UpdateWorkspaceInput): Promise<WorkspaceEntity> {
+  const wanted: Partial<WorkspaceEntity> = {};
+  if (input.name !== undefined && input.name !== null) wanted.name = cleanName('name', input.name);
+  if (input.slug !== undefined && input.slug !== null) wanted.slug = cleanSlug('slug', input.slug);
+  if (input.description !== undefined) wanted.description = cleanDescription('description', input.description);
+  return ctx.write(async (tx) => {
+    const { workspace } = await lockWorkspace(tx, ctx, input.id, Permission.WORKSPACES_MANAGE);
+    const diff = changes(workspace, wanted);
+    if (Object.keys(diff).length === 0) return workspace;
+    if (wanted.slug) {
+      const [taken] = await tx.query('SELECT 1 FROM workspaces WHERE organization_id = $1 AND slug = $2 AND id <> $3', [workspace.organizationId, wanted.slug, workspace.id]);
+      if (taken) throw conflict(`The slug "${wanted.slug}" is already taken in this organization`, 'slug');
+    }
+    let updated: WorkspaceEntity | undefined;
+    try {
+      updated = await tx.selectOne(
+        WorkspaceEntity,
+        'UPDATE workspaces SET name = $2, slug = $3, description = $4, updated_at = now() WHERE id = $1 RETURNING *',
+        [workspace.id, wanted.name ?? workspace.name, wanted.slug ?? workspace.slug, 'description' in wanted ? wanted.description : workspace.description],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, 'workspaces_organization_slug_key')) throw conflict(`The slug "${wanted.slug}" is already taken in this organization`, 'slug');
+      throw error;
+    }
+    await recordAudit(tx, ctx, {
+      organizationId: workspace.organizationId,
+      action: 'workspace.updated',
+      target: { type: 'Workspace', id: workspace.id, display: updated!.name },
+      metadata: { changes: diff },
+    });
+    return updated!;
+  });
+}
+
+/** Deletes the workspace; every assignment to it and every key bound to it go with it. */
+export async function deleteWorkspace(ctx: RequestContext, id: string): Promise<boolean> {
+  return ctx.write(async (tx) => {
+    const { workspace } = await lockWorkspace(tx, ctx, id, Permission.WORKSPACES_MANAGE);
+    const [{ assignments, keys }] = await tx.query<{ assignments: number; keys: number }>(
+      `SELECT (SELECT count(*)::int FROM workspace_access WHERE workspace_id = $1) AS assignments,
+              (SELECT count(*)::int FROM api_keys WHERE workspace_id = $1) AS keys`,
+      [workspace.id],
+    );
+    await tx.query('DELETE FROM workspaces WHERE id = $1', [workspace.id]);
+    await recordAudit(tx, ctx, {
+      organizationId: workspace.organizationId,
+      action: 'workspace.deleted',
+      target: { type: 'Workspace', id: workspace.id, display: workspace.name },
+      metadata: { slug: workspace.slug, name: workspace.name, assignmentsRemoved: assignments, apiKeysDeleted: keys },
+    });
+    return true;
+  });
+}
+
+/** Replaces a member's workspace assignments. */
+export async function setWorkspaceAccess(ctx: RequestContext, input: SetWorkspaceAccessInput): Promise<MembershipEntity> {
+  const known = isUuid(input.membershipId) ? await ctx.loaders.membership.load(input.membershipId) : null;
+  if (!known) throw notFound('Membership');
+  if (input.workspaces.length > 1000) throw badInput('workspaces', 'At most 1,000 workspaces at once');
+  const ids = input.workspaces.map((w) => w.workspaceId.toLowerCase());
+  if (new Set(ids).size !== ids.length) throw badInput('workspaces', 'A workspace appears twice');
+  if (!ids.every(isUuid)) throw notFound('Workspace');
+  return ctx.write(async (tx) => {
+    const { actor } = await lockOrganization(tx, ctx, known.organizationId, Permission.WORKSPACES_MANAGE);
+    requireMembership(actor);
+    const target = await lockMembership(tx, known.organizationId, input.membershipId);
+    if (target.role === OrganizationRole.GUEST && input.workspaces.some((w) => w.roleOverride === WorkspaceRole.ADMIN)) {
+      throw badInput('workspaces', 'A GUEST can be at most a DEVELOPER inside a workspace');
+    }
+    const found = await tx.query<{ id: string }>('SELECT id FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [known.organizationId, ids]);
+    if (found.length !== ids.length) throw notFound('Workspace');
+    const before = await tx.query<{ workspace_id: string; role_override: WorkspaceRole | null }>(
+      'SELECT workspace_id, role_override FROM workspace_access WHERE membership_id = $1 ORDER BY workspace_id',
+      [target.id],
+    );
+    await tx.query('DELETE FROM workspace_access WHERE membership_id = $1', [target.id]);
+    if (ids.length) {
+      await tx.query(
+        `INSERT INTO workspace_access (organization_id, workspace_id, membership_id, role_override)
+         SELECT $1, w, $2, o FROM unnest($3::uuid[], $4::text[]) AS a(w, o)`,
+        [known.organizationId, target.id, ids, input.workspaces.map((w) => w.roleOverride ?? null)],
+      );
+    }
+    const describe = (rows: { workspaceId: string; roleOverride: WorkspaceRole | null }[]) =>
+      [...rows].sort((a, b) => a.workspaceId.localeCompare(b.workspaceId));
+    await recordAudit(tx, ctx, {
+      organizationId: known.organizationId,
+      action: 'member.workspace_access_changed',
+      target: { type: 'Membership', id: target.id },
+      metadata: {
+        userId: target.userId,
+        before: describe(before.map((r) => ({ workspaceId: r.workspace_id, roleOverride: r.role_override }))),
+        after: describe(input.workspaces.map((w, i) => ({ workspaceId: ids[i], roleOverride: w.roleOverride ?? null }))),
+      },
+    });
+    return target;
+  });
+}
