@@ -27,6 +27,9 @@ export const conflict = (message: string, field?: string) => new AppError('CONFL
 export const failedPrecondition = (message: string) => new AppError('FAILED_PRECONDITION', message);
 export const quotaExceeded = (message: string) => new AppError('QUOTA_EXCEEDED', message);
 
+/** data_exception class: string too long, bad encoding, bad text representation, date/time out of range, numeric out of range. */
+const POSTGRES_INPUT_CODES = new Set(['22001', '22021', '22P02', '22007', '22008', '22003', '22P05']);
+
 const APOLLO_INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
 
 /**
@@ -37,7 +40,15 @@ const APOLLO_INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_
 export function formatError(formatted: GraphQLFormattedError, error: unknown, onInternal: (error: unknown) => void): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof AppError) {
-    return { ...formatted, extensions: { ...original.extensions } };
+    // `http` sets the response status; it is not for the client to read.
+    const { http: _http, ...extensions } = original.extensions;
+    return { ...formatted, extensions };
+  }
+  const sqlCode = (original as { driverError?: { code?: string } })?.driverError?.code;
+  if (sqlCode && POSTGRES_INPUT_CODES.has(sqlCode)) {
+    // A value PostgreSQL cannot take (out-of-range date, bad encoding) that validation let through.
+    onInternal(original);
+    return { message: 'A value in the request is not valid', path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && code === 'BAD_USER_INPUT') {

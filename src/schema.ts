@@ -7,6 +7,7 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import gql from 'graphql-tag';
 import { buildSchema, createResolversMap } from 'type-graphql';
 import { permissions } from './authz/permissions-map';
+import { entitiesGuard } from './input-guard';
 import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/api-key.resolver';
 import { AuditEventResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { membershipReference } from './modules/membership/membership.reference';
@@ -62,7 +63,7 @@ export async function buildSubgraph(): Promise<GraphQLSchema> {
 
 /** The subgraph behind graphql-shield: what the server executes. */
 export async function buildGuardedSchema(): Promise<GraphQLSchema> {
-  return applyMiddleware(await buildSubgraph(), permissions);
+  return applyMiddleware(await buildSubgraph(), { Query: { _entities: entitiesGuard } }, permissions);
 }
 
 /** The SDL a router fetches through `_service { sdl }`: what schema.graphql holds. */

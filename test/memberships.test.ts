@@ -258,6 +258,10 @@ describe('another tenant\'s objects are NOT_FOUND, never FORBIDDEN', () => {
     const res = await gql(query, variables(t), outsider);
     expect(res.errors?.map((e) => e.extensions.code)).toEqual(['NOT_FOUND']);
     expect(JSON.stringify(res.data ?? {})).not.toMatch(/Crew|Pwned/);
+    // The same answer as for ids that exist nowhere: nothing tells the two apart.
+    const nowhere = JSON.parse(JSON.stringify(variables(t)).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '01900000-0000-7000-8000-000000000000').replace(new RegExp(t.org.slug, 'g'), 'no-such-slug'));
+    const missing = await gql(query, nowhere, outsider);
+    expect(missing.errors?.map((e) => e.message)).toEqual(res.errors?.map((e) => e.message));
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { gql, newUser } from './support/client';
+import { gql, newUser, signToken, sql } from './support/client';
 import { ROOT, startServer, type RunningServer } from './support/servers';
 
 const databaseUrl = () => process.env.TEST_DATABASE_URL!;
@@ -57,6 +57,21 @@ describe('a running process', () => {
     const anonymous = await gql('{ viewer { id } }', {}, null, { url: server.url });
     expect(anonymous.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
     expect(anonymous.headers.get('x-sql-statements')).toBeNull();
+    // An internal failure: a trigger raises with a message that must not reach the client.
+    const owner = newUser();
+    const token = signToken({ sub: owner.id, email: owner.email, email_verified: true }, 'a-production-secret-of-at-least-32-chars!');
+    const created = await gql<{ createOrganization: { id: string } }>('mutation { createOrganization(input: { name: "Masked" }) { id } }', {}, token, { url: server.url });
+    const id = created.data!.createOrganization.id;
+    const fn = `fail_update_${id.replace(/-/g, '')}`;
+    await sql(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'SELECT secret FROM vault'; END $$`);
+    await sql(`CREATE TRIGGER ${fn} BEFORE UPDATE ON organizations FOR EACH ROW WHEN (OLD.id = '${id}') EXECUTE FUNCTION ${fn}()`);
+    try {
+      const res = await gql('mutation($id: ID!) { updateOrganization(input: { id: $id, name: "Boom" }) { id } }', { id }, token, { url: server.url });
+      expect(res.errors).toEqual([{ message: 'Internal server error', path: ['updateOrganization'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    } finally {
+      await sql(`DROP TRIGGER ${fn} ON organizations`);
+      await sql(`DROP FUNCTION ${fn}()`);
+    }
   });
 
   it('with INTROSPECTION=true in production, introspection answers', async () => {

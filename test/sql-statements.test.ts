@@ -20,6 +20,8 @@ async function statementsFor(user: TestUser, query: string): Promise<{ statement
   await gql(query, {}, user); // the first request may store the user's claims
   const res = await gql(query, {}, user);
   expect(res.errors).toBeUndefined();
+  // The count comes from the X-SQL-Statements header: a missing header must not pass as zero.
+  expect(res.headers.get('x-sql-statements')).toMatch(/^[1-9]\d*$/);
   return { statements: res.statements, data: res.data };
 }
 
@@ -50,6 +52,7 @@ describe('SQL statements per operation depend on its depth, not on how many rows
     const representations = viewer.memberships.nodes.map((m: any) => ({ __typename: 'Organization', id: m.organization.id }));
     const res = await gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { id name viewerRole } } }', { r: representations }, user);
     expect(res.errors).toBeUndefined();
+    expect(res.statements).toBeGreaterThan(0);
     expect((res.data as any)._entities).toHaveLength(30);
     expect(res.statements).toBeLessThanOrEqual(2);
   });

@@ -41,13 +41,23 @@ function describeTokenError(error: unknown): string {
   return 'The token is malformed or not accepted';
 }
 
-const text = (value: unknown, max = 320): string | null =>
-  typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : null;
+// eslint-disable-next-line no-control-regex -- refusing them is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A claim as we store it: a trimmed string, or null when absent; refused when it cannot be stored faithfully. */
+function claim(claims: JWTPayload, name: string, max: number): string | null {
+  const value = claims[name];
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string' || value.length > max || CONTROL.test(value)) throw unauthenticated(`The token's ${name} claim is not accepted`);
+  return value.trim() || null;
+}
 
 export function principalFromClaims(claims: JWTPayload): Principal {
-  const sub = text(claims.sub, 255);
+  const sub = claim(claims, 'sub', 255);
   if (!sub) throw unauthenticated('The token has no subject');
-  const email = text(claims.email);
+  // A subject is an identifier: trimming it could make two users one.
+  if (sub !== claims.sub) throw unauthenticated("The token's sub claim is not accepted");
+  const email = claim(claims, 'email', 320);
   if (email === null) {
     if (typeof claims.scope !== 'string') throw unauthenticated('The token has neither an email nor a scope');
     return { kind: 'service', clientId: sub, scopes: new Set(claims.scope.split(/\s+/).filter(Boolean)) };
@@ -57,7 +67,7 @@ export function principalFromClaims(claims: JWTPayload): Principal {
     userId: sub,
     email: email.toLowerCase(),
     emailVerified: claims.email_verified === true,
-    name: text(claims.name, 200),
+    name: claim(claims, 'name', 200),
     issuedAt: typeof claims.iat === 'number' ? new Date(claims.iat * 1000) : null,
   };
 }

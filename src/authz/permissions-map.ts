@@ -16,11 +16,12 @@ import { Permission } from './permissions';
 type Locate = Parameters<typeof inOrganization>[1]['locate'];
 
 /** `permission` in the organization `locate` finds; API keys may use it within their scopes. */
-const can = (permission: Permission, locate: Locate, where: string) => inOrganization(`${permission}@${where}`, { need: permission, locate });
+const can = (permission: Permission, locate: Locate, where: string, subject?: string) =>
+  inOrganization(`${permission}@${where}`, { need: permission, locate, subject });
 
 /** Like `can`, for what only a person may do: never an API key, whatever its scopes. */
-const personCan = (permission: Permission | 'member', locate: Locate, where: string) =>
-  inOrganization(`person:${permission}@${where}`, { need: permission, locate, peopleOnly: true });
+const personCan = (permission: Permission | 'member', locate: Locate, where: string, subject?: string) =>
+  inOrganization(`person:${permission}@${where}`, { need: permission, locate, peopleOnly: true, subject });
 
 const orgMember = inOrganization('member@Organization', { need: 'member', locate: parentId });
 const orgNonGuest = inOrganization('nonGuest@Organization', { need: 'nonGuest', locate: parentId });
@@ -46,16 +47,16 @@ export const permissions = shield(
       deleteOrganization: personCan(Permission.ORGANIZATION_DELETE, argument('id'), 'deleteOrganization'),
       transferOwnership: personCan(Permission.OWNERSHIP_TRANSFER, argument('organizationId'), 'transferOwnership'),
       switchOrganization: personCan('member', argument('organizationId'), 'switchOrganization'),
-      updateMembership: personCan(Permission.MEMBERS_MANAGE, organizationOfMembership('input', 'membershipId'), 'updateMembership'),
-      removeMember: personCan(Permission.MEMBERS_MANAGE, organizationOfMembership('membershipId'), 'removeMember'),
+      updateMembership: personCan(Permission.MEMBERS_MANAGE, organizationOfMembership('input', 'membershipId'), 'updateMembership', 'Membership'),
+      removeMember: personCan(Permission.MEMBERS_MANAGE, organizationOfMembership('membershipId'), 'removeMember', 'Membership'),
       leaveOrganization: personCan('member', argument('organizationId'), 'leaveOrganization'),
       createWorkspace: can(Permission.WORKSPACES_CREATE, argument('input', 'organizationId'), 'createWorkspace'),
       updateWorkspace: inWorkspace('workspace:WORKSPACES_MANAGE@updateWorkspace', Permission.WORKSPACES_MANAGE, argument('input', 'id')),
       deleteWorkspace: inWorkspace('workspace:WORKSPACES_MANAGE@deleteWorkspace', Permission.WORKSPACES_MANAGE, argument('id')),
-      setWorkspaceAccess: personCan(Permission.WORKSPACES_MANAGE, organizationOfMembership('input', 'membershipId'), 'setWorkspaceAccess'),
+      setWorkspaceAccess: personCan(Permission.WORKSPACES_MANAGE, organizationOfMembership('input', 'membershipId'), 'setWorkspaceAccess', 'Membership'),
       createApiKey: personCan(Permission.API_KEYS_MANAGE, argument('input', 'organizationId'), 'createApiKey'),
-      rotateApiKey: personCan(Permission.API_KEYS_MANAGE, organizationOfApiKey('id'), 'rotateApiKey'),
-      revokeApiKey: personCan(Permission.API_KEYS_MANAGE, organizationOfApiKey('id'), 'revokeApiKey'),
+      rotateApiKey: personCan(Permission.API_KEYS_MANAGE, organizationOfApiKey('id'), 'rotateApiKey', 'API key'),
+      revokeApiKey: personCan(Permission.API_KEYS_MANAGE, organizationOfApiKey('id'), 'revokeApiKey', 'API key'),
     },
     Organization: {
       // A GUEST sees the organization's id, slug and name, and its own role; nothing else.

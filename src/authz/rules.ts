@@ -34,6 +34,8 @@ export interface OrganizationRequirement {
   locate: Locate;
   /** Only a person may do it: never an API key, whatever its scopes (keys, members, ownership). */
   peopleOnly?: boolean;
+  /** What NOT_FOUND names: the object the operation was asked about, whether it is missing or elsewhere. */
+  subject?: string;
 }
 
 function satisfies(access: Access, need: OrganizationRequirement['need']): boolean {
@@ -54,7 +56,7 @@ export function inOrganization(name: string, requirement: OrganizationRequiremen
       if (principal.kind === 'service') throw forbidden('A partner service cannot do this');
       const organizationId = await requirement.locate(parent, args, ctx);
       const access = organizationId ? await ctx.loaders.access.load(organizationId) : null;
-      if (!access) throw notFound('Organization');
+      if (!access) throw notFound(requirement.subject ?? 'Organization');
       if (!satisfies(access, requirement.need)) {
         throw forbidden(requirement.need === 'nonGuest' ? 'Guests see only the name of the organization' : `This needs the ${requirement.need} permission`);
       }

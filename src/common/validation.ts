@@ -55,3 +55,10 @@ export function slugify(name: string): string {
     .slice(0, 40)
     .replace(/-+$/g, '');
 }
+
+/** A date PostgreSQL can store (years 1 to 9999), or BAD_USER_INPUT naming the field. */
+export function cleanDate(field: string, value: Date): Date {
+  const year = value.getUTCFullYear();
+  if (Number.isNaN(value.getTime()) || year < 1 || year > 9999) throw badInput(field, `${field} is not a valid date-time`);
+  return value;
+}

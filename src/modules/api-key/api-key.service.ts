@@ -3,7 +3,7 @@ import type { ApiKeyPrincipal } from '../../auth/principal';
 import { requireMembership } from '../../authz/access';
 import { holdsAll, Permission, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WORKSPACE_SCOPES, workspaceRoleOf } from '../../authz/permissions';
 import { isUuid, toConnection, toPage, type PageArgs } from '../../common/pagination';
-import { cleanName } from '../../common/validation';
+import { cleanDate, cleanName } from '../../common/validation';
 import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
 import { badInput, failedPrecondition, forbidden, notFound, unauthenticated } from '../../errors';
@@ -105,7 +105,7 @@ export async function createApiKey(ctx: RequestContext, input: CreateApiKeyInput
   const name = cleanName('name', input.name);
   const workspaceId = input.workspaceId ?? null;
   const scopes = cleanScopes(input.scopes, workspaceId !== null);
-  if (input.expiresAt && (Number.isNaN(input.expiresAt.getTime()) || input.expiresAt.getTime() <= Date.now())) {
+  if (input.expiresAt && cleanDate('expiresAt', input.expiresAt).getTime() <= Date.now()) {
     throw badInput('expiresAt', 'expiresAt must be in the future');
   }
   return ctx.write(async (tx) => {

@@ -1,7 +1,7 @@
 import { Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { toConnection, toPage } from '../../common/pagination';
 import type { RequestContext } from '../../context';
-import { badInput } from '../../errors';
+import { cleanDate } from '../../common/validation';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';
 import type { AuditEventEntity } from './audit.entity';
@@ -14,9 +14,7 @@ export class OrganizationAuditResolver {
   async auditEvents(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: AuditEventsArgs) {
     const page = toPage(args);
     const f = args.filter ?? {};
-    for (const key of ['since', 'until'] as const) {
-      if (f[key] && Number.isNaN(f[key]!.getTime())) throw badInput(key, `${key} is not a valid date-time`);
-    }
+    for (const key of ['since', 'until'] as const) if (f[key]) cleanDate(key, f[key]!);
     const filter: AuditFilter = {
       actions: f.actions?.length ? f.actions : null,
       actorId: f.actorId ?? null,

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../db/database';
 import { notFound } from '../../errors';
 import { recordAudit } from '../audit/audit.service';
 import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
-import { insertMembership, insertOrganization } from '../organization/organization.service';
+import { insertMembership, insertOrganization, lockOrganization } from '../organization/organization.service';
 
 /** "Ada's Organization": from the first word of the name, else the email's local part. */
 export function personalOrganizationName(user: Pick<UserPrincipal, 'name' | 'email' | 'userId'>): string {
@@ -88,11 +88,11 @@ export async function activeOrganization(ctx: RequestContext, userId: string): P
   return personalOrganization(ctx, userId);
 }
 
+/** Checked under the organization lock, so a concurrent deletion or removal is seen: NOT_FOUND. */
 export async function switchOrganization(ctx: RequestContext, organizationId: string): Promise<void> {
   const user = ctx.requireUser();
-  const [organization, access] = await Promise.all([ctx.loaders.organization.load(organizationId), ctx.loaders.access.load(organizationId)]);
-  if (!organization || !access) throw notFound('Organization');
   await ctx.write(async (tx) => {
+    const { organization } = await lockOrganization(tx, ctx, organizationId);
     await tx.query('UPDATE users SET active_organization_id = $2, updated_at = now() WHERE id = $1', [user.userId, organization.id]);
     await recordAudit(tx, ctx, {
       organizationId: organization.id,

@@ -1,0 +1,84 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { visit, type DocumentNode } from 'graphql';
+import type { IMiddlewareFunction } from 'graphql-middleware';
+import { AppError, badInput } from './errors';
+
+const NUL = '\u0000';
+
+/** The first path in `value` at which a string holds a NUL character. */
+function nulPath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes(NUL) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulPath(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const found = nulPath(inner, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function nulInDocument(document: DocumentNode): string | undefined {
+  let found: string | undefined;
+  visit(document, {
+    Argument(node) {
+      if (found) return;
+      visit(node.value, {
+        StringValue(literal) {
+          if (literal.value.includes(NUL)) found = node.name.value;
+        },
+      });
+    },
+  });
+  return found;
+}
+
+/**
+ * PostgreSQL cannot store a NUL character in text: refuse it in any string of the request,
+ * before anything runs, instead of letting each resolver discover it as a SQL error.
+ */
+export function nulGuardPlugin(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document }) {
+          const field = nulPath(request.variables ?? {}, '') ?? nulInDocument(document);
+          if (field) {
+            throw new AppError('BAD_USER_INPUT', 'Strings may not contain NUL characters', { field, http: { status: 400 } });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** The key fields of each entity this subgraph resolves. */
+const ENTITY_KEYS: Readonly<Record<string, readonly (readonly string[])[]>> = {
+  Organization: [['id'], ['slug']],
+  Membership: [['id']],
+  Workspace: [['id']],
+  User: [['id']],
+};
+
+/**
+ * `_entities` accepts only representations of our entities carrying a whole key of strings:
+ * anything else is BAD_USER_INPUT, never an error inside a reference resolver.
+ */
+export const entitiesGuard: IMiddlewareFunction = async (resolve, parent, args, context, info) => {
+  const representations = (args as { representations?: unknown }).representations;
+  if (!Array.isArray(representations)) throw badInput('representations', 'representations must be a list');
+  if (representations.length > 1000) throw badInput('representations', 'At most 1,000 representations at once');
+  representations.forEach((representation, i) => {
+    const r = representation as Record<string, unknown> | null;
+    const keys = r && typeof r === 'object' && typeof r.__typename === 'string' ? ENTITY_KEYS[r.__typename] : undefined;
+    if (!keys) throw badInput('representations', `representations[${i}] is not an entity of this subgraph`);
+    if (!keys.some((key) => key.every((field) => typeof r![field] === 'string'))) {
+      throw badInput('representations', `representations[${i}] needs its key (${keys.map((k) => k.join(' ')).join(' or ')}) as strings`);
+    }
+  });
+  return resolve(parent, args, context, info);
+};

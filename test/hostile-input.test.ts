@@ -1,0 +1,104 @@
+import { addMember, createOrganization, gql, newUser, ok, signToken, sql, unique } from './support/client';
+
+/** The request failed cleanly: one documented code, never a 500 or an internal error. */
+function expectCode(res: Awaited<ReturnType<typeof gql>>, code: string) {
+  expect(res.status).toBeLessThan(500);
+  expect(res.errors?.map((e) => e.extensions.code)).toEqual([code]);
+}
+
+describe('strings PostgreSQL cannot store are refused up front', () => {
+  const owner = newUser();
+  let org: { id: string; slug: string };
+  beforeAll(async () => {
+    org = await createOrganization(owner, 'Hostile');
+  });
+
+  it.each([
+    ['a variable', 'query($s: String!) { organizationBySlug(slug: $s) { id } }', { s: 'a\u0000b' }, 's'],
+    ['a nested input variable', 'mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }', { i: { name: 'x\u0000' } }, 'i.name'],
+    ['a literal', 'query { organizationBySlug(slug: "a\\u0000b") { id } }', {}, 'slug'],
+  ])('NUL in %s: BAD_USER_INPUT naming it', async (_label, query, variables, field) => {
+    const res = await gql(query, variables, owner);
+    expectCode(res, 'BAD_USER_INPUT');
+    expect(res.errors![0].extensions.field).toBe(field);
+  });
+
+  it('NUL in a search or an audit filter', async () => {
+    expectCode(await gql('query($id: ID!) { organization(id: $id) { members(search: "a\\u0000") { totalCount } } }', { id: org.id }, owner), 'BAD_USER_INPUT');
+    expectCode(await gql('query($id: ID!, $f: AuditEventFilter) { organization(id: $id) { auditEvents(filter: $f) { totalCount } } }', { id: org.id, f: { actions: ['\u0000'] } }, owner), 'BAD_USER_INPUT');
+  });
+
+  it('a date PostgreSQL cannot store', async () => {
+    const res = await gql('query($id: ID!, $f: AuditEventFilter) { organization(id: $id) { auditEvents(filter: $f) { totalCount } } }', { id: org.id, f: { since: '0000-01-01T00:00:00Z' } }, owner);
+    expectCode(res, 'BAD_USER_INPUT');
+    expect(res.errors![0].extensions.field).toBe('since');
+  });
+});
+
+describe('_entities takes only representations of our entities', () => {
+  const ENTITIES = 'query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Organization { id } ... on User { id } } }';
+  it.each([
+    ['an unknown type', [{ __typename: 'Nope', id: 'x' }]],
+    ['no __typename', [{ id: 'x' }]],
+    ['a type that is not an entity', [{ __typename: 'Viewer', id: 'x' }]],
+    ['a key that is not a string', [{ __typename: 'Organization', slug: 5 }]],
+    ['a null key', [{ __typename: 'Organization', id: null }]],
+    ['an object as a key', [{ __typename: 'User', id: { a: 1 } }]],
+  ])('%s: BAD_USER_INPUT', async (_label, representations) => {
+    expectCode(await gql(ENTITIES, { r: representations }, newUser()), 'BAD_USER_INPUT');
+  });
+});
+
+describe('token claims that cannot be stored faithfully', () => {
+  it.each([
+    ['a NUL in the subject', { sub: 'u\u0000x', email: 'n@x.test' }],
+    ['a NUL in the email', { sub: unique('u'), email: 'n\u0000@x.test' }],
+    ['a NUL in the name', { sub: unique('u'), email: 'nn@x.test', name: 'A\u0000' }],
+    ['a subject with spaces around it', { sub: ` ${unique('u')} `, email: 's@x.test' }],
+    ['a subject of 256 characters', { sub: 'u'.repeat(256), email: 'l@x.test' }],
+  ])('%s: UNAUTHENTICATED, not a 500', async (_label, claims) => {
+    expectCode(await gql('{ viewer { id } }', {}, signToken(claims)), 'UNAUTHENTICATED');
+  });
+});
+
+describe('switchOrganization racing deleteOrganization', () => {
+  it('each switch either succeeds or is NOT_FOUND (10 rounds of 1 delete against 3 switches)', async () => {
+    for (let round = 0; round < 10; round++) {
+      const owner = newUser();
+      const org = await createOrganization(owner, 'Vanishing');
+      const members = [newUser(), newUser(), newUser()];
+      for (const m of members) await addMember(org.id, m, 'VIEWER');
+      const SWITCH = 'mutation($id: ID!) { switchOrganization(organizationId: $id) { id } }';
+      const results = await Promise.all([
+        gql('mutation($id: ID!, $s: String!) { deleteOrganization(id: $id, confirmSlug: $s) }', { id: org.id, s: org.slug }, owner),
+        ...members.map((m) => gql(SWITCH, { id: org.id }, m)),
+      ]);
+      expect(results[0].data).toEqual({ deleteOrganization: true });
+      for (const res of results.slice(1)) expect(['NOT_FOUND', undefined]).toContain(res.errors?.[0]?.extensions.code);
+    }
+  });
+});
+
+describe('a mutation is one transaction with its audit event', () => {
+  it('when the change fails after its event was written, neither stays', async () => {
+    const owner = newUser();
+    const org = await createOrganization(owner, 'Atomic');
+    // Make the organization's DELETE fail inside the transaction, after the audit insert.
+    const fn = `fail_delete_${org.id.replace(/-/g, '')}`;
+    await sql(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$`);
+    await sql(`CREATE TRIGGER ${fn} BEFORE DELETE ON organizations FOR EACH ROW WHEN (OLD.id = '${org.id}') EXECUTE FUNCTION ${fn}()`);
+    try {
+      const res = await gql('mutation($id: ID!, $s: String!) { deleteOrganization(id: $id, confirmSlug: $s) }', { id: org.id, s: org.slug }, owner);
+      expectCode(res, 'INTERNAL_SERVER_ERROR');
+      expect(JSON.stringify(res.errors)).not.toMatch(/refused by test/);
+      expect(await sql(`SELECT 1 FROM audit_events WHERE organization_id = $1 AND action = 'organization.deleted'`, [org.id])).toHaveLength(0);
+      expect(await sql('SELECT 1 FROM organizations WHERE id = $1', [org.id])).toHaveLength(1);
+    } finally {
+      await sql(`DROP TRIGGER ${fn} ON organizations`);
+      await sql(`DROP FUNCTION ${fn}()`);
+    }
+    // And the same delete, unhindered, leaves exactly its one event.
+    await ok('mutation($id: ID!, $s: String!) { deleteOrganization(id: $id, confirmSlug: $s) }', { id: org.id, s: org.slug }, owner);
+    expect(await sql(`SELECT 1 FROM audit_events WHERE organization_id = $1 AND action = 'organization.deleted'`, [org.id])).toHaveLength(1);
+  });
+});
