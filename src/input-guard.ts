@@ -5,33 +5,32 @@ import { AppError, badInput } from './errors';
 
 const NUL = '\u0000';
 
-/** The first path in `value` at which a string holds a NUL character. */
-function nulPath(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes(NUL) ? path : undefined;
+/** The innermost field name under which a string in `value` holds a NUL character. */
+function nulField(value: unknown, field: string): string | undefined {
+  if (typeof value === 'string') return value.includes(NUL) ? field : undefined;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i], `${path}[${i}]`);
+    for (const item of value) {
+      const found = nulField(item, field);
       if (found) return found;
     }
   } else if (value && typeof value === 'object') {
     for (const [key, inner] of Object.entries(value)) {
-      const found = nulPath(inner, path ? `${path}.${key}` : key);
+      const found = nulField(inner, key);
       if (found) return found;
     }
   }
   return undefined;
 }
 
+/** The same for literals written into the document: the argument or input field holding one. */
 function nulInDocument(document: DocumentNode): string | undefined {
   let found: string | undefined;
+  const names: string[] = [];
   visit(document, {
-    Argument(node) {
-      if (found) return;
-      visit(node.value, {
-        StringValue(literal) {
-          if (literal.value.includes(NUL)) found = node.name.value;
-        },
-      });
+    Argument: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
+    ObjectField: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
+    StringValue(literal) {
+      if (!found && literal.value.includes(NUL)) found = names[names.length - 1];
     },
   });
   return found;
@@ -46,7 +45,7 @@ export function nulGuardPlugin(): ApolloServerPlugin {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document }) {
-          const field = nulPath(request.variables ?? {}, '') ?? nulInDocument(document);
+          const field = nulField(request.variables ?? {}, '') ?? nulInDocument(document);
           if (field) {
             throw new AppError('BAD_USER_INPUT', 'Strings may not contain NUL characters', { field, http: { status: 400 } });
           }

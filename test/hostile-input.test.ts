@@ -15,8 +15,9 @@ describe('strings PostgreSQL cannot store are refused up front', () => {
 
   it.each([
     ['a variable', 'query($s: String!) { organizationBySlug(slug: $s) { id } }', { s: 'a\u0000b' }, 's'],
-    ['a nested input variable', 'mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }', { i: { name: 'x\u0000' } }, 'i.name'],
+    ['a nested input variable', 'mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }', { i: { name: 'x\u0000' } }, 'name'],
     ['a literal', 'query { organizationBySlug(slug: "a\\u0000b") { id } }', {}, 'slug'],
+    ['a literal inside an input object', 'mutation { createOrganization(input: { name: "a\\u0000b" }) { id } }', {}, 'name'],
   ])('NUL in %s: BAD_USER_INPUT naming it', async (_label, query, variables, field) => {
     const res = await gql(query, variables, owner);
     expectCode(res, 'BAD_USER_INPUT');
