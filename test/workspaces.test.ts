@@ -87,9 +87,13 @@ describe('who sees which workspace, in which role', () => {
   it('a GUEST reaches its assigned workspace, and lists it only through its own membership', async () => {
     expect((await ok(ONE, { id: w.ws.w2 }, w.users.guest)).workspace).toMatchObject({ id: w.ws.w2, viewerRole: 'DEVELOPER' });
     expect((await failure(LIST, { id: w.org.id }, w.users.guest)).code).toBe('FORBIDDEN');
-    const { viewer } = await ok('{ viewer { memberships { nodes { organization { id } role workspaceAccess { roleOverride workspace { id name } } } } } }', {}, w.users.guest);
+    const { viewer } = await ok('{ viewer { memberships { nodes { organization { id } role workspaceAccess { roleOverride role permissions workspace { id name } } } } } }', {}, w.users.guest);
     const here = viewer.memberships.nodes.find((m: any) => m.organization.id === w.org.id);
-    expect(here).toEqual({ organization: { id: w.org.id }, role: 'GUEST', workspaceAccess: [{ roleOverride: 'DEVELOPER', workspace: { id: w.ws.w2, name: 'Space w2' } }] });
+    expect(here).toEqual({
+      organization: { id: w.org.id },
+      role: 'GUEST',
+      workspaceAccess: [{ roleOverride: 'DEVELOPER', role: 'DEVELOPER', permissions: ['WORKSPACE_READ', 'WORKSPACE_OPERATE'], workspace: { id: w.ws.w2, name: 'Space w2' } }],
+    });
   });
 
   it('another member\'s assignments show only the workspaces the viewer may see', async () => {
@@ -97,6 +101,12 @@ describe('who sees which workspace, in which role', () => {
     const { organization } = await ok(query, { id: w.org.id }, w.users.viewer);
     const developer = organization.members.nodes.find((m: any) => m.id === w.memberships.developer);
     expect(developer.workspaceAccess).toEqual([{ workspace: { id: w.ws.w1 } }]);
+    const roles = await ok('query($id: ID!) { organization(id: $id) { members(first: 100) { nodes { id workspaceAccess { role roleOverride workspace { id } } } } } }', { id: w.org.id }, w.users.owner);
+    const viewer = roles.organization.members.nodes.find((m: any) => m.id === w.memberships.viewer);
+    expect(viewer.workspaceAccess).toEqual([
+      { role: 'DEVELOPER', roleOverride: 'DEVELOPER', workspace: { id: w.ws.w1 } },
+      { role: 'VIEWER', roleOverride: null, workspace: { id: w.ws.w2 } },
+    ]);
   });
 
   it('Workspace.members lists who can enter: by role, by WORKSPACES_ADMIN, by assignment', async () => {

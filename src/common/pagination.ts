@@ -235,16 +235,16 @@ export function rowLoader<T extends ObjectLiteral>(
   });
 }
 
-/** All rows sharing a column value, for many values at once: one `= ANY($1)` statement, ordered by id. */
+/** All rows sharing a column value, for many values at once: one `= ANY($1)` statement, in `orderBy` order. */
 export function groupLoader<T extends ObjectLiteral & { id: string }>(
   db: Database,
   entity: EntityTarget<T>,
-  options: { table: string; column: string; type: 'uuid' | 'text'; property: keyof T },
+  options: { table: string; column: string; type: 'uuid' | 'text'; property: keyof T; orderBy: string },
 ): DataLoader<string, T[]> {
   return new DataLoader(async (keys) => {
     const wanted = options.type === 'uuid' ? keys.filter(isUuid) : [...keys];
     const rows = wanted.length
-      ? await db.select(entity, `SELECT * FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[]) ORDER BY id`, [wanted])
+      ? await db.select(entity, `SELECT * FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[]) ORDER BY ${options.orderBy}`, [wanted])
       : [];
     const groups = new Map<string, T[]>();
     for (const row of rows) {

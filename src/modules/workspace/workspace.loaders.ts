@@ -66,12 +66,13 @@ export const workspaceLoaders = (db: Database, principal: Principal | null) => (
   workspacesCount: childCountLoader(db, WORKSPACES_OF_ORGANIZATION),
   workspaceMembersPage: childPageLoader<MembershipEntity, null>(db, MembershipEntity, { ...MEMBERS_OF_WORKSPACE, order: 'ASC' }),
   workspaceMembersCount: childCountLoader<null>(db, MEMBERS_OF_WORKSPACE),
-  /** A membership's workspace assignments. */
+  /** A membership's workspace assignments, in the order the workspaces were made. */
   membershipWorkspaceAccess: groupLoader(db, WorkspaceAccessEntity, {
     table: 'workspace_access',
     column: 'membership_id',
     type: 'uuid',
     property: 'membershipId',
+    orderBy: 'workspace_id',
   }),
 });
 

@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Permission, sortPermissions, WorkspaceRole } from '../../authz/permissions';
+import { Permission, permissionsOf, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WorkspaceRole, workspaceRoleOf } from '../../authz/permissions';
 import { PageArgs, toConnection, toPage } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import type { MembershipEntity } from '../membership/membership.entity';
@@ -72,10 +72,17 @@ export class OrganizationWorkspacesResolver {
 @Resolver(() => Membership)
 export class MembershipWorkspaceAccessResolver {
   @FieldResolver(() => [WorkspaceAccess], { description: 'The member\'s workspace assignments, among the workspaces the viewer may see.' })
-  async workspaceAccess(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext): Promise<WorkspaceAccessEntity[]> {
+  async workspaceAccess(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext) {
     const assignments = await ctx.loaders.membershipWorkspaceAccess.load(membership.id);
     const views = await ctx.loaders.workspaceView.loadMany(assignments.map((a) => a.workspaceId));
-    return assignments.filter((_, i) => views[i] && !(views[i] instanceof Error));
+    const organizationPermissions = permissionsOf(membership.role, membership.assignments);
+    return assignments
+      .filter((_, i) => views[i] && !(views[i] instanceof Error))
+      .map((assignment) => {
+        // Never null: an assignment always gives a role.
+        const role = workspaceRoleOf(membership.role, organizationPermissions, assignment)!;
+        return { ...assignment, role, permissions: sortPermissions(WORKSPACE_ROLE_PERMISSIONS[role]) };
+      });
   }
 }
 

@@ -1,6 +1,6 @@
 import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 import '../../authz/authz.types';
-import { WorkspaceRole } from '../../authz/permissions';
+import { Permission, WorkspaceRole } from '../../authz/permissions';
 import { Connection } from '../../common/pagination';
 
 @Directive('@key(fields: "id")')
@@ -29,8 +29,14 @@ export const WorkspaceConnection = Connection(Workspace, 'Workspace');
 
 @ObjectType({ description: 'A member\'s assignment to a workspace.' })
 export class WorkspaceAccess {
-  @Field(() => WorkspaceRole, { nullable: true, description: 'The member\'s role inside this workspace, when it differs from what its organization role gives.' })
+  @Field(() => WorkspaceRole, { nullable: true, description: 'The role set for this member inside this workspace, if any.' })
   roleOverride!: WorkspaceRole | null;
+
+  @Field(() => WorkspaceRole, { description: 'The member\'s effective role inside this workspace: the override, or what its organization role gives.' })
+  role!: WorkspaceRole;
+
+  @Field(() => [Permission], { description: 'What that role allows inside this workspace.' })
+  permissions!: Permission[];
 }
 
 @InputType()
