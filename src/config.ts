@@ -5,6 +5,10 @@ import { PROJECT_ROOT } from './paths';
 /** The development secret documented in README.md; refused in production. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
 
+/** The development encryption key documented in README.md (32 bytes, base64); refused in production. */
+export const DEVELOPMENT_ENCRYPTION_KEY = 'ZGV2ZWxvcG1lbnQtb25seS1lbmNyeXB0aW9uLWtleSE=';
+
+
 const PLANS = ['STARTER', 'PRO', 'TEAM', 'BUSINESS', 'ENTERPRISE'] as const;
 
 const optionalText = z
@@ -12,6 +16,10 @@ const optionalText = z
   .trim()
   .transform((value) => (value === '' ? undefined : value))
   .optional();
+
+const encryptionKey = optionalText.refine((v) => v === undefined || Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(v), {
+  message: 'expected 32 bytes in base64 (openssl rand -base64 32)',
+});
 
 const flag = (defaultValue: boolean) =>
   z
@@ -71,6 +79,8 @@ const schema = z
     DEFAULT_TEAM_PLAN: z.enum(PLANS, { message: `expected one of ${PLANS.join(', ')}` }).default('TEAM'),
     DEFAULT_TEAM_SEATS: integer(1, 1_000_000, 5),
     EXPOSE_SQL_COUNT: flag(false),
+    ENCRYPTION_KEY: encryptionKey,
+    ENCRYPTION_KEY_PREVIOUS: encryptionKey,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -79,6 +89,11 @@ const schema = z
     }
     if (env.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'the documented development secret cannot be used in production' });
+    }
+    if (!env.ENCRYPTION_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'ENCRYPTION_KEY is required when NODE_ENV=production' });
+    } else if (env.ENCRYPTION_KEY === DEVELOPMENT_ENCRYPTION_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'the documented development key cannot be used in production' });
     }
   });
 
@@ -94,6 +109,8 @@ export interface Config {
   introspection: boolean;
   /** Send the number of SQL statements of each request in the X-SQL-Statements header. */
   exposeSqlCount: boolean;
+  /** Encrypts BYOK credentials; `previous` still decrypts what it encrypted, during a rotation. */
+  encryptionKeys: { current: Buffer; previous: Buffer | null };
 }
 
 export class ConfigError extends Error {}
@@ -116,5 +133,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: env.JWT_SECRET ?? (env.JWKS_URL || isProduction ? undefined : DEVELOPMENT_JWT_SECRET),
     introspection: !isProduction || env.INTROSPECTION,
     exposeSqlCount: !isProduction || env.EXPOSE_SQL_COUNT,
+    encryptionKeys: {
+      current: Buffer.from(env.ENCRYPTION_KEY ?? DEVELOPMENT_ENCRYPTION_KEY, 'base64'),
+      previous: env.ENCRYPTION_KEY_PREVIOUS ? Buffer.from(env.ENCRYPTION_KEY_PREVIOUS, 'base64') : null,
+    },
   };
 }

@@ -7,6 +7,8 @@ import type { Logger } from './logger';
 import { accessLoader } from './authz/access';
 import { apiKeyLoaders } from './modules/api-key/api-key.loaders';
 import { auditLoaders } from './modules/audit/audit.loaders';
+import { billingLoaders } from './modules/billing/billing.loaders';
+import { byokLoaders } from './modules/byok/byok.loaders';
 import { membershipLoaders } from './modules/membership/membership.loaders';
 import { organizationLoaders } from './modules/organization/organization.loaders';
 import { userLoaders } from './modules/user/user.loaders';
@@ -25,7 +27,7 @@ export interface RequestInfo {
   userAgent: string | null;
 }
 
-function createLoaders(db: Database, principal: Principal | null) {
+function createLoaders(db: Database, principal: Principal | null, serviceSees: ReadonlySet<string>) {
   const loaders = {
     ...userLoaders(db),
     ...organizationLoaders(db),
@@ -33,8 +35,10 @@ function createLoaders(db: Database, principal: Principal | null) {
     ...auditLoaders(db),
     ...workspaceLoaders(db, principal),
     ...apiKeyLoaders(db),
+    ...billingLoaders(db),
+    ...byokLoaders(db),
   };
-  const access = accessLoader(principal, loaders.viewerMembership);
+  const access = accessLoader(principal, loaders.viewerMembership, serviceSees);
   return { ...loaders, access, ...workspaceViewLoaders(db, principal, loaders, access) };
 }
 
@@ -46,6 +50,8 @@ export type Loaders = ReturnType<typeof createLoaders>;
  */
 export class RequestContext {
   loaders: Loaders;
+  /** Organizations a partner service acted on in this request: it may read their basic fields in the answer. */
+  private readonly serviceSees = new Set<string>();
 
   constructor(
     readonly app: AppServices,
@@ -54,7 +60,12 @@ export class RequestContext {
     /** Why the bearer token was refused, reported by whatever needs a principal. */
     readonly authError: AppError | null = null,
   ) {
-    this.loaders = createLoaders(app.db, principal);
+    this.loaders = createLoaders(app.db, principal, this.serviceSees);
+  }
+
+  /** Lets the partner service asking read the organization it just acted on (id, slug, name…), nothing more. */
+  showToService(organizationId: string): void {
+    if (this.principal?.kind === 'service') this.serviceSees.add(organizationId);
   }
 
   static anonymous(app: AppServices): RequestContext {
@@ -88,7 +99,7 @@ export class RequestContext {
    */
   async write<T>(work: (tx: Database) => Promise<T>): Promise<T> {
     const result = await this.db.transaction(work);
-    this.loaders = createLoaders(this.db, this.principal);
+    this.loaders = createLoaders(this.db, this.principal, this.serviceSees);
     return result;
   }
 }

@@ -37,14 +37,21 @@ function nulInDocument(document: DocumentNode): string | undefined {
 }
 
 /**
- * PostgreSQL cannot store a NUL character in text: refuse it in any string of the request,
- * before anything runs, instead of letting each resolver discover it as a SQL error.
+ * Refuses, before anything runs: any string holding a NUL character (PostgreSQL cannot store
+ * one, and each resolver would discover it as a SQL error), and subscription operations.
+ * API.md's `Subscription` type (a plan) is the subscription root for Federation, which allows
+ * no other type by that name; this subgraph streams nothing.
  */
-export function nulGuardPlugin(): ApolloServerPlugin {
+export function requestGuardPlugin(): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document }) {
+        async didResolveOperation({ request, document, operation }) {
+          if (operation?.operation === 'subscription') {
+            throw new AppError('BAD_USER_INPUT', 'This subgraph serves no subscription operations; read Organization.subscription instead', {
+              http: { status: 400 },
+            });
+          }
           const field = nulField(request.variables ?? {}, '') ?? nulInDocument(document);
           if (field) {
             throw new AppError('BAD_USER_INPUT', 'Strings may not contain NUL characters', { field, http: { status: 400 } });

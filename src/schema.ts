@@ -10,12 +10,14 @@ import { permissions } from './authz/permissions-map';
 import { entitiesGuard } from './input-guard';
 import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/api-key.resolver';
 import { AuditEventResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
+import { BillingResolver, OrganizationBillingResolver } from './modules/billing/billing.resolver';
+import { ByokResolver, OrganizationByokResolver } from './modules/byok/byok.resolver';
 import { membershipReference } from './modules/membership/membership.reference';
 import { MembershipResolver } from './modules/membership/membership.resolver';
 import { organizationReference } from './modules/organization/organization.reference';
 import { OrganizationResolver } from './modules/organization/organization.resolver';
 import { userReference } from './modules/user/user.reference';
-import { UserResolver, ViewerResolver } from './modules/user/user.resolver';
+import { ProvisionUserResolver, UserResolver, ViewerResolver } from './modules/user/user.resolver';
 import { workspaceReference } from './modules/workspace/workspace.reference';
 import {
   MembershipWorkspaceAccessResolver,
@@ -35,13 +37,21 @@ const RESOLVERS = [
   WorkspaceAccessResolver,
   ApiKeyResolver,
   OrganizationApiKeysResolver,
+  OrganizationBillingResolver,
+  BillingResolver,
+  ByokResolver,
+  OrganizationByokResolver,
+  ProvisionUserResolver,
   OrganizationAuditResolver,
   AuditEventResolver,
 ] as const;
 
 const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference, workspaceReference];
 
-const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])`;
+// The roots are named explicitly: API.md has an object type called `Subscription`, which an SDL
+// without a schema definition would take for the subscription root.
+const FEDERATION_LINK = `schema { query: Query mutation: Mutation }
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])`;
 
 /** type-graphql classes → a Federation 2 subgraph schema, without authorization. */
 export async function buildSubgraph(): Promise<GraphQLSchema> {

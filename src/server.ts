@@ -12,7 +12,7 @@ import type { Principal } from './auth/principal';
 import { RequestContext, type AppServices } from './context';
 import { statementTally, type StatementTally } from './db/statement-counter';
 import { AppError, formatError } from './errors';
-import { nulGuardPlugin } from './input-guard';
+import { requestGuardPlugin } from './input-guard';
 import type { Metrics } from './metrics';
 import { API_KEY_PREFIX, authenticateApiKey } from './modules/api-key/api-key.service';
 import { ensureUser } from './modules/user/user.service';
@@ -92,7 +92,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       observabilityPlugin(app, metrics),
-      nulGuardPlugin(),
+      requestGuardPlugin(),
     ],
   });
   await apollo.start();

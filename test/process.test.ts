@@ -3,6 +3,7 @@ import { gql, newUser, signToken, sql } from './support/client';
 import { ROOT, startServer, type RunningServer } from './support/servers';
 
 const databaseUrl = () => process.env.TEST_DATABASE_URL!;
+const PRODUCTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 describe('configuration', () => {
   const start = (env: Record<string, string>) =>
@@ -20,6 +21,11 @@ describe('configuration', () => {
     [{ NODE_ENV: 'production' }, /^Invalid configuration: JWT_SECRET: JWT_SECRET or JWKS_URL is required when NODE_ENV=production/],
     [{ DEFAULT_TEAM_PLAN: 'GOLD' }, /^Invalid configuration: DEFAULT_TEAM_PLAN: expected one of STARTER, PRO, TEAM, BUSINESS, ENTERPRISE/],
     [{ MIGRATIONS_RUN: 'maybe' }, /^Invalid configuration: MIGRATIONS_RUN: expected true or false/],
+    [{ ENCRYPTION_KEY: 'c2hvcnQ=' }, /^Invalid configuration: ENCRYPTION_KEY: expected 32 bytes in base64/],
+    [
+      { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-chars!' },
+      /^Invalid configuration: ENCRYPTION_KEY: ENCRYPTION_KEY is required when NODE_ENV=production/,
+    ],
   ])('refuses to start on %j with one line naming the variable', (env, message) => {
     const result = start(env);
     expect(result.status).toBe(1);
@@ -48,7 +54,7 @@ describe('a running process', () => {
   });
 
   it('in production: no landing page, no introspection, masked errors, codes kept', async () => {
-    server = await startServer({ DATABASE_URL: databaseUrl(), NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-chars!' });
+    server = await startServer({ DATABASE_URL: databaseUrl(), NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-chars!', ENCRYPTION_KEY: PRODUCTION_KEY });
     const landing = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(await landing.text()).not.toMatch(/sandbox/i);
     const introspection = await gql('{ __schema { types { name } } }', {}, null, { url: server.url });
@@ -80,6 +86,7 @@ describe('a running process', () => {
       NODE_ENV: 'production',
       INTROSPECTION: 'true',
       JWT_SECRET: 'a-production-secret-of-at-least-32-chars!',
+      ENCRYPTION_KEY: PRODUCTION_KEY,
     });
     const res = await gql('{ __schema { queryType { name } } }', {}, null, { url: server.url });
     expect(res.data).toEqual({ __schema: { queryType: { name: 'Query' } } });

@@ -31,8 +31,19 @@ export function memberAccess(membership: MembershipEntity): Access {
  * member. An API key has access to its own organization only: an unbound key with its
  * scopes, a workspace-bound key with nothing organization-wide.
  */
-export function accessLoader(principal: Principal | null, viewerMembership: DataLoader<string, MembershipEntity | null>): DataLoader<string, Access | null> {
+export function accessLoader(
+  principal: Principal | null,
+  viewerMembership: DataLoader<string, MembershipEntity | null>,
+  serviceSees: ReadonlySet<string>,
+): DataLoader<string, Access | null> {
   return new DataLoader(async (organizationIds) => {
+    if (principal?.kind === 'service') {
+      // A partner service holds no permission in any organization; it sees the basic fields
+      // of one it just acted on (provisionUser's answer), and nothing of any other.
+      return organizationIds.map((id) =>
+        serviceSees.has(id) ? { organizationId: id, membership: null, role: null, permissions: new Set<Permission>(), boundWorkspaceId: null } : null,
+      );
+    }
     if (principal?.kind === 'apiKey') {
       return organizationIds.map((id) =>
         id === principal.organizationId

@@ -2,6 +2,7 @@ import { allow, deny, shield } from 'graphql-shield';
 import { forbidden } from '../errors';
 import {
   argument,
+  hasScope,
   inOrganization,
   inWorkspace,
   isAuthenticated,
@@ -40,6 +41,7 @@ export const permissions = shield(
       organization: isAuthenticated,
       organizationBySlug: isAuthenticated,
       workspace: isAuthenticated,
+      byokCredentials: hasScope('byok:read'),
     },
     Mutation: {
       createOrganization: isUser,
@@ -57,6 +59,13 @@ export const permissions = shield(
       createApiKey: personCan(Permission.API_KEYS_MANAGE, argument('input', 'organizationId'), 'createApiKey'),
       rotateApiKey: personCan(Permission.API_KEYS_MANAGE, organizationOfApiKey('id'), 'rotateApiKey', 'API key'),
       revokeApiKey: personCan(Permission.API_KEYS_MANAGE, organizationOfApiKey('id'), 'revokeApiKey', 'API key'),
+      setByokCredentials: personCan(Permission.BYOK_MANAGE, argument('input', 'organizationId'), 'setByokCredentials'),
+      clearByokCredentials: personCan(Permission.BYOK_MANAGE, argument('organizationId'), 'clearByokCredentials'),
+      // Partner services, by scope.
+      provisionUser: hasScope('users:provision'),
+      updateSubscription: hasScope('billing:write'),
+      recordUsage: hasScope('usage:write'),
+      recordAuditEvent: hasScope('audit:write'),
     },
     Organization: {
       // A GUEST sees the organization's id, slug and name, and its own role; nothing else.
@@ -69,6 +78,9 @@ export const permissions = shield(
       members: can(Permission.MEMBERS_READ, parentId, 'Organization.members'),
       auditEvents: can(Permission.AUDIT_READ, parentId, 'Organization.auditEvents'),
       apiKeys: personCan(Permission.API_KEYS_MANAGE, parentId, 'Organization.apiKeys'),
+      subscription: can(Permission.BILLING_READ, parentId, 'Organization.subscription'),
+      usage: can(Permission.BILLING_READ, parentId, 'Organization.usage'),
+      byok: can(Permission.BYOK_MANAGE, parentId, 'Organization.byok'),
     },
     Workspace: {
       '*': isAuthenticated,
@@ -81,6 +93,10 @@ export const permissions = shield(
     ApiKeyConnection: allow,
     ApiKeyEdge: allow,
     CreatedApiKey: isAuthenticated,
+    Subscription: isAuthenticated,
+    Usage: isAuthenticated,
+    ByokStatus: isAuthenticated,
+    ByokCredentials: hasScope('byok:read'),
     // Reached only through a field or operation gated above, or a reference resolver that checks.
     Membership: isAuthenticated,
     MembershipConnection: allow,

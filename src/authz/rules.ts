@@ -27,6 +27,22 @@ export const isUser = rule('isUser', { cache: 'contextual' })(async (_parent, _a
   decide(ctx, async () => (ctx.requireUser(), true)),
 );
 
+const scopeRules = new Map<string, ReturnType<ReturnType<typeof rule>>>();
+
+/** A partner service holding `scope`; a person, an API key or a service without it: FORBIDDEN. One rule per scope. */
+export function hasScope(scope: string) {
+  let scoped = scopeRules.get(scope);
+  if (!scoped) {
+    scoped = rule(`scope:${scope}`, { cache: 'contextual' })(async (_parent, _args, ctx: RequestContext) => {
+      if (!ctx.principal) return ctx.authError ?? unauthenticated();
+      if (ctx.principal.kind !== 'service') return forbidden('This operation is for partner services');
+      return ctx.principal.scopes.has(scope) ? true : forbidden(`This needs the ${scope} scope`);
+    });
+    scopeRules.set(scope, scoped);
+  }
+  return scoped;
+}
+
 export interface OrganizationRequirement {
   /** A permission of the catalog, or `member` (any role) / `nonGuest` (any role but GUEST). */
   need: Permission | 'member' | 'nonGuest';
@@ -53,7 +69,10 @@ export function inOrganization(name: string, requirement: OrganizationRequiremen
   return rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext) =>
     decide(ctx, async () => {
       const principal = requirement.peopleOnly ? ctx.requireUser() : ctx.requirePrincipal();
-      if (principal.kind === 'service') throw forbidden('A partner service cannot do this');
+      // A service reads only the basic fields of what it just provisioned (see accessLoader).
+      if (principal.kind === 'service' && requirement.need !== 'member' && requirement.need !== 'nonGuest') {
+        throw forbidden('A partner service cannot do this');
+      }
       const organizationId = await requirement.locate(parent, args, ctx);
       const access = organizationId ? await ctx.loaders.access.load(organizationId) : null;
       if (!access) throw notFound(requirement.subject ?? 'Organization');

@@ -4,7 +4,9 @@ import type { Logger } from '../logger';
 import { PROJECT_ROOT } from '../paths';
 import { ApiKeyEntity } from '../modules/api-key/api-key.entity';
 import { AuditEventEntity } from '../modules/audit/audit.entity';
+import { IdempotencyKeyEntity, UsagePeriodEntity } from '../modules/billing/billing.entity';
 import { SubscriptionEntity } from '../modules/billing/subscription.entity';
+import { ByokCredentialsEntity } from '../modules/byok/byok.entity';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
 import { UserEntity } from '../modules/user/user.entity';
@@ -20,6 +22,9 @@ export const ENTITIES = [
   WorkspaceEntity,
   WorkspaceAccessEntity,
   ApiKeyEntity,
+  UsagePeriodEntity,
+  IdempotencyKeyEntity,
+  ByokCredentialsEntity,
 ];
 
 /** Migrations load from the TypeScript sources under ts-node and from dist/ when compiled. */

@@ -1,4 +1,4 @@
-import { childCountLoader, childPageLoader, type SqlParams } from '../../common/pagination';
+import { childCountLoader, childPageLoader, rowLoader, type SqlParams } from '../../common/pagination';
 import type { Database } from '../../db/database';
 import { AuditEventEntity } from './audit.entity';
 
@@ -28,6 +28,7 @@ const EVENTS_OF_ORGANIZATION = {
 };
 
 export const auditLoaders = (db: Database) => ({
+  auditEvent: rowLoader(db, AuditEventEntity, { table: 'audit_events', column: 'id', type: 'uuid', property: 'id' }),
   auditPage: childPageLoader(db, AuditEventEntity, { ...EVENTS_OF_ORGANIZATION, order: 'DESC' }),
   auditCount: childCountLoader(db, EVENTS_OF_ORGANIZATION),
 });

@@ -1,4 +1,4 @@
-import { Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import { toConnection, toPage } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { cleanDate } from '../../common/validation';
@@ -6,7 +6,8 @@ import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';
 import type { AuditEventEntity } from './audit.entity';
 import type { AuditFilter } from './audit.loaders';
-import { AuditActor, AuditEvent, AuditEventConnection, AuditEventsArgs, AuditTarget } from './audit.types';
+import { recordPartnerEvent } from './audit.service';
+import { AuditActor, AuditEvent, AuditEventConnection, AuditEventsArgs, AuditTarget, RecordAuditEventInput } from './audit.types';
 
 @Resolver(() => Organization)
 export class OrganizationAuditResolver {
@@ -30,6 +31,12 @@ export class OrganizationAuditResolver {
 
 @Resolver(() => AuditEvent)
 export class AuditEventResolver {
+  @Mutation(() => AuditEvent, { description: 'Partner services, scope audit:write: append to an organization\'s log. Idempotent under retry.' })
+  async recordAuditEvent(@Ctx() ctx: RequestContext, @Arg('input', () => RecordAuditEventInput) input: RecordAuditEventInput) {
+    const id = await recordPartnerEvent(ctx, input);
+    return ctx.loaders.auditEvent.load(id);
+  }
+
   @FieldResolver(() => Organization, { nullable: true, description: 'Null once the organization is deleted.' })
   organization(@Root() event: AuditEventEntity, @Ctx() ctx: RequestContext) {
     return ctx.loaders.organization.load(event.organizationId);

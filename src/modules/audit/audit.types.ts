@@ -81,3 +81,33 @@ export class AuditEventsArgs extends PageArgs {
   @Field(() => AuditEventFilter, { nullable: true })
   filter?: AuditEventFilter | null;
 }
+
+@InputType()
+export class AuditTargetInput {
+  @Field(() => String)
+  type!: string;
+
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  display?: string | null;
+}
+
+@InputType()
+export class RecordAuditEventInput {
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => String, { description: '<target>.<verb>, e.g. model.invoked.' })
+  action!: string;
+
+  @Field(() => AuditTargetInput, { nullable: true })
+  target?: AuditTargetInput | null;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: 'An object, at most 16 KB of JSON. Never put a secret here.' })
+  metadata?: unknown;
+
+  @Field(() => String)
+  idempotencyKey!: string;
+}

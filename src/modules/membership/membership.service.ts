@@ -4,6 +4,7 @@ import { toConnection, toPage, type PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { badInput, failedPrecondition, forbidden, notFound } from '../../errors';
 import { changes, recordAudit } from '../audit/audit.service';
+import { assertSeats } from '../billing/subscription.service';
 import { OrganizationKind } from '../organization/organization.entity';
 import { assertAnotherOwner, lockMembership, lockOrganization } from '../organization/organization.service';
 import { MembershipEntity } from './membership.entity';
@@ -65,6 +66,8 @@ export async function updateMembership(ctx: RequestContext, input: UpdateMembers
     const refusal = grantRefusal(requireMembership(actor), target, next);
     if (refusal) throw forbidden(refusal);
     if (next.role !== OrganizationRole.OWNER) await assertAnotherOwner(tx, organizationId, target);
+    // A GUEST takes no seat; made anything else, it needs one.
+    if (target.role === OrganizationRole.GUEST && next.role !== OrganizationRole.GUEST) await assertSeats(tx, organizationId);
     const updated = await tx.selectOne(
       MembershipEntity,
       'UPDATE memberships SET role = $2, assignments = $3, updated_at = now() WHERE id = $1 RETURNING *',

@@ -6,7 +6,7 @@ import { MembershipConnection } from '../membership/membership.types';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';
 import * as users from './user.service';
-import { User, Viewer } from './user.types';
+import { ProvisionUserInput, User, Viewer } from './user.types';
 
 @Resolver(() => Viewer)
 export class ViewerResolver {
@@ -39,6 +39,14 @@ export class ViewerResolver {
   @FieldResolver(() => MembershipConnection)
   memberships(@Root() viewer: Viewer, @Ctx() ctx: RequestContext, @Args() args: PageArgs) {
     return userMemberships(ctx, viewer.id, args);
+  }
+}
+
+@Resolver(() => Organization)
+export class ProvisionUserResolver {
+  @Mutation(() => Organization, { description: 'Partner services, scope users:provision: the user\'s personal organization, created once.' })
+  provisionUser(@Ctx() ctx: RequestContext, @Arg('input', () => ProvisionUserInput) input: ProvisionUserInput) {
+    return users.provisionUser(ctx, input);
   }
 }
 

@@ -1,10 +1,12 @@
 import type { UserPrincipal } from '../../auth/principal';
 import { OrganizationRole } from '../../authz/permissions';
 import type { RequestContext } from '../../context';
-import { isUniqueViolation } from '../../db/database';
-import { notFound } from '../../errors';
-import { recordAudit } from '../audit/audit.service';
+import { cleanName } from '../../common/validation';
+import { isUniqueViolation, type Database } from '../../db/database';
+import { badInput, notFound } from '../../errors';
+import { changes, recordAudit } from '../audit/audit.service';
 import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
+import type { ProvisionUserInput } from './user.types';
 import { insertMembership, insertOrganization, lockOrganization } from '../organization/organization.service';
 
 /** "Ada's Organization": from the first word of the name, else the email's local part. */
@@ -27,7 +29,15 @@ const fingerprint = (p: UserPrincipal) => JSON.stringify([p.email, p.emailVerifi
 export async function ensureUser(ctx: RequestContext, user: UserPrincipal): Promise<void> {
   const seen = fingerprint(user);
   if (recentlySeen.get(user.userId) === seen) return;
-  await ctx.db.query(
+  await storeClaims(ctx.db, user);
+  await createPersonalOrganizationOnce(ctx, user);
+  if (recentlySeen.size >= RECENTLY_SEEN_LIMIT) recentlySeen.delete(recentlySeen.keys().next().value!);
+  recentlySeen.set(user.userId, seen);
+}
+
+/** Upserts the user's id, email and name — unless the stored ones came from a newer token. */
+async function storeClaims(db: Database, user: UserPrincipal): Promise<void> {
+  await db.query(
     `INSERT INTO users (id, email, email_verified, name, claims_issued_at) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (id) DO UPDATE SET
        email = COALESCE(excluded.email, users.email),
@@ -40,13 +50,9 @@ export async function ensureUser(ctx: RequestContext, user: UserPrincipal): Prom
        AND (users.claims_issued_at IS NULL OR excluded.claims_issued_at IS NULL OR excluded.claims_issued_at >= users.claims_issued_at)`,
     [user.userId, user.email, user.emailVerified, user.name, user.issuedAt],
   );
-  const [existing] = await ctx.db.query('SELECT id FROM organizations WHERE personal_owner_id = $1', [user.userId]);
-  if (!existing) await createPersonalOrganization(ctx, user);
-  if (recentlySeen.size >= RECENTLY_SEEN_LIMIT) recentlySeen.delete(recentlySeen.keys().next().value!);
-  recentlySeen.set(user.userId, seen);
 }
 
-async function createPersonalOrganization(ctx: RequestContext, user: UserPrincipal): Promise<void> {
+async function createPersonalOrganization(ctx: RequestContext, user: Pick<UserPrincipal, 'userId' | 'name' | 'email'>): Promise<void> {
   try {
     await ctx.write(async (tx) => {
       const organization = await insertOrganization(
@@ -100,4 +106,45 @@ export async function switchOrganization(ctx: RequestContext, organizationId: st
       target: { type: 'Organization', id: organization.id, display: organization.name },
     });
   });
+}
+
+// eslint-disable-next-line no-control-regex -- refusing them is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * users:provision. Stores the user's email and name (the accounts service is authoritative:
+ * later calls overwrite them) and creates the personal organization once, whatever the retries.
+ */
+export async function provisionUser(ctx: RequestContext, input: ProvisionUserInput): Promise<OrganizationEntity> {
+  const userId = input.userId;
+  if (userId.length < 1 || userId.length > 255 || userId.trim() !== userId || CONTROL.test(userId)) {
+    throw badInput('userId', 'userId must be 1 to 255 characters, without surrounding spaces or control characters');
+  }
+  const email = input.email.trim().toLowerCase();
+  if (email.length > 320 || !/^[^\s@]+@[^\s@]+$/.test(email) || CONTROL.test(email)) throw badInput('email', 'email is not an email address');
+  const name = input.name === null || input.name === undefined ? null : cleanName('name', input.name, 200);
+  await ctx.write(async (tx) => {
+    const [before] = await tx.query<{ email: string | null; name: string | null }>('SELECT email, name FROM users WHERE id = $1 FOR UPDATE', [userId]);
+    await tx.query(
+      `INSERT INTO users (id, email, name, claims_issued_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = COALESCE(excluded.name, users.name), claims_issued_at = now(), updated_at = now()`,
+      [userId, email, name],
+    );
+    const after = { email, name: name ?? before?.name ?? null };
+    const diff = before ? changes(before, after) : {};
+    const [personal] = await tx.query<{ id: string }>('SELECT id FROM organizations WHERE personal_owner_id = $1', [userId]);
+    if (personal && Object.keys(diff).length) {
+      await recordAudit(tx, ctx, { organizationId: personal.id, action: 'user.updated', target: { type: 'User', id: userId, display: after.name ?? email }, metadata: { changes: diff } });
+    }
+  });
+  recentlySeen.delete(userId);
+  await createPersonalOrganizationOnce(ctx, { userId, email, name });
+  const organization = await personalOrganization(ctx, userId);
+  ctx.showToService(organization.id);
+  return organization;
+}
+
+async function createPersonalOrganizationOnce(ctx: RequestContext, user: Pick<UserPrincipal, 'userId' | 'name' | 'email'>): Promise<void> {
+  const [existing] = await ctx.db.query('SELECT id FROM organizations WHERE personal_owner_id = $1', [user.userId]);
+  if (!existing) await createPersonalOrganization(ctx, user);
 }

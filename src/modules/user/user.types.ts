@@ -1,4 +1,4 @@
-import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 
 /** Owned by the accounts subgraph; this subgraph contributes organization fields to it. */
 @Directive('@key(fields: "id")')
@@ -12,4 +12,16 @@ export class User {
 export class Viewer {
   @Field(() => ID, { description: 'The user id.' })
   id!: string;
+}
+
+@InputType()
+export class ProvisionUserInput {
+  @Field(() => ID, { description: 'The user id of the accounts service (the sub of its tokens).' })
+  userId!: string;
+
+  @Field(() => String)
+  email!: string;
+
+  @Field(() => String, { nullable: true })
+  name?: string | null;
 }
