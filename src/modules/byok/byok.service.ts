@@ -1,13 +1,13 @@
 import { Permission } from '../../authz/permissions';
 import { isUuid } from '../../common/pagination';
 import type { RequestContext } from '../../context';
-import { badInput, notFound } from '../../errors';
+import { badInput, failedPrecondition, notFound } from '../../errors';
 import { recordAudit } from '../audit/audit.service';
 import { OrganizationEntity } from '../organization/organization.entity';
 import { lockOrganization } from '../organization/organization.service';
 import { ByokCredentialsEntity } from './byok.entity';
 import { ByokCredentials, ByokProvider, ByokStatus, SetByokCredentialsInput } from './byok.types';
-import { open, seal } from './encryption';
+import { keyVersion, open, seal } from './encryption';
 
 // Messages name the field, never the value: a secret must not come back in an error.
 const ACCESS_KEY_ID = /^(AKIA|ASIA)[A-Z0-9]{16}$/;
@@ -77,6 +77,10 @@ export async function byokCredentials(ctx: RequestContext, organizationId: strin
   if (!organization) throw notFound('Organization');
   const row = await ctx.db.selectOne(ByokCredentialsEntity, 'SELECT * FROM byok_credentials WHERE organization_id = $1', [organization.id]);
   if (!row) return null;
-  const { accessKeyId, secretAccessKey } = JSON.parse(open({ keyVersion: row.keyVersion, box: row.box }, keysOf(ctx), organization.id));
+  const keys = keysOf(ctx);
+  if (!keys.some((key) => keyVersion(key) === row.keyVersion)) {
+    throw failedPrecondition('These credentials were encrypted with a key this server no longer has: set ENCRYPTION_KEY_PREVIOUS to it, or set them again');
+  }
+  const { accessKeyId, secretAccessKey } = JSON.parse(open({ keyVersion: row.keyVersion, box: row.box }, keys, organization.id));
   return { organizationId: organization.id, provider: row.provider as ByokProvider, accessKeyId, secretAccessKey, region: row.region, updatedAt: row.updatedAt };
 }
