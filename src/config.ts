@@ -79,6 +79,10 @@ const schema = z
     DEFAULT_TEAM_PLAN: z.enum(PLANS, { message: `expected one of ${PLANS.join(', ')}` }).default('TEAM'),
     DEFAULT_TEAM_SEATS: integer(1, 1_000_000, 5),
     EXPOSE_SQL_COUNT: flag(false),
+    INVITATION_TTL_DAYS: integer(1, 30, 7),
+    MAIL_WORKER: flag(true),
+    MAIL_POLL_INTERVAL_MS: integer(50, 600_000, 1000),
+    MAIL_RETRY_BASE_MS: integer(10, 3_600_000, 2000),
     ENCRYPTION_KEY: encryptionKey,
     ENCRYPTION_KEY_PREVIOUS: encryptionKey,
   })

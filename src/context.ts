@@ -9,6 +9,9 @@ import { apiKeyLoaders } from './modules/api-key/api-key.loaders';
 import { auditLoaders } from './modules/audit/audit.loaders';
 import { billingLoaders } from './modules/billing/billing.loaders';
 import { byokLoaders } from './modules/byok/byok.loaders';
+import { invitationLoaders } from './modules/invitation/invitation.loaders';
+import { joinRequestLoaders } from './modules/join-request/join-request.loaders';
+import type { Mailer } from './modules/mail/mail.worker';
 import { membershipLoaders } from './modules/membership/membership.loaders';
 import { organizationLoaders } from './modules/organization/organization.loaders';
 import { userLoaders } from './modules/user/user.loaders';
@@ -19,6 +22,8 @@ export interface AppServices {
   config: Config;
   logger: Logger;
   db: Database;
+  /** The outbox worker of this process, when it runs one. */
+  mailer?: Mailer;
 }
 
 export interface RequestInfo {
@@ -37,6 +42,8 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
     ...apiKeyLoaders(db),
     ...billingLoaders(db),
     ...byokLoaders(db),
+    ...invitationLoaders(db),
+    ...joinRequestLoaders(db),
   };
   const access = accessLoader(principal, loaders.viewerMembership, serviceSees);
   return { ...loaders, access, ...workspaceViewLoaders(db, principal, loaders, access) };
@@ -61,6 +68,14 @@ export class RequestContext {
     readonly authError: AppError | null = null,
   ) {
     this.loaders = createLoaders(app.db, principal, this.serviceSees);
+  }
+
+  /** Organizations whose id, slug and name the asker may read without belonging: its invitations' and join requests'. */
+  readonly namesShown = new Set<string>();
+
+  /** Lets the asker read the organization's id, slug and name (an invitee, a requester), nothing more. */
+  showName(organizationId: string): void {
+    this.namesShown.add(organizationId);
   }
 
   /** Lets the partner service asking read the organization it just acted on (id, slug, name…), nothing more. */
@@ -98,8 +113,23 @@ export class RequestContext {
    * so the fields of the result read what was just committed.
    */
   async write<T>(work: (tx: Database) => Promise<T>): Promise<T> {
-    const result = await this.db.transaction(work);
-    this.loaders = createLoaders(this.db, this.principal, this.serviceSees);
-    return result;
+    const callbacks: (() => void)[] = [];
+    this.pendingAfterCommit = callbacks;
+    try {
+      const result = await this.db.transaction(work);
+      this.loaders = createLoaders(this.db, this.principal, this.serviceSees);
+      for (const callback of callbacks) callback();
+      return result;
+    } finally {
+      this.pendingAfterCommit = undefined;
+    }
+  }
+
+  private pendingAfterCommit: (() => void)[] | undefined;
+
+  /** Runs `callback` once the current write commits (never if it rolls back). */
+  afterCommit(callback: () => void): void {
+    if (this.pendingAfterCommit) this.pendingAfterCommit.push(callback);
+    else callback();
   }
 }

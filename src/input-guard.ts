@@ -68,6 +68,7 @@ const ENTITY_KEYS: Readonly<Record<string, readonly (readonly string[])[]>> = {
   Membership: [['id']],
   Workspace: [['id']],
   User: [['id']],
+  Invitation: [['id']],
 };
 
 /**

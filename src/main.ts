@@ -5,6 +5,7 @@ import { Database } from './db/database';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
+import { MailWorker } from './modules/mail/mail.worker';
 import { buildGuardedSchema } from './schema';
 import { createHttpServer, type HttpServer } from './server';
 
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.env.LOG_LEVEL);
   let database: DatabaseHandle | undefined;
   let http: HttpServer | undefined;
+  let mailer: MailWorker | undefined;
   let stopping = false;
 
   const shutdown = async (signal: string) => {
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     try {
       await http?.close();
+      await mailer?.stop();
       await database?.close();
       logger.info('stopped');
       process.exit(0);
@@ -45,10 +48,16 @@ async function main(): Promise<void> {
 
   try {
     database = await connectDatabase(config, logger, { runMigrations: config.env.MIGRATIONS_RUN });
+    const db = new Database(database.dataSource);
     const schema = await buildGuardedSchema();
-    http = await createHttpServer({ config, logger, db: new Database(database.dataSource) }, schema, createMetrics());
+    if (config.env.MAIL_WORKER) {
+      mailer = new MailWorker(db, config, logger);
+      mailer.start();
+    }
+    http = await createHttpServer({ config, logger, db, mailer }, schema, createMetrics());
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
+    await mailer?.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
     process.exit(1);
   }

@@ -12,6 +12,18 @@ import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/a
 import { AuditEventResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './modules/billing/billing.resolver';
 import { ByokResolver, OrganizationByokResolver } from './modules/byok/byok.resolver';
+import { invitationReference } from './modules/invitation/invitation.reference';
+import {
+  InvitationResolver,
+  OrganizationInvitationsResolver,
+  UserInvitationsResolver,
+  ViewerInvitationsResolver,
+} from './modules/invitation/invitation.resolver';
+import {
+  JoinRequestResolver,
+  OrganizationJoinRequestsResolver,
+  ViewerJoinRequestsResolver,
+} from './modules/join-request/join-request.resolver';
 import { membershipReference } from './modules/membership/membership.reference';
 import { MembershipResolver } from './modules/membership/membership.resolver';
 import { organizationReference } from './modules/organization/organization.reference';
@@ -42,11 +54,18 @@ const RESOLVERS = [
   ByokResolver,
   OrganizationByokResolver,
   ProvisionUserResolver,
+  InvitationResolver,
+  OrganizationInvitationsResolver,
+  ViewerInvitationsResolver,
+  UserInvitationsResolver,
+  JoinRequestResolver,
+  OrganizationJoinRequestsResolver,
+  ViewerJoinRequestsResolver,
   OrganizationAuditResolver,
   AuditEventResolver,
 ] as const;
 
-const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference, workspaceReference];
+const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference, workspaceReference, invitationReference];
 
 // The roots are named explicitly: API.md has an object type called `Subscription`, which an SDL
 // without a schema definition would take for the subscription root.

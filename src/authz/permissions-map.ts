@@ -8,7 +8,10 @@ import {
   isAuthenticated,
   isUser,
   organizationOfApiKey,
+  organizationOfInvitation,
+  organizationOfJoinRequest,
   organizationOfMembership,
+  organizationNameVisible,
   organizationOfParent,
   parentId,
 } from './rules';
@@ -42,6 +45,9 @@ export const permissions = shield(
       organizationBySlug: isAuthenticated,
       workspace: isAuthenticated,
       byokCredentials: hasScope('byok:read'),
+      // What an invitation link shows; its holder may not be signed in yet.
+      invitation: allow,
+      searchOrganizations: isUser,
     },
     Mutation: {
       createOrganization: isUser,
@@ -61,6 +67,16 @@ export const permissions = shield(
       revokeApiKey: personCan(Permission.API_KEYS_MANAGE, organizationOfApiKey('id'), 'revokeApiKey', 'API key'),
       setByokCredentials: personCan(Permission.BYOK_MANAGE, argument('input', 'organizationId'), 'setByokCredentials'),
       clearByokCredentials: personCan(Permission.BYOK_MANAGE, argument('organizationId'), 'clearByokCredentials'),
+      inviteMembers: personCan(Permission.MEMBERS_INVITE, argument('input', 'organizationId'), 'inviteMembers'),
+      resendInvitation: personCan(Permission.MEMBERS_INVITE, organizationOfInvitation('id'), 'resendInvitation', 'Invitation'),
+      cancelInvitation: personCan(Permission.MEMBERS_INVITE, organizationOfInvitation('id'), 'cancelInvitation', 'Invitation'),
+      // The invitee and the requester are not members: their services check who they are.
+      acceptInvitation: isUser,
+      declineInvitation: isUser,
+      requestToJoin: isUser,
+      cancelJoinRequest: isUser,
+      approveJoinRequest: personCan(Permission.MEMBERS_INVITE, organizationOfJoinRequest('id'), 'approveJoinRequest', 'Join request'),
+      denyJoinRequest: personCan(Permission.MEMBERS_INVITE, organizationOfJoinRequest('id'), 'denyJoinRequest', 'Join request'),
       // Partner services, by scope.
       provisionUser: hasScope('users:provision'),
       updateSubscription: hasScope('billing:write'),
@@ -70,9 +86,9 @@ export const permissions = shield(
     Organization: {
       // A GUEST sees the organization's id, slug and name, and its own role; nothing else.
       '*': orgNonGuest,
-      id: orgMember,
-      slug: orgMember,
-      name: orgMember,
+      id: organizationNameVisible,
+      slug: organizationNameVisible,
+      name: organizationNameVisible,
       viewerRole: orgMember,
       viewerPermissions: orgMember,
       members: can(Permission.MEMBERS_READ, parentId, 'Organization.members'),
@@ -81,6 +97,8 @@ export const permissions = shield(
       subscription: can(Permission.BILLING_READ, parentId, 'Organization.subscription'),
       usage: can(Permission.BILLING_READ, parentId, 'Organization.usage'),
       byok: can(Permission.BYOK_MANAGE, parentId, 'Organization.byok'),
+      invitations: can(Permission.MEMBERS_INVITE, parentId, 'Organization.invitations'),
+      joinRequests: can(Permission.MEMBERS_INVITE, parentId, 'Organization.joinRequests'),
     },
     Workspace: {
       '*': isAuthenticated,
@@ -97,6 +115,15 @@ export const permissions = shield(
     Usage: isAuthenticated,
     ByokStatus: isAuthenticated,
     ByokCredentials: hasScope('byok:read'),
+    // Reached through a gated field, the viewer's own lists, or a reference resolver that checks.
+    Invitation: isAuthenticated,
+    InvitationConnection: allow,
+    InvitationEdge: allow,
+    InvitationPreview: allow,
+    JoinRequest: isAuthenticated,
+    JoinRequestConnection: allow,
+    JoinRequestEdge: allow,
+    OrganizationSearchResult: isUser,
     // Reached only through a field or operation gated above, or a reference resolver that checks.
     Membership: isAuthenticated,
     MembershipConnection: allow,

@@ -102,6 +102,19 @@ export function inWorkspace(name: string, need: Permission, locate: Locate) {
   );
 }
 
+/**
+ * An organization's id, slug and name: for its members, and for someone it was shown to in
+ * this request through their own invitation or join request (RequestContext.showName).
+ */
+export const organizationNameVisible = rule('organizationNameVisible', { cache: 'no_cache' })(async (parent, _args, ctx: RequestContext) =>
+  decide(ctx, async () => {
+    ctx.requirePrincipal();
+    const id = (parent as { id: string }).id;
+    if (ctx.namesShown.has(id) || (await ctx.loaders.access.load(id))) return true;
+    throw notFound('Organization');
+  }),
+);
+
 // Where rules find the organization.
 export const parentId: Locate = (parent) => (parent as { id: string }).id;
 export const argument =
@@ -118,6 +131,22 @@ export const organizationOfApiKey =
     const key = id ? await ctx.loaders.apiKey.load(id) : null;
     if (!key) throw notFound('API key');
     return key.organizationId;
+  };
+export const organizationOfInvitation =
+  (...path: string[]): Locate =>
+  async (parent, args, ctx) => {
+    const id = await argument(...path)(parent, args, ctx);
+    const invitation = id ? await ctx.loaders.invitation.load(id) : null;
+    if (!invitation) throw notFound('Invitation');
+    return invitation.organizationId;
+  };
+export const organizationOfJoinRequest =
+  (...path: string[]): Locate =>
+  async (parent, args, ctx) => {
+    const id = await argument(...path)(parent, args, ctx);
+    const request = id ? await ctx.loaders.joinRequest.load(id) : null;
+    if (!request) throw notFound('Join request');
+    return request.organizationId;
   };
 export const organizationOfParent: Locate = (parent) => (parent as { organizationId: string }).organizationId;
 export const organizationOfMembership =

@@ -7,6 +7,9 @@ import { AuditEventEntity } from '../modules/audit/audit.entity';
 import { IdempotencyKeyEntity, UsagePeriodEntity } from '../modules/billing/billing.entity';
 import { SubscriptionEntity } from '../modules/billing/subscription.entity';
 import { ByokCredentialsEntity } from '../modules/byok/byok.entity';
+import { InvitationEntity } from '../modules/invitation/invitation.entity';
+import { JoinRequestEntity } from '../modules/join-request/join-request.entity';
+import { MailEntity } from '../modules/mail/mail.entity';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
 import { UserEntity } from '../modules/user/user.entity';
@@ -25,6 +28,9 @@ export const ENTITIES = [
   UsagePeriodEntity,
   IdempotencyKeyEntity,
   ByokCredentialsEntity,
+  InvitationEntity,
+  JoinRequestEntity,
+  MailEntity,
 ];
 
 /** Migrations load from the TypeScript sources under ts-node and from dist/ when compiled. */

@@ -118,3 +118,30 @@ export async function addMember(organizationId: string, user: TestUser, role: st
   );
   return row.id;
 }
+
+/** The development ENCRYPTION_KEY the main test server runs with (README). */
+const DEV_ENCRYPTION_KEY = Buffer.from('ZGV2ZWxvcG1lbnQtb25seS1lbmNyeXB0aW9uLWtleSE=', 'base64');
+
+/**
+ * The token of an invitation's latest mail, read from the outbox the way the mail worker
+ * would: AES-256-GCM, iv · ciphertext · tag, "mail" as associated data.
+ */
+export async function invitationToken(invitationId: string): Promise<string> {
+  const [row] = await sql<{ payload: string }>(`SELECT payload FROM mail_outbox WHERE topic = $1 ORDER BY id DESC LIMIT 1`, [`invitation:${invitationId}`]);
+  if (!row?.payload) throw new Error(`no unsent mail for invitation ${invitationId}`);
+  const raw = Buffer.from(row.payload, 'base64');
+  const { createDecipheriv } = await import('node:crypto');
+  const decipher = createDecipheriv('aes-256-gcm', DEV_ENCRYPTION_KEY, raw.subarray(0, 12));
+  decipher.setAAD(Buffer.from('mail'));
+  decipher.setAuthTag(raw.subarray(raw.length - 16));
+  const mail = JSON.parse(Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8'));
+  const token = /token=([A-Za-z0-9_-]+)/.exec(mail.text)?.[1];
+  if (!token) throw new Error('no token in the mail');
+  return token;
+}
+
+/** A user whose verified email is `email`. */
+export function userWithEmail(email: string, name = 'Invitee', verified = true): TestUser {
+  const id = unique('user');
+  return { id, email, name, token: signToken({ sub: id, email, email_verified: verified, name }) };
+}

@@ -30,6 +30,8 @@ export async function startServer(env: Record<string, string | undefined>, optio
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       JWT_SECRET: TEST_JWT_SECRET,
+      // The outbox is shared by every server of the run: only the mail tests' servers send.
+      MAIL_WORKER: 'false',
       ...env,
       PORT: String(port),
     },

@@ -1,0 +1,331 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { requireMembership } from '../../authz/access';
+import {
+  Assignment,
+  grantRefusal,
+  holdsAll,
+  OrganizationRole,
+  Permission,
+  permissionsOf,
+  WORKSPACE_ROLE_PERMISSIONS,
+  workspaceRoleOf,
+} from '../../authz/permissions';
+import type { UserPrincipal } from '../../auth/principal';
+import { isUuid, toConnection, toPage } from '../../common/pagination';
+import type { RequestContext } from '../../context';
+import { isUniqueViolation, type Database } from '../../db/database';
+import { badInput, conflict, failedPrecondition, forbidden, notFound, quotaExceeded } from '../../errors';
+import { recordAudit } from '../audit/audit.service';
+import { assertSeats } from '../billing/subscription.service';
+import { enqueueMail } from '../mail/mail.service';
+import { invitationMail } from '../mail/templates';
+import { MembershipEntity } from '../membership/membership.entity';
+import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
+import { insertMembership, lockOrganization } from '../organization/organization.service';
+import { WorkspaceAccessEntity } from '../workspace/workspace.entity';
+import { InvitationEntity, InvitationStatus } from './invitation.entity';
+import type { InvitationPreview, InvitationsArgs, InviteMembersInput } from './invitation.types';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const SENDS_PER_DAY = 5;
+const DAY_MS = 86_400_000;
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const newToken = () => randomBytes(32).toString('base64url');
+
+/** The status as a reader sees it: a PENDING invitation past its expiry is EXPIRED. */
+export function statusOf(invitation: InvitationEntity): InvitationStatus {
+  return invitation.status === InvitationStatus.PENDING && invitation.expiresAt.getTime() <= Date.now() ? InvitationStatus.EXPIRED : invitation.status;
+}
+
+const isViewersInvitation = (ctx: RequestContext, invitation: InvitationEntity) =>
+  ctx.principal?.kind === 'user' && ctx.principal.emailVerified && ctx.principal.email === invitation.email;
+
+/** An invitation the asker may see: its organization's inviters (MEMBERS_INVITE) and the verified invitee. */
+export async function visibleInvitation(ctx: RequestContext, id: string): Promise<InvitationEntity> {
+  const invitation = await ctx.loaders.invitation.load(id);
+  if (invitation && isViewersInvitation(ctx, invitation)) {
+    ctx.showName(invitation.organizationId);
+    return invitation;
+  }
+  const access = invitation ? await ctx.loaders.access.load(invitation.organizationId) : null;
+  if (!invitation || !access?.permissions.has(Permission.MEMBERS_INVITE)) throw notFound('Invitation');
+  return invitation;
+}
+
+export async function organizationInvitations(ctx: RequestContext, organizationId: string, args: InvitationsArgs) {
+  const page = toPage(args);
+  const key = { parentId: organizationId, filter: { status: args.status ?? null } };
+  const rows = await ctx.loaders.invitationsPage.load({ ...key, page });
+  return toConnection(rows, page, () => ctx.loaders.invitationsCount.load(key));
+}
+
+/** The viewer's pending invitations: only to a verified email address. */
+export async function pendingInvitations(ctx: RequestContext, userId: string): Promise<InvitationEntity[]> {
+  const user = ctx.principal;
+  if (user?.kind !== 'user' || user.userId !== userId || !user.emailVerified || !user.email) return [];
+  const rows = await ctx.db.select(
+    InvitationEntity,
+    `SELECT * FROM invitations WHERE email = $1 AND status = 'PENDING' AND expires_at > now() ORDER BY id DESC LIMIT 100`,
+    [user.email],
+  );
+  for (const row of rows) ctx.showName(row.organizationId);
+  return rows;
+}
+
+function cleanEmails(emails: string[]): string[] {
+  const unique = [...new Set(emails.map((e) => e.trim().toLowerCase()))];
+  if (unique.length < 1 || unique.length > 10) throw badInput('emails', 'Invite 1 to 10 email addresses at once');
+  for (const email of unique) {
+    if (email.length > 254 || !EMAIL.test(email)) throw badInput('emails', `"${email.slice(0, 100)}" is not an email address`);
+  }
+  return unique;
+}
+
+/** Who sent it and what to: the mail goes to the outbox in the caller's transaction. */
+async function sendInvitationMail(tx: Database, ctx: RequestContext, invitation: InvitationEntity, organization: OrganizationEntity, token: string) {
+  const inviter = ctx.principal?.kind === 'user' ? (ctx.principal.name ?? ctx.principal.email ?? 'Someone') : 'Someone';
+  const link = `${ctx.config.env.PUBLIC_URL.replace(/\/+$/, '')}/invitations/accept?token=${encodeURIComponent(token)}`;
+  await enqueueMail(
+    tx,
+    ctx,
+    invitationMail({ to: invitation.email, organizationName: organization.name, inviterName: inviter, role: invitation.role, link, expiresAt: invitation.expiresAt }),
+    { organizationId: organization.id, topic: `invitation:${invitation.id}` },
+  );
+}
+
+const expiresAt = (ctx: RequestContext) => new Date(Date.now() + ctx.config.env.INVITATION_TTL_DAYS * DAY_MS);
+
+/** All or nothing: a bad address, a member or a pending invitation among them, and nothing is created or sent. */
+export async function inviteMembers(ctx: RequestContext, input: InviteMembersInput): Promise<InvitationEntity[]> {
+  ctx.requireUser();
+  const emails = cleanEmails(input.emails);
+  const role = input.role ?? OrganizationRole.VIEWER;
+  const assignments = [...new Set(input.assignments ?? [])].sort() as Assignment[];
+  if (role === OrganizationRole.GUEST && assignments.length) throw badInput('assignments', 'A GUEST cannot hold assignments');
+  const workspaceIds = [...new Set((input.workspaceIds ?? []).map((id) => id.toLowerCase()))];
+  if (workspaceIds.length !== (input.workspaceIds ?? []).length) throw badInput('workspaceIds', 'A workspace appears twice');
+  if (!workspaceIds.every(isUuid)) throw notFound('Workspace');
+
+  return ctx.write(async (tx) => {
+    const { organization, actor } = await lockOrganization(tx, ctx, input.organizationId, Permission.MEMBERS_INVITE);
+    const inviter = requireMembership(actor);
+    if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization has no other members: create a team organization to invite people');
+    const refusal = grantRefusal(inviter, undefined, { role, assignments });
+    if (refusal) throw forbidden(refusal);
+    await assertMayGrantWorkspaces(tx, organization.id, inviter, actor.permissions, workspaceIds, role, assignments);
+
+    const members = await tx.query<{ email: string }>(
+      `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND u.email = ANY($2::text[])`,
+      [organization.id, emails],
+    );
+    if (members.length) throw conflict(`${members[0].email} is already a member`, 'emails');
+    await tx.query(
+      `UPDATE invitations SET status = 'EXPIRED' WHERE organization_id = $1 AND email = ANY($2::text[]) AND status = 'PENDING' AND expires_at <= now()`,
+      [organization.id, emails],
+    );
+    const pending = await tx.query<{ email: string }>(
+      `SELECT email FROM invitations WHERE organization_id = $1 AND email = ANY($2::text[]) AND status = 'PENDING'`,
+      [organization.id, emails],
+    );
+    if (pending.length) throw conflict(`${pending[0].email} already has a pending invitation`, 'emails');
+
+    const created: InvitationEntity[] = [];
+    for (const email of emails) {
+      const token = newToken();
+      let invitation: InvitationEntity | undefined;
+      try {
+        invitation = await tx.selectOne(
+          InvitationEntity,
+          `INSERT INTO invitations (organization_id, email, role, assignments, workspace_ids, invited_by_id, token_hash, status, expires_at, last_sent_at, sent_times)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, now(), ARRAY[now()]) RETURNING *`,
+          [organization.id, email, role, assignments, workspaceIds, inviter.userId, hashToken(token), expiresAt(ctx)],
+        );
+      } catch (error) {
+        if (isUniqueViolation(error, 'invitations_pending_email_key')) throw conflict(`${email} already has a pending invitation`, 'emails');
+        throw error;
+      }
+      await sendInvitationMail(tx, ctx, invitation!, organization, token);
+      await recordAudit(tx, ctx, {
+        organizationId: organization.id,
+        action: 'invitation.created',
+        target: { type: 'Invitation', id: invitation!.id, display: email },
+        metadata: { email, role, assignments, workspaceIds, expiresAt: invitation!.expiresAt },
+      });
+      created.push(invitation!);
+    }
+    return created;
+  });
+}
+
+/** The inviter must see each workspace and hold there what the new member will get there. */
+async function assertMayGrantWorkspaces(
+  tx: Database,
+  organizationId: string,
+  inviter: MembershipEntity,
+  inviterPermissions: ReadonlySet<Permission>,
+  workspaceIds: string[],
+  role: OrganizationRole,
+  assignments: Assignment[],
+) {
+  if (!workspaceIds.length) return;
+  const found = await tx.query<{ id: string }>('SELECT id FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [organizationId, workspaceIds]);
+  if (found.length !== workspaceIds.length) throw notFound('Workspace');
+  const own = await tx.select(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE membership_id = $1 AND workspace_id = ANY($2::uuid[])', [inviter.id, workspaceIds]);
+  const granted = workspaceRoleOf(role, permissionsOf(role, assignments), { roleOverride: null });
+  for (const workspaceId of workspaceIds) {
+    const inviterRole = workspaceRoleOf(inviter.role, inviterPermissions, own.find((a) => a.workspaceId === workspaceId) ?? null);
+    if (!inviterRole) throw notFound('Workspace');
+    if (granted && !holdsAll(WORKSPACE_ROLE_PERMISSIONS[inviterRole], WORKSPACE_ROLE_PERMISSIONS[granted])) {
+      throw forbidden('You cannot invite someone to a workspace role above your own there');
+    }
+  }
+}
+
+/** Locks an invitation of an organization the asker may invite to (MEMBERS_INVITE). */
+async function lockForInviter(tx: Database, ctx: RequestContext, id: string) {
+  const known = isUuid(id) ? await ctx.loaders.invitation.load(id) : null;
+  if (!known) throw notFound('Invitation');
+  const { organization } = await lockOrganization(tx, ctx, known.organizationId, Permission.MEMBERS_INVITE).catch((error) => {
+    throw error?.extensions?.code === 'NOT_FOUND' ? notFound('Invitation') : error;
+  });
+  const invitation = await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE id = $1 FOR UPDATE', [id]);
+  return { organization, invitation: invitation! };
+}
+
+/** A new token (the old link stops working), a renewed expiry; at most 5 sends in 24 hours. */
+export async function resendInvitation(ctx: RequestContext, id: string): Promise<InvitationEntity> {
+  ctx.requireUser();
+  return ctx.write(async (tx) => {
+    const { organization, invitation } = await lockForInviter(tx, ctx, id);
+    if (invitation.status !== InvitationStatus.PENDING) throw failedPrecondition(`The invitation is ${invitation.status.toLowerCase()}, no longer pending`);
+    const recent = invitation.sentTimes.filter((t) => Date.now() - t.getTime() < DAY_MS);
+    if (recent.length >= SENDS_PER_DAY) throw quotaExceeded(`An invitation is sent at most ${SENDS_PER_DAY} times in 24 hours`);
+    const token = newToken();
+    const renewed = (await tx.selectOne(
+      InvitationEntity,
+      `UPDATE invitations SET token_hash = $2, expires_at = $3, last_sent_at = now(), send_count = send_count + 1,
+         sent_times = $4::timestamptz[] || now() WHERE id = $1 RETURNING *`,
+      [invitation.id, hashToken(token), expiresAt(ctx), recent.slice(-(SENDS_PER_DAY - 1))],
+    ))!;
+    await sendInvitationMail(tx, ctx, renewed, organization, token);
+    await recordAudit(tx, ctx, {
+      organizationId: organization.id,
+      action: 'invitation.resent',
+      target: { type: 'Invitation', id: invitation.id, display: invitation.email },
+      metadata: { sendCount: renewed.sendCount, expiresAt: { before: invitation.expiresAt, after: renewed.expiresAt } },
+    });
+    return renewed;
+  });
+}
+
+export async function cancelInvitation(ctx: RequestContext, id: string): Promise<InvitationEntity> {
+  ctx.requireUser();
+  return ctx.write(async (tx) => {
+    const { organization, invitation } = await lockForInviter(tx, ctx, id);
+    if (statusOf(invitation) !== InvitationStatus.PENDING) throw failedPrecondition(`The invitation is ${statusOf(invitation).toLowerCase()}, no longer pending`);
+    const canceled = (await tx.selectOne(InvitationEntity, `UPDATE invitations SET status = 'CANCELED', decided_at = now() WHERE id = $1 RETURNING *`, [invitation.id]))!;
+    await recordAudit(tx, ctx, {
+      organizationId: organization.id,
+      action: 'invitation.canceled',
+      target: { type: 'Invitation', id: invitation.id, display: invitation.email },
+      metadata: { email: invitation.email, role: invitation.role },
+    });
+    return canceled;
+  });
+}
+
+/**
+ * The invitation the invitee means: by the token of its link, or by the id of one of its
+ * pending invitations. Only the verified owner of the invited address may answer it.
+ */
+async function findForInvitee(tx: Database, user: UserPrincipal, token: string | null | undefined, id: string | null | undefined): Promise<InvitationEntity> {
+  if ((token ? 1 : 0) + (id ? 1 : 0) !== 1) throw badInput('token', 'Give either the token of the invitation link or the invitation id');
+  const invitation = token
+    ? await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE token_hash = $1 FOR UPDATE', [hashToken(token)])
+    : isUuid(id!)
+      ? await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE id = $1 FOR UPDATE', [id])
+      : undefined;
+  if (!invitation || (!token && invitation.email !== user.email)) throw notFound('Invitation');
+  if (!user.emailVerified || user.email !== invitation.email) {
+    throw forbidden('This invitation is for another email address, or yours is not verified: sign in with the invited address');
+  }
+  const status = statusOf(invitation);
+  if (status !== InvitationStatus.PENDING) throw failedPrecondition(`The invitation is ${status.toLowerCase()}, no longer pending`);
+  return invitation;
+}
+
+/** Accepted once, whatever the concurrency: the invitation row is locked, its status read afresh. */
+export async function acceptInvitation(ctx: RequestContext, token?: string | null, id?: string | null): Promise<MembershipEntity> {
+  const user = ctx.requireUser();
+  return ctx.write(async (tx) => {
+    // Lock order as everywhere: the organization first. Its id comes from an unlocked read.
+    const [located] = await tx.query<{ organization_id: string }>(
+      token ? 'SELECT organization_id FROM invitations WHERE token_hash = $1' : 'SELECT organization_id FROM invitations WHERE id = $1',
+      [token ? hashToken(token) : isUuid(id ?? '') ? id : '00000000-0000-0000-0000-000000000000'],
+    );
+    if (located) await tx.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [located.organization_id]);
+    const invitation = await findForInvitee(tx, user, token, id);
+    const [member] = await tx.query('SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2', [invitation.organizationId, user.userId]);
+    if (member) throw conflict('You are already a member of this organization');
+    if (invitation.role !== OrganizationRole.GUEST) await assertSeats(tx, invitation.organizationId);
+    const membership = await insertMembership(tx, {
+      organizationId: invitation.organizationId,
+      userId: user.userId,
+      role: invitation.role,
+      assignments: invitation.assignments,
+      invitedById: invitation.invitedById,
+    });
+    if (invitation.workspaceIds.length) {
+      await tx.query(
+        `INSERT INTO workspace_access (organization_id, workspace_id, membership_id)
+         SELECT $1, w.id, $2 FROM workspaces w WHERE w.organization_id = $1 AND w.id = ANY($3::uuid[])`,
+        [invitation.organizationId, membership.id, invitation.workspaceIds],
+      );
+    }
+    await tx.query(`UPDATE invitations SET status = 'ACCEPTED', decided_at = now(), membership_id = $2 WHERE id = $1`, [invitation.id, membership.id]);
+    await recordAudit(tx, ctx, {
+      organizationId: invitation.organizationId,
+      action: 'invitation.accepted',
+      target: { type: 'Invitation', id: invitation.id, display: invitation.email },
+      metadata: { membershipId: membership.id, userId: user.userId, role: invitation.role, assignments: invitation.assignments, workspaceIds: invitation.workspaceIds },
+    });
+    return membership;
+  });
+}
+
+export async function declineInvitation(ctx: RequestContext, token?: string | null, id?: string | null): Promise<InvitationEntity> {
+  const user = ctx.requireUser();
+  const declined = await ctx.write(async (tx) => {
+    const invitation = await findForInvitee(tx, user, token, id);
+    const row = (await tx.selectOne(InvitationEntity, `UPDATE invitations SET status = 'DECLINED', decided_at = now() WHERE id = $1 RETURNING *`, [invitation.id]))!;
+    await recordAudit(tx, ctx, {
+      organizationId: invitation.organizationId,
+      action: 'invitation.declined',
+      target: { type: 'Invitation', id: invitation.id, display: invitation.email },
+      metadata: { userId: user.userId },
+    });
+    return row;
+  });
+  ctx.showName(declined.organizationId);
+  return declined;
+}
+
+/** What a link shows before accepting: organization name, inviter, role, address and expiry. No sign-in needed. */
+export async function previewInvitation(ctx: RequestContext, token: string): Promise<InvitationPreview> {
+  const invitation = token.length <= 200 ? await ctx.db.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE token_hash = $1', [hashToken(token)]) : undefined;
+  if (!invitation) throw notFound('Invitation');
+  const [organization, inviter] = await Promise.all([
+    ctx.loaders.organization.load(invitation.organizationId),
+    invitation.invitedById ? ctx.loaders.user.load(invitation.invitedById) : null,
+  ]);
+  return {
+    id: invitation.id,
+    email: invitation.email,
+    role: invitation.role,
+    status: statusOf(invitation),
+    expiresAt: invitation.expiresAt,
+    organizationName: organization?.name ?? '',
+    inviterName: inviter?.name ?? inviter?.email ?? null,
+  };
+}

@@ -1,0 +1,168 @@
+import { requireMembership } from '../../authz/access';
+import { grantRefusal, OrganizationRole, Permission } from '../../authz/permissions';
+import { isUuid, toConnection, toPage } from '../../common/pagination';
+import { cleanDescription } from '../../common/validation';
+import type { RequestContext } from '../../context';
+import { isUniqueViolation, type Database } from '../../db/database';
+import { badInput, conflict, failedPrecondition, forbidden, notFound } from '../../errors';
+import { recordAudit } from '../audit/audit.service';
+import { assertSeats } from '../billing/subscription.service';
+import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
+import { insertMembership, lockOrganization } from '../organization/organization.service';
+import { JoinRequestEntity, JoinRequestStatus } from './join-request.entity';
+import type { JoinRequestsArgs, OrganizationSearchResult, SearchOrganizationsArgs } from './join-request.types';
+
+/** Discoverable TEAM organizations whose name or slug contains the query. */
+export async function searchOrganizations(ctx: RequestContext, args: SearchOrganizationsArgs): Promise<OrganizationSearchResult[]> {
+  ctx.requireUser();
+  const query = args.query.trim().toLowerCase();
+  if (query.length < 2 || query.length > 100) throw badInput('query', 'query must be 2 to 100 characters');
+  const first = args.first ?? 20;
+  if (!Number.isInteger(first) || first < 1 || first > 20) throw badInput('first', 'first must be from 1 to 20');
+  const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return ctx.db.query<OrganizationSearchResult>(
+    `SELECT id, slug, name FROM organizations
+     WHERE kind = 'TEAM' AND discoverable AND (name ILIKE $1 OR slug ILIKE $1)
+     ORDER BY (lower(name) = $2 OR slug = $2) DESC, name, id LIMIT $3`,
+    [pattern, query, first],
+  );
+}
+
+/** A request the asker may see: its own, or any of an organization where it holds MEMBERS_INVITE. */
+export async function visibleJoinRequest(ctx: RequestContext, id: string): Promise<JoinRequestEntity> {
+  const request = await ctx.loaders.joinRequest.load(id);
+  if (request && ctx.principal?.kind === 'user' && request.userId === ctx.principal.userId) {
+    ctx.showName(request.organizationId);
+    return request;
+  }
+  const access = request ? await ctx.loaders.access.load(request.organizationId) : null;
+  if (!request || !access?.permissions.has(Permission.MEMBERS_INVITE)) throw notFound('Join request');
+  return request;
+}
+
+export async function organizationJoinRequests(ctx: RequestContext, organizationId: string, args: JoinRequestsArgs) {
+  const page = toPage(args);
+  const key = { parentId: organizationId, filter: { status: args.status ?? null } };
+  const rows = await ctx.loaders.joinRequestsPage.load({ ...key, page });
+  return toConnection(rows, page, () => ctx.loaders.joinRequestsCount.load(key));
+}
+
+/** The viewer's own requests, newest first. */
+export async function viewerJoinRequests(ctx: RequestContext, userId: string): Promise<JoinRequestEntity[]> {
+  const rows = await ctx.db.select(JoinRequestEntity, 'SELECT * FROM join_requests WHERE user_id = $1 ORDER BY id DESC LIMIT 100', [userId]);
+  for (const row of rows) ctx.showName(row.organizationId);
+  return rows;
+}
+
+export async function requestToJoin(ctx: RequestContext, organizationId: string, message: string | null | undefined): Promise<JoinRequestEntity> {
+  const user = ctx.requireUser();
+  const text = cleanDescription('message', message, 500);
+  const request = await ctx.write(async (tx) => {
+    const organization = isUuid(organizationId)
+      ? await tx.selectOne(OrganizationEntity, 'SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [organizationId])
+      : undefined;
+    // Only a discoverable team can be asked; any other organization does not exist to a stranger.
+    if (!organization || organization.kind !== OrganizationKind.TEAM || !organization.discoverable) throw notFound('Organization');
+    const [member] = await tx.query('SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2', [organization.id, user.userId]);
+    if (member) throw conflict('You are already a member of this organization');
+    let created: JoinRequestEntity | undefined;
+    try {
+      created = await tx.selectOne(
+        JoinRequestEntity,
+        `INSERT INTO join_requests (organization_id, user_id, message, status) VALUES ($1, $2, $3, 'PENDING') RETURNING *`,
+        [organization.id, user.userId, text],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, 'join_requests_pending_key')) throw conflict('You already asked to join this organization');
+      throw error;
+    }
+    await recordAudit(tx, ctx, {
+      organizationId: organization.id,
+      action: 'join_request.created',
+      target: { type: 'JoinRequest', id: created!.id, display: user.email },
+      metadata: { userId: user.userId, message: text },
+    });
+    return created!;
+  });
+  ctx.showName(request.organizationId);
+  return request;
+}
+
+async function lockPending(tx: Database, organizationId: string, id: string): Promise<JoinRequestEntity> {
+  const request = await tx.selectOne(JoinRequestEntity, 'SELECT * FROM join_requests WHERE id = $1 AND organization_id = $2 FOR UPDATE', [id, organizationId]);
+  if (!request) throw notFound('Join request');
+  if (request.status !== JoinRequestStatus.PENDING) throw failedPrecondition(`The request is ${request.status.toLowerCase()}, no longer pending`);
+  return request;
+}
+
+/** The organization of a request the asker may decide on; NOT_FOUND for anyone else. */
+async function organizationOfRequest(ctx: RequestContext, id: string): Promise<string> {
+  const request = isUuid(id) ? await ctx.loaders.joinRequest.load(id) : null;
+  if (!request) throw notFound('Join request');
+  return request.organizationId;
+}
+
+const asJoinRequestNotFound = (error: { extensions?: { code?: unknown } }) => {
+  throw error?.extensions?.code === 'NOT_FOUND' ? notFound('Join request') : error;
+};
+
+/** Same rules as an invitation: no escalation, a seat for anyone but a GUEST. */
+export async function approveJoinRequest(ctx: RequestContext, id: string, role: OrganizationRole | null | undefined): Promise<JoinRequestEntity> {
+  ctx.requireUser();
+  const granted = role ?? OrganizationRole.VIEWER;
+  const organizationId = await organizationOfRequest(ctx, id);
+  return ctx.write(async (tx) => {
+    const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_INVITE).catch(asJoinRequestNotFound);
+    const refusal = grantRefusal(requireMembership(actor), undefined, { role: granted, assignments: [] });
+    if (refusal) throw forbidden(refusal);
+    const request = await lockPending(tx, organizationId, id);
+    const [member] = await tx.query('SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2', [organizationId, request.userId]);
+    if (member) throw conflict('The requester is already a member');
+    if (granted !== OrganizationRole.GUEST) await assertSeats(tx, organizationId);
+    const membership = await insertMembership(tx, { organizationId, userId: request.userId, role: granted, invitedById: requireMembership(actor).userId });
+    const approved = (await tx.selectOne(
+      JoinRequestEntity,
+      `UPDATE join_requests SET status = 'APPROVED', role = $2, decided_at = now(), decided_by_id = $3 WHERE id = $1 RETURNING *`,
+      [request.id, granted, requireMembership(actor).userId],
+    ))!;
+    await recordAudit(tx, ctx, {
+      organizationId,
+      action: 'join_request.approved',
+      target: { type: 'JoinRequest', id: request.id },
+      metadata: { userId: request.userId, role: granted, membershipId: membership.id },
+    });
+    return approved;
+  });
+}
+
+export async function denyJoinRequest(ctx: RequestContext, id: string): Promise<JoinRequestEntity> {
+  ctx.requireUser();
+  const organizationId = await organizationOfRequest(ctx, id);
+  return ctx.write(async (tx) => {
+    const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_INVITE).catch(asJoinRequestNotFound);
+    const request = await lockPending(tx, organizationId, id);
+    const denied = (await tx.selectOne(
+      JoinRequestEntity,
+      `UPDATE join_requests SET status = 'DENIED', decided_at = now(), decided_by_id = $2 WHERE id = $1 RETURNING *`,
+      [request.id, requireMembership(actor).userId],
+    ))!;
+    await recordAudit(tx, ctx, { organizationId, action: 'join_request.denied', target: { type: 'JoinRequest', id: request.id }, metadata: { userId: request.userId } });
+    return denied;
+  });
+}
+
+/** The requester withdraws it. */
+export async function cancelJoinRequest(ctx: RequestContext, id: string): Promise<JoinRequestEntity> {
+  const user = ctx.requireUser();
+  const known = isUuid(id) ? await ctx.loaders.joinRequest.load(id) : null;
+  if (!known || known.userId !== user.userId) throw notFound('Join request');
+  const canceled = await ctx.write(async (tx) => {
+    await tx.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [known.organizationId]);
+    const request = await lockPending(tx, known.organizationId, id);
+    const row = (await tx.selectOne(JoinRequestEntity, `UPDATE join_requests SET status = 'CANCELED', decided_at = now() WHERE id = $1 RETURNING *`, [request.id]))!;
+    await recordAudit(tx, ctx, { organizationId: known.organizationId, action: 'join_request.canceled', target: { type: 'JoinRequest', id: request.id }, metadata: { userId: user.userId } });
+    return row;
+  });
+  ctx.showName(canceled.organizationId);
+  return canceled;
+}
