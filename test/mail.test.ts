@@ -1,0 +1,146 @@
+import { SMTPServer } from 'smtp-server';
+import { freePort } from '../src/db/embedded';
+import { createOrganization, gql, newUser, ok, sql, unique, userWithEmail } from './support/client';
+import { startServer, type RunningServer } from './support/servers';
+
+interface Received {
+  to: string[];
+  raw: string;
+}
+
+/** A real SMTP server in the test process; it can go down and come back on the same port. */
+class TestMailServer {
+  readonly received: Received[] = [];
+  private server: SMTPServer | undefined;
+  constructor(readonly port: number) {}
+
+  async start(): Promise<void> {
+    this.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          this.received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.port, '127.0.0.1', () => resolve());
+    });
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+
+  to(address: string): Received[] {
+    return this.received.filter((m) => m.to.includes(address));
+  }
+
+  async waitFor(address: string, count = 1, ms = 15_000): Promise<Received[]> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (this.to(address).length >= count) return this.to(address);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no mail to ${address} within ${ms} ms`);
+  }
+}
+
+/** The text of a message, with quoted-printable soft breaks and escapes undone. */
+const decoded = (raw: string) => raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+
+const INVITE = 'mutation($input: InviteMembersInput!) { inviteMembers(input: $input) { id email } }';
+
+describe('invitation mail', () => {
+  let smtp: TestMailServer;
+  const servers: RunningServer[] = [];
+  const app = async () => {
+    const server = await startServer({
+      DATABASE_URL: process.env.TEST_DATABASE_URL,
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      MAIL_FROM: 'Orgs <orgs@example.test>',
+      PUBLIC_URL: 'https://app.example.test',
+      MAIL_WORKER: 'true',
+      MAIL_POLL_INTERVAL_MS: '100',
+      MAIL_RETRY_BASE_MS: '100',
+    });
+    servers.push(server);
+    return server;
+  };
+  beforeAll(async () => {
+    smtp = new TestMailServer(await freePort());
+    await smtp.start();
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+    await smtp.stop();
+  });
+
+  it('arrives with text and HTML parts, and its link\'s token accepts the invitation', async () => {
+    const server = await app();
+    const owner = newUser('Grace Hopper');
+    const org = await createOrganization(owner, 'Compilers Inc');
+    const address = `${unique('mail')}@example.test`;
+    const { data } = await gql(INVITE, { input: { organizationId: org.id, emails: [address], role: 'DEVELOPER' } }, owner, { url: server.url });
+    const [mail] = await smtp.waitFor(address);
+    const text = decoded(mail.raw);
+    expect(text).toMatch(/Subject: Grace Hopper invited you to Compilers Inc/);
+    expect(text).toMatch(/Content-Type: text\/plain/);
+    expect(text).toMatch(/Content-Type: text\/html/);
+    expect(text).toMatch(/as Developer/);
+    expect(text).toMatch(/expires on/);
+    const token = /https:\/\/app\.example\.test\/invitations\/accept\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
+    expect(token).toBeDefined();
+    const accepted = await ok('mutation($t: String!) { acceptInvitation(token: $t) { role organization { id } } }', { t: token }, userWithEmail(address));
+    expect(accepted.acceptInvitation).toEqual({ role: 'DEVELOPER', organization: { id: org.id } });
+    // Sent: the sealed payload (and the link in it) is gone from the outbox.
+    const [row] = await sql('SELECT payload, sent_at FROM mail_outbox WHERE topic = $1', [`invitation:${data!.inviteMembers[0].id}`]);
+    expect(row.payload).toBeNull();
+    expect(row.sent_at).toBeInstanceOf(Date);
+  });
+
+  it('with the mail server down, the invitation is created and its mail arrives once the server is back', async () => {
+    const server = servers[0] ?? (await app());
+    await smtp.stop();
+    const owner = newUser('Patient Inviter');
+    const org = await createOrganization(owner, 'Outage');
+    const address = `${unique('later')}@example.test`;
+    const res = await gql(INVITE, { input: { organizationId: org.id, emails: [address] } }, owner, { url: server.url });
+    expect(res.errors).toBeUndefined();
+    const topic = `invitation:${res.data!.inviteMembers[0].id}`;
+    const deadline = Date.now() + 10_000;
+    let row: any;
+    do {
+      await new Promise((r) => setTimeout(r, 100));
+      [row] = await sql('SELECT attempts, last_error, sent_at FROM mail_outbox WHERE topic = $1', [topic]);
+    } while (row.attempts < 2 && Date.now() < deadline);
+    expect(row.attempts).toBeGreaterThanOrEqual(2);
+    expect(row.last_error).toEqual(expect.any(String));
+    expect(row.sent_at).toBeNull();
+    await smtp.start();
+    const mails = await smtp.waitFor(address, 1, 20_000);
+    expect(mails).toHaveLength(1);
+  });
+
+  it('two workers on one database deliver each mail exactly once', async () => {
+    const [one, two] = [servers[0] ?? (await app()), await app()];
+    const owner = newUser('Busy Inviter');
+    const org = await createOrganization(owner, 'Crowd');
+    const addresses = Array.from({ length: 10 }, () => `${unique('once')}@example.test`);
+    for (const [i, address] of addresses.entries()) {
+      const res = await gql(INVITE, { input: { organizationId: org.id, emails: [address] } }, owner, { url: (i % 2 ? one : two).url });
+      expect(res.errors).toBeUndefined();
+    }
+    for (const address of addresses) await smtp.waitFor(address);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const address of addresses) expect(smtp.to(address)).toHaveLength(1);
+    const logs = one.output() + two.output();
+    expect(logs).toMatch(/"msg":"mail sent"/);
+  });
+});
