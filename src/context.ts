@@ -5,6 +5,11 @@ import type { Database } from './db/database';
 import { AppError, forbidden, unauthenticated } from './errors';
 import type { Logger } from './logger';
 import { accessLoader } from './authz/access';
+import { viewerRowsLoader } from './authz/viewer-rows';
+import { InvitationEntity } from './modules/invitation/invitation.entity';
+import { MembershipEntity } from './modules/membership/membership.entity';
+import { OrganizationEntity } from './modules/organization/organization.entity';
+import { WorkspaceEntity } from './modules/workspace/workspace.entity';
 import { apiKeyLoaders } from './modules/api-key/api-key.loaders';
 import { auditLoaders } from './modules/audit/audit.loaders';
 import { billingLoaders } from './modules/billing/billing.loaders';
@@ -46,7 +51,39 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
     ...joinRequestLoaders(db),
   };
   const access = accessLoader(principal, loaders.viewerMembership, serviceSees);
-  return { ...loaders, access, ...workspaceViewLoaders(db, principal, loaders, access) };
+  const primeMembership = (organizationId: string, membership: MembershipEntity | null) =>
+    loaders.viewerMembership.clear(organizationId).prime(organizationId, membership);
+  // Entities with the viewer's membership in one statement: what reference resolvers and
+  // direct lookups use, so authorizing N of them costs one query per type.
+  const forViewer = {
+    organizationForViewer: viewerRowsLoader(db, principal, OrganizationEntity, {
+      table: 'organizations',
+      organizationColumn: 'id',
+      prime: (row) => loaders.organization.clear(row.id).prime(row.id, row),
+      primeMembership,
+    }),
+    membershipForViewer: viewerRowsLoader(db, principal, MembershipEntity, {
+      table: 'memberships',
+      organizationColumn: 'organization_id',
+      prime: (row) => loaders.membership.clear(row.id).prime(row.id, row),
+      primeMembership,
+    }),
+    invitationForViewer: viewerRowsLoader(db, principal, InvitationEntity, {
+      table: 'invitations',
+      organizationColumn: 'organization_id',
+      prime: (row) => loaders.invitation.clear(row.id).prime(row.id, row),
+      primeMembership,
+    }),
+    workspaceForViewer: viewerRowsLoader(db, principal, WorkspaceEntity, {
+      table: 'workspaces',
+      organizationColumn: 'organization_id',
+      withAssignment: true,
+      prime: (row) => loaders.workspace.clear(row.id).prime(row.id, row),
+      primeMembership,
+      primeAssignment: (workspaceId, assignment) => loaders.viewerWorkspaceAssignment.clear(workspaceId).prime(workspaceId, assignment),
+    }),
+  };
+  return { ...loaders, ...forViewer, access, ...workspaceViewLoaders(db, principal, { ...loaders, workspace: forViewer.workspaceForViewer }, access) };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

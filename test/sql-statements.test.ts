@@ -1,4 +1,4 @@
-import { addMember, createOrganization, gql, newUser, touch, type TestUser } from './support/client';
+import { addMember, createOrganization, gql, newUser, sql, touch, type TestUser } from './support/client';
 
 const DASHBOARD = `{ viewer { memberships(first: 50) { nodes { organization { name members(first: 50) { nodes { role user { id } } } } } } } }`;
 
@@ -46,14 +46,32 @@ describe('SQL statements per operation depend on its depth, not on how many rows
     expect(large.statements).toBe(small.statements);
   });
 
-  it('_entities with many Organization representations costs one statement for the rows and one for access', async () => {
-    const user = await userIn(30, 2);
-    const { viewer } = (await gql('{ viewer { memberships(first: 50) { nodes { organization { id } } } } }', {}, user)).data as any;
-    const representations = viewer.memberships.nodes.map((m: any) => ({ __typename: 'Organization', id: m.organization.id }));
-    const res = await gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { id name viewerRole } } }', { r: representations }, user);
-    expect(res.errors).toBeUndefined();
-    expect(res.statements).toBeGreaterThan(0);
-    expect((res.data as any)._entities).toHaveLength(30);
-    expect(res.statements).toBeLessThanOrEqual(2);
+  it('_entities costs one statement per entity type, authorization included, for any number of representations', async () => {
+    const user = await userIn(30, 3);
+    const { viewer } = (await gql('{ viewer { memberships(first: 50) { nodes { id organization { id members(first: 5) { nodes { id } } } } } } }', {}, user)).data as any;
+    const owned = await createOrganization(user, 'Many workspaces');
+    const workspaces: string[] = [];
+    await sql(`UPDATE subscriptions SET plan = 'ENTERPRISE', seats = 25 WHERE organization_id = $1`, [owned.id]);
+    for (let i = 0; i < 100; i++) {
+      workspaces.push((await gql<any>('mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { id } }', { input: { organizationId: owned.id, name: `W${i}` } }, user)).data.createWorkspace.id);
+    }
+    const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) {
+      ... on Organization { id name viewerRole } ... on Workspace { id name workspaceRole: viewerRole } ... on Membership { id role } } }`;
+    const run = async (r: object[]) => {
+      const res = await gql(ENTITIES, { r }, user);
+      expect(res.errors).toBeUndefined();
+      expect((res.data as any)._entities).toHaveLength(r.length);
+      expect(res.headers.get('x-sql-statements')).toMatch(/^[1-9]\d*$/);
+      return res.statements;
+    };
+    const organizations = viewer.memberships.nodes.map((m: any) => ({ __typename: 'Organization', id: m.organization.id }));
+    const memberships = viewer.memberships.nodes.flatMap((m: any) => m.organization.members.nodes.map((n: any) => ({ __typename: 'Membership', id: n.id })));
+    const workspaceRefs = workspaces.map((id) => ({ __typename: 'Workspace', id }));
+    expect(await run(organizations)).toBe(1);
+    expect(await run(workspaceRefs)).toBe(1);
+    expect(memberships.length).toBeGreaterThan(50);
+    expect(await run(memberships)).toBe(1);
+    expect(await run([...organizations, ...workspaceRefs, ...memberships])).toBe(3);
+    console.log(`_entities: 1 statement for ${organizations.length} organizations, 1 for 100 workspaces, 1 for ${memberships.length} memberships`);
   });
 });

@@ -43,7 +43,7 @@ const isViewersInvitation = (ctx: RequestContext, invitation: InvitationEntity) 
 
 /** An invitation the asker may see: its organization's inviters (MEMBERS_INVITE) and the verified invitee. */
 export async function visibleInvitation(ctx: RequestContext, id: string): Promise<InvitationEntity> {
-  const invitation = await ctx.loaders.invitation.load(id);
+  const invitation = await ctx.loaders.invitationForViewer.load(id);
   if (invitation && isViewersInvitation(ctx, invitation)) {
     ctx.showName(invitation.organizationId);
     return invitation;

@@ -12,7 +12,7 @@ import type { MembersArgs, UpdateMembershipInput } from './membership.types';
 
 /** A membership the asker may see: their own, or any in an organization where they hold MEMBERS_READ. */
 export async function visibleMembership(ctx: RequestContext, id: string): Promise<MembershipEntity> {
-  const membership = await ctx.loaders.membership.load(id);
+  const membership = await ctx.loaders.membershipForViewer.load(id);
   const access = membership ? await ctx.loaders.access.load(membership.organizationId) : null;
   if (!membership || !access) throw notFound('Membership');
   if (membership.id !== access.membership?.id && !access.permissions.has(Permission.MEMBERS_READ)) throw notFound('Membership');

@@ -14,7 +14,8 @@ import type { CreateOrganizationInput, UpdateOrganizationInput } from './organiz
 
 /** The organization if the asker belongs to it; NOT_FOUND otherwise, exactly as if it did not exist. */
 export async function visibleOrganization(ctx: RequestContext, id: string): Promise<OrganizationEntity> {
-  const [organization, access] = await Promise.all([ctx.loaders.organization.load(id), ctx.loaders.access.load(id)]);
+  const organization = await ctx.loaders.organizationForViewer.load(id);
+  const access = organization ? await ctx.loaders.access.load(organization.id) : null;
   if (!organization || !access) throw notFound('Organization');
   return organization;
 }
