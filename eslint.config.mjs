@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'test/**', 'bench/**', '**/*.test.ts'],
+    files: ['scripts/**', 'test/**', 'bench/**', 'examples/**', '**/*.test.ts'],
     // GraphQL responses in tests are untyped JSON.
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import { PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -11,16 +11,19 @@ import { ApiKey, ApiKeyConnection, CreateApiKeyInput, CreatedApiKey } from './ap
 
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
+  @Directive('@authenticated')
   @Mutation(() => CreatedApiKey, { description: 'Needs API_KEYS_MANAGE. The secret is in the answer, this once.' })
   createApiKey(@Ctx() ctx: RequestContext, @Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput) {
     return apiKeys.createApiKey(ctx, input);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => CreatedApiKey, { description: 'A new secret for the key; the old one stops working at once.' })
   rotateApiKey(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
     return apiKeys.rotateApiKey(ctx, id);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => ApiKey)
   revokeApiKey(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
     return apiKeys.revokeApiKey(ctx, id);

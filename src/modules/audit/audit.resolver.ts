@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import { toConnection, toPage } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { cleanDate } from '../../common/validation';
@@ -31,6 +31,7 @@ export class OrganizationAuditResolver {
 
 @Resolver(() => AuditEvent)
 export class AuditEventResolver {
+  @Directive('@requiresScopes(scopes: [["audit:write"]])')
   @Mutation(() => AuditEvent, { description: 'Partner services, scope audit:write: append to an organization\'s log. Idempotent under retry.' })
   async recordAuditEvent(@Ctx() ctx: RequestContext, @Arg('input', () => RecordAuditEventInput) input: RecordAuditEventInput) {
     const id = await recordPartnerEvent(ctx, input);

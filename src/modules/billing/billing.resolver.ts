@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Directive, Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context';
 import { notFound } from '../../errors';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -26,11 +26,13 @@ export class OrganizationBillingResolver {
 
 @Resolver(() => Subscription)
 export class BillingResolver {
+  @Directive('@requiresScopes(scopes: [["billing:write"]])')
   @Mutation(() => Subscription, { description: 'Partner services, scope billing:write. Idempotent under retry.' })
   updateSubscription(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateSubscriptionInput) input: UpdateSubscriptionInput) {
     return billing.updateSubscription(ctx, input);
   }
 
+  @Directive('@requiresScopes(scopes: [["usage:write"]])')
   @Mutation(() => Usage, { description: 'Partner services, scope usage:write. Idempotent under retry.' })
   recordUsage(@Ctx() ctx: RequestContext, @Arg('input', () => RecordUsageInput) input: RecordUsageInput) {
     return billing.recordUsage(ctx, input);

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context';
 import { Membership } from '../membership/membership.types';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -17,21 +17,25 @@ export class InvitationResolver {
     return invitations.previewInvitation(ctx, token);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => [Invitation], { description: 'Needs MEMBERS_INVITE. All or nothing.' })
   inviteMembers(@Ctx() ctx: RequestContext, @Arg('input', () => InviteMembersInput) input: InviteMembersInput) {
     return invitations.inviteMembers(ctx, input);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Invitation, { description: 'A new link (the old one stops working) and a renewed expiry; at most 5 sends in 24 hours.' })
   resendInvitation(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
     return invitations.resendInvitation(ctx, id);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Invitation)
   cancelInvitation(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
     return invitations.cancelInvitation(ctx, id);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Membership, { description: 'By the token of the link, or the id of one of viewer.pendingInvitations. Needs the invited, verified email.' })
   acceptInvitation(
     @Ctx() ctx: RequestContext,
@@ -41,6 +45,7 @@ export class InvitationResolver {
     return invitations.acceptInvitation(ctx, token, id);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Invitation)
   declineInvitation(
     @Ctx() ctx: RequestContext,

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { OrganizationRole } from '../../authz/permissions';
 import type { RequestContext } from '../../context';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -10,11 +10,13 @@ import { JoinRequest, JoinRequestConnection, JoinRequestsArgs, OrganizationSearc
 
 @Resolver(() => JoinRequest)
 export class JoinRequestResolver {
+  @Directive('@authenticated')
   @Query(() => [OrganizationSearchResult], { description: 'Discoverable TEAM organizations by name or slug: id, slug and name only.' })
   searchOrganizations(@Ctx() ctx: RequestContext, @Args() args: SearchOrganizationsArgs) {
     return joinRequests.searchOrganizations(ctx, args);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => JoinRequest, { description: 'Ask to join a discoverable organization.' })
   requestToJoin(
     @Ctx() ctx: RequestContext,
@@ -24,6 +26,7 @@ export class JoinRequestResolver {
     return joinRequests.requestToJoin(ctx, organizationId, message);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => JoinRequest, { description: 'Needs MEMBERS_INVITE; the role defaults to VIEWER.' })
   approveJoinRequest(
     @Ctx() ctx: RequestContext,
@@ -33,11 +36,13 @@ export class JoinRequestResolver {
     return joinRequests.approveJoinRequest(ctx, id, role);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => JoinRequest)
   denyJoinRequest(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
     return joinRequests.denyJoinRequest(ctx, id);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => JoinRequest, { description: 'The requester withdraws it.' })
   cancelJoinRequest(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string) {
     return joinRequests.cancelJoinRequest(ctx, id);

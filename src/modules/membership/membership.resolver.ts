@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { Directive, Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import { Permission, permissionsOf, sortPermissions } from '../../authz/permissions';
 import type { RequestContext } from '../../context';
 import { notFound } from '../../errors';
@@ -10,16 +10,19 @@ import { Membership, UpdateMembershipInput } from './membership.types';
 
 @Resolver(() => Membership)
 export class MembershipResolver {
+  @Directive('@authenticated')
   @Mutation(() => Membership, { description: 'Changes a member\'s role and/or replaces its assignments.' })
   updateMembership(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateMembershipInput) input: UpdateMembershipInput) {
     return memberships.updateMembership(ctx, input);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Boolean)
   removeMember(@Ctx() ctx: RequestContext, @Arg('membershipId', () => ID) membershipId: string): Promise<boolean> {
     return memberships.removeMember(ctx, membershipId);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Boolean)
   leaveOrganization(@Ctx() ctx: RequestContext, @Arg('organizationId', () => ID) organizationId: string): Promise<boolean> {
     return memberships.leaveOrganization(ctx, organizationId);

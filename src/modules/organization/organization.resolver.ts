@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission, sortPermissions } from '../../authz/permissions';
 import { toConnection } from '../../common/pagination';
 import type { RequestContext } from '../../context';
@@ -21,6 +21,7 @@ export class OrganizationResolver {
     return organizations.visibleOrganizationBySlug(ctx, slug);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Organization, { description: 'A TEAM organization; the caller becomes its OWNER.' })
   createOrganization(@Ctx() ctx: RequestContext, @Arg('input', () => CreateOrganizationInput) input: CreateOrganizationInput) {
     return organizations.createOrganization(ctx, input);
@@ -31,6 +32,7 @@ export class OrganizationResolver {
     return organizations.updateOrganization(ctx, input);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Boolean, { description: 'confirmSlug must repeat the organization\'s slug.' })
   deleteOrganization(
     @Ctx() ctx: RequestContext,
@@ -40,6 +42,7 @@ export class OrganizationResolver {
     return organizations.deleteOrganization(ctx, id, confirmSlug);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Organization, { description: 'That member becomes OWNER, the caller ADMIN.' })
   transferOwnership(
     @Ctx() ctx: RequestContext,

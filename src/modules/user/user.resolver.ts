@@ -1,4 +1,4 @@
-import { Args, Ctx, FieldResolver, ID, Arg, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Directive, Args, Ctx, FieldResolver, ID, Arg, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { userMemberships } from '../membership/membership.service';
@@ -10,11 +10,13 @@ import { ProvisionUserInput, User, Viewer } from './user.types';
 
 @Resolver(() => Viewer)
 export class ViewerResolver {
+  @Directive('@authenticated')
   @Query(() => Viewer, { description: 'The person asking.' })
   viewer(@Ctx() ctx: RequestContext): Viewer {
     return { id: ctx.requireUser().userId };
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Viewer, { description: 'Remembers the organization the viewer works in, across sessions.' })
   async switchOrganization(@Ctx() ctx: RequestContext, @Arg('organizationId', () => ID) organizationId: string): Promise<Viewer> {
     await users.switchOrganization(ctx, organizationId);
@@ -44,6 +46,7 @@ export class ViewerResolver {
 
 @Resolver(() => Organization)
 export class ProvisionUserResolver {
+  @Directive('@requiresScopes(scopes: [["users:provision"]])')
   @Mutation(() => Organization, { description: 'Partner services, scope users:provision: the user\'s personal organization, created once.' })
   provisionUser(@Ctx() ctx: RequestContext, @Arg('input', () => ProvisionUserInput) input: ProvisionUserInput) {
     return users.provisionUser(ctx, input);

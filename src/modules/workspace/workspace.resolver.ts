@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission, permissionsOf, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WorkspaceRole, workspaceRoleOf } from '../../authz/permissions';
 import { PageArgs, toConnection, toPage } from '../../common/pagination';
 import type { RequestContext } from '../../context';
@@ -32,6 +32,7 @@ export class WorkspaceResolver {
     return workspaces.deleteWorkspace(ctx, id);
   }
 
+  @Directive('@authenticated')
   @Mutation(() => Membership, { description: 'Replaces a member\'s workspace assignments. Needs WORKSPACES_MANAGE.' })
   setWorkspaceAccess(@Ctx() ctx: RequestContext, @Arg('input', () => SetWorkspaceAccessInput) input: SetWorkspaceAccessInput) {
     return workspaces.setWorkspaceAccess(ctx, input);
