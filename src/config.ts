@@ -80,6 +80,8 @@ const schema = z
     DEFAULT_TEAM_SEATS: integer(1, 1_000_000, 5),
     EXPOSE_SQL_COUNT: flag(false),
     INVITATION_TTL_DAYS: integer(1, 30, 7),
+    AUDIT_RETENTION_DAYS: integer(1, 36_500, 365),
+    AUDIT_PURGE_INTERVAL_MINUTES: integer(0, 100_000, 360),
     MAIL_WORKER: flag(true),
     MAIL_POLL_INTERVAL_MS: integer(50, 600_000, 1000),
     MAIL_RETRY_BASE_MS: integer(10, 3_600_000, 2000),

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config';
 import { Database } from './db/database';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
+import { purgeAuditEvents } from './modules/audit/audit.service';
 import { createMetrics } from './metrics';
 import { MailWorker } from './modules/mail/mail.worker';
 import { buildGuardedSchema } from './schema';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   let database: DatabaseHandle | undefined;
   let http: HttpServer | undefined;
   let mailer: MailWorker | undefined;
+  let purge: NodeJS.Timeout | undefined;
   let stopping = false;
 
   const shutdown = async (signal: string) => {
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     try {
+      clearInterval(purge);
       await http?.close();
       await mailer?.stop();
       await database?.close();
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
       mailer.start();
     }
     http = await createHttpServer({ config, logger, db, mailer }, schema, createMetrics());
+    purge = schedulePurge(db, config.env.AUDIT_RETENTION_DAYS, config.env.AUDIT_PURGE_INTERVAL_MINUTES, logger);
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await mailer?.stop().catch(() => undefined);
@@ -70,6 +74,19 @@ async function main(): Promise<void> {
   if (!config.isProduction) {
     logger.info(`Apollo Sandbox: open ${url}; a token for it: npm run token -- ada@example.com --name "Ada Lovelace"`);
   }
+}
+
+/** Audit retention: a purge shortly after start, then every `minutes` (0: never; run `npm run audit:purge`). */
+function schedulePurge(db: Database, retentionDays: number, minutes: number, logger: Logger): NodeJS.Timeout | undefined {
+  if (minutes === 0) return undefined;
+  const run = () =>
+    purgeAuditEvents(db, retentionDays)
+      .then((removed) => removed && logger.info({ removed, retentionDays }, 'audit events past retention purged'))
+      .catch((error) => logger.error({ err: error }, 'audit purge failed'));
+  setTimeout(run, 60_000).unref();
+  const timer = setInterval(run, minutes * 60_000);
+  timer.unref();
+  return timer;
 }
 
 void main();

@@ -9,7 +9,7 @@ import { buildSchema, createResolversMap } from 'type-graphql';
 import { permissions } from './authz/permissions-map';
 import { entitiesGuard } from './input-guard';
 import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/api-key.resolver';
-import { AuditEventResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
+import { AuditEventResolver, OrganizationAuditIntegrityResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './modules/billing/billing.resolver';
 import { ByokResolver, OrganizationByokResolver } from './modules/byok/byok.resolver';
 import { invitationReference } from './modules/invitation/invitation.reference';
@@ -62,6 +62,7 @@ const RESOLVERS = [
   OrganizationJoinRequestsResolver,
   ViewerJoinRequestsResolver,
   OrganizationAuditResolver,
+  OrganizationAuditIntegrityResolver,
   AuditEventResolver,
 ] as const;
 

@@ -15,6 +15,7 @@ import { AppError, formatError } from './errors';
 import { requestGuardPlugin } from './input-guard';
 import type { Metrics } from './metrics';
 import { API_KEY_PREFIX, authenticateApiKey } from './modules/api-key/api-key.service';
+import { exportAuditEvents } from './modules/audit/audit.export';
 import { ensureUser } from './modules/user/user.service';
 
 export interface HttpServer {
@@ -112,22 +113,28 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  expressApp.use(
-    '/graphql',
-    (req, res, next) => {
-      res.on('finish', () => metrics.httpRequests.inc({ route: '/graphql', status: String(res.statusCode) }));
-      // Only the router may reach the subgraph when ROUTER_SECRET is set.
-      if (config.env.ROUTER_SECRET && req.header('router-authorization') !== config.env.ROUTER_SECRET) {
-        res.status(401).json(jsonError('UNAUTHENTICATED', 'Requests must come through the router'));
-        return;
-      }
-      // Every SQL statement of the request, context creation included, counts against it.
-      const tally: StatementTally = { statements: 0 };
-      statementTally.run(tally, next);
-    },
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: contextBuilder(app) }),
-  );
+  const buildContext = contextBuilder(app);
+  const guard = (route: string): express.RequestHandler => (req, res, next) => {
+    res.on('finish', () => metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
+    // Only the router may reach the subgraph when ROUTER_SECRET is set.
+    if (config.env.ROUTER_SECRET && req.header('router-authorization') !== config.env.ROUTER_SECRET) {
+      res.status(401).json(jsonError('UNAUTHENTICATED', 'Requests must come through the router'));
+      return;
+    }
+    // Every SQL statement of the request, context creation included, counts against it.
+    const tally: StatementTally = { statements: 0 };
+    statementTally.run(tally, next);
+  };
+
+  expressApp.use('/graphql', guard('/graphql'), express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: buildContext }));
+
+  expressApp.get('/audit/export', guard('/audit/export'), async (req, res, next) => {
+    try {
+      await exportAuditEvents(await buildContext({ req }), req, res);
+    } catch (error) {
+      next(error);
+    }
+  });
 
   // Errors outside GraphQL (a body too large, malformed JSON) answer in GraphQL's shape, never with a stack.
   const onError: ErrorRequestHandler = (error, _req, res, next) => {

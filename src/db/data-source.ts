@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import { PROJECT_ROOT } from '../paths';
 import { ApiKeyEntity } from '../modules/api-key/api-key.entity';
-import { AuditEventEntity } from '../modules/audit/audit.entity';
+import { AuditChainHeadEntity, AuditEventEntity } from '../modules/audit/audit.entity';
 import { IdempotencyKeyEntity, UsagePeriodEntity } from '../modules/billing/billing.entity';
 import { SubscriptionEntity } from '../modules/billing/subscription.entity';
 import { ByokCredentialsEntity } from '../modules/byok/byok.entity';
@@ -21,6 +21,7 @@ export const ENTITIES = [
   OrganizationEntity,
   MembershipEntity,
   AuditEventEntity,
+  AuditChainHeadEntity,
   SubscriptionEntity,
   WorkspaceEntity,
   WorkspaceAccessEntity,

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 export enum ActorType {
   USER = 'USER',
@@ -13,6 +13,8 @@ export enum ActorType {
  */
 @Entity('audit_events')
 @Index('audit_events_organization_id_idx', ['organizationId', 'id'])
+@Index('audit_events_occurred_at_idx', ['occurredAt'])
+@Unique('audit_events_organization_seq_key', ['organizationId', 'seq'])
 export class AuditEventEntity {
   /** UUIDv7: ordered by time, so keyset pages over it are newest-first by `id DESC`. */
   // Defaults to uuid_generate_v7() (see the Init migration), which TypeORM reads as a generated uuid.
@@ -57,4 +59,38 @@ export class AuditEventEntity {
 
   @Column({ name: 'request_id', type: 'text', nullable: true })
   requestId!: string | null;
+
+  /** Position in its organization's hash chain, from 1; bigint, so a string. */
+  @Column({ type: 'bigint' })
+  seq!: string;
+
+  /** The previous event's hash (or the chain's anchor); empty for the first event. */
+  @Column({ name: 'prev_hash', type: 'text' })
+  prevHash!: string;
+
+  /** SHA-256 of the event's canonical content and prevHash (see audit-chain.ts). */
+  @Column({ type: 'text' })
+  hash!: string;
+}
+
+/**
+ * The end of an organization's chain. Writers lock this row, so events of one organization
+ * are chained one after another under any concurrency. `anchor*` is the last purged event.
+ */
+@Entity('audit_chain_heads')
+export class AuditChainHeadEntity {
+  @PrimaryColumn({ name: 'organization_id', type: 'uuid' })
+  organizationId!: string;
+
+  @Column({ type: 'bigint', default: 0 })
+  seq!: string;
+
+  @Column({ name: 'head_hash', type: 'text', default: '' })
+  headHash!: string;
+
+  @Column({ name: 'anchor_seq', type: 'bigint', default: 0 })
+  anchorSeq!: string;
+
+  @Column({ name: 'anchor_hash', type: 'text', default: '' })
+  anchorHash!: string;
 }

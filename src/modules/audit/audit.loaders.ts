@@ -1,5 +1,7 @@
 import { childCountLoader, childPageLoader, rowLoader, type SqlParams } from '../../common/pagination';
+import { cleanDate } from '../../common/validation';
 import type { Database } from '../../db/database';
+import { badInput } from '../../errors';
 import { AuditEventEntity } from './audit.entity';
 
 export interface AuditFilter {
@@ -11,7 +13,21 @@ export interface AuditFilter {
   until: string | null;
 }
 
-const EVENTS_OF_ORGANIZATION = {
+/** A filter as the API takes it (GraphQL or the export's query string), checked. */
+export function auditFilter(f: { actions?: string[] | null; actorId?: string | null; targetType?: string | null; targetId?: string | null; since?: Date | null; until?: Date | null }): AuditFilter {
+  for (const key of ['since', 'until'] as const) if (f[key]) cleanDate(key, f[key]!);
+  if ((f.actions?.length ?? 0) > 100) throw badInput('actions', 'At most 100 actions');
+  return {
+    actions: f.actions?.length ? f.actions : null,
+    actorId: f.actorId ?? null,
+    targetType: f.targetType ?? null,
+    targetId: f.targetId ?? null,
+    since: f.since?.toISOString() ?? null,
+    until: f.until?.toISOString() ?? null,
+  };
+}
+
+export const EVENTS_OF_ORGANIZATION = {
   from: 'audit_events t',
   parentColumn: 't.organization_id',
   parentType: 'uuid' as const,

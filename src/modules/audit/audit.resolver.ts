@@ -1,31 +1,29 @@
 import { Directive, Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import { toConnection, toPage } from '../../common/pagination';
 import type { RequestContext } from '../../context';
-import { cleanDate } from '../../common/validation';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';
 import type { AuditEventEntity } from './audit.entity';
-import type { AuditFilter } from './audit.loaders';
-import { recordPartnerEvent } from './audit.service';
-import { AuditActor, AuditEvent, AuditEventConnection, AuditEventsArgs, AuditTarget, RecordAuditEventInput } from './audit.types';
+import { auditFilter } from './audit.loaders';
+import { recordPartnerEvent, verifyChain } from './audit.service';
+import { AuditActor, AuditEvent, AuditEventConnection, AuditEventsArgs, AuditIntegrity, AuditTarget, RecordAuditEventInput } from './audit.types';
 
 @Resolver(() => Organization)
 export class OrganizationAuditResolver {
   @FieldResolver(() => AuditEventConnection, { description: 'Newest first. Needs AUDIT_READ.' })
   async auditEvents(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: AuditEventsArgs) {
     const page = toPage(args);
-    const f = args.filter ?? {};
-    for (const key of ['since', 'until'] as const) if (f[key]) cleanDate(key, f[key]!);
-    const filter: AuditFilter = {
-      actions: f.actions?.length ? f.actions : null,
-      actorId: f.actorId ?? null,
-      targetType: f.targetType ?? null,
-      targetId: f.targetId ?? null,
-      since: f.since?.toISOString() ?? null,
-      until: f.until?.toISOString() ?? null,
-    };
+    const filter = auditFilter(args.filter ?? {});
     const rows = await ctx.loaders.auditPage.load({ parentId: organization.id, page, filter });
     return toConnection(rows, page, () => ctx.loaders.auditCount.load({ parentId: organization.id, filter }));
+  }
+}
+
+@Resolver(() => Organization)
+export class OrganizationAuditIntegrityResolver {
+  @FieldResolver(() => AuditIntegrity, { description: 'Recomputes the audit hash chain. Needs AUDIT_READ.' })
+  auditIntegrity(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext) {
+    return verifyChain(ctx.db, organization.id);
   }
 }
 

@@ -4,7 +4,9 @@ import type { Database } from '../../db/database';
 import { isUuid } from '../../common/pagination';
 import { badInput, notFound } from '../../errors';
 import { cleanIdempotencyKey, idempotent } from '../billing/idempotency';
-import { ActorType } from './audit.entity';
+import { v7 as uuidv7 } from 'uuid';
+import { eventHash } from './audit-chain';
+import { ActorType, AuditEventEntity } from './audit.entity';
 import type { RecordAuditEventInput } from './audit.types';
 
 export interface AuditTargetRef {
@@ -30,29 +32,137 @@ function actorOf(ctx: RequestContext): { type: ActorType; id: string; display: s
   return { type: ActorType.SYSTEM, id: 'system', display: null };
 }
 
-/** Writes one audit event inside the caller's transaction, so it commits or fails with the change. Returns its id. */
+/**
+ * Writes one audit event inside the caller's transaction, so it commits or fails with the
+ * change, chained to the organization's previous event. The chain head's row lock orders
+ * concurrent writers of one organization. Returns the event's id.
+ */
 export async function recordAudit(tx: Database, ctx: RequestContext, event: AuditRecord): Promise<string> {
   const actor = actorOf(ctx);
-  const [row] = await tx.query<{ id: string }>(
-    `INSERT INTO audit_events
-       (organization_id, action, actor_type, actor_id, actor_display, target_type, target_id, target_display, metadata, ip, user_agent, request_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+  const [head] = await tx.query<{ seq: string; head_hash: string }>(
+    `INSERT INTO audit_chain_heads AS h (organization_id, seq) VALUES ($1, 1)
+     ON CONFLICT (organization_id) DO UPDATE SET seq = h.seq + 1 RETURNING h.seq, h.head_hash`,
+    [event.organizationId],
+  );
+  const content = {
+    id: uuidv7(),
+    organizationId: event.organizationId,
+    seq: String(head.seq),
+    occurredAt: new Date(),
+    action: event.action,
+    actorType: actor.type,
+    actorId: actor.id,
+    actorDisplay: actor.display,
+    targetType: event.target?.type ?? null,
+    targetId: event.target?.id ?? null,
+    targetDisplay: event.target?.display ?? null,
+    // As jsonb will give it back: the hash must cover what a verifier reads.
+    metadata: JSON.parse(JSON.stringify(event.metadata ?? {})),
+    ip: ctx.request.ip,
+    userAgent: ctx.request.userAgent,
+    requestId: ctx.request.requestId,
+    prevHash: head.head_hash,
+  };
+  const hash = eventHash(content);
+  await tx.query(
+    `WITH event AS (
+       INSERT INTO audit_events
+         (id, organization_id, seq, occurred_at, action, actor_type, actor_id, actor_display, target_type, target_id, target_display,
+          metadata, ip, user_agent, request_id, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING organization_id
+     )
+     UPDATE audit_chain_heads SET head_hash = $17 WHERE organization_id = (SELECT organization_id FROM event)`,
     [
-      event.organizationId,
-      event.action,
-      actor.type,
-      actor.id,
-      actor.display,
-      event.target?.type ?? null,
-      event.target?.id ?? null,
-      event.target?.display ?? null,
-      JSON.stringify(event.metadata ?? {}),
-      ctx.request.ip,
-      ctx.request.userAgent,
-      ctx.request.requestId,
+      content.id,
+      content.organizationId,
+      content.seq,
+      content.occurredAt,
+      content.action,
+      content.actorType,
+      content.actorId,
+      content.actorDisplay,
+      content.targetType,
+      content.targetId,
+      content.targetDisplay,
+      JSON.stringify(content.metadata),
+      content.ip,
+      content.userAgent,
+      content.requestId,
+      content.prevHash,
+      hash,
     ],
   );
-  return row.id;
+  return content.id;
+}
+
+export interface Integrity {
+  verified: boolean;
+  eventsChecked: number;
+  firstBrokenEventId: string | null;
+}
+
+/**
+ * Recomputes an organization's chain from its first kept event (whose predecessor is the
+ * anchor left by retention) to its head, in pages of 1,000: an edited, inserted or removed
+ * event breaks it at the first event whose hash or link no longer holds.
+ */
+export async function verifyChain(db: Database, organizationId: string): Promise<Integrity> {
+  const [head] = await db.query<{ seq: string; head_hash: string; anchor_seq: string; anchor_hash: string }>(
+    'SELECT seq, head_hash, anchor_seq, anchor_hash FROM audit_chain_heads WHERE organization_id = $1',
+    [organizationId],
+  );
+  if (!head) return { verified: true, eventsChecked: 0, firstBrokenEventId: null };
+  let prevHash = head.anchor_hash;
+  let expectedSeq = BigInt(head.anchor_seq) + 1n;
+  let checked = 0;
+  let lastId: string | null = null;
+  for (;;) {
+    const rows = await db.select(AuditEventEntity, 'SELECT * FROM audit_events WHERE organization_id = $1 AND seq >= $2 ORDER BY seq LIMIT 1000', [
+      organizationId,
+      expectedSeq.toString(),
+    ]);
+    for (const row of rows) {
+      checked += 1;
+      if (BigInt(row.seq) !== expectedSeq || row.prevHash !== prevHash || eventHash(row) !== row.hash) {
+        return { verified: false, eventsChecked: checked, firstBrokenEventId: row.id };
+      }
+      prevHash = row.hash;
+      expectedSeq += 1n;
+      lastId = row.id;
+    }
+    if (rows.length < 1000) break;
+  }
+  // Events cut off the end leave the head pointing past the last one.
+  if (BigInt(head.seq) !== expectedSeq - 1n || head.head_hash !== prevHash) {
+    return { verified: false, eventsChecked: checked, firstBrokenEventId: lastId };
+  }
+  return { verified: true, eventsChecked: checked, firstBrokenEventId: null };
+}
+
+/**
+ * Removes events older than `retentionDays`, organization by organization, as a prefix of
+ * each chain: the last removed event becomes the anchor the first kept one links to. The only
+ * deletion the append-only trigger lets through (audit.allow_purge, for this transaction).
+ */
+export async function purgeAuditEvents(db: Database, retentionDays: number, options: { before?: Date; organizationId?: string } = {}): Promise<number> {
+  const cutoff = options.before ?? new Date(Date.now() - retentionDays * 86_400_000);
+  const expired = await db.query<{ organization_id: string; last_seq: string }>(
+    `SELECT organization_id, max(seq) AS last_seq FROM audit_events
+     WHERE occurred_at < $1 AND ($2::uuid IS NULL OR organization_id = $2) GROUP BY organization_id`,
+    [cutoff, options.organizationId ?? null],
+  );
+  let removed = 0;
+  for (const { organization_id: organizationId, last_seq: lastSeq } of expired) {
+    removed += await db.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('audit.allow_purge', 'on', true)`);
+      await tx.query('SELECT 1 FROM audit_chain_heads WHERE organization_id = $1 FOR UPDATE', [organizationId]);
+      const [last] = await tx.query<{ hash: string }>('SELECT hash FROM audit_events WHERE organization_id = $1 AND seq = $2', [organizationId, lastSeq]);
+      const deleted = await tx.query('DELETE FROM audit_events WHERE organization_id = $1 AND seq <= $2 RETURNING 1', [organizationId, lastSeq]);
+      await tx.query('UPDATE audit_chain_heads SET anchor_seq = $2, anchor_hash = $3 WHERE organization_id = $1', [organizationId, lastSeq, last.hash]);
+      return deleted.length;
+    });
+  }
+  return removed;
 }
 
 /** `{ field: { before, after } }` for the fields whose values differ. */

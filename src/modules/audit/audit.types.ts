@@ -1,4 +1,4 @@
-import { ArgsType, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Connection, PageArgs } from '../../common/pagination';
 import { ActorType } from './audit.entity';
@@ -51,9 +51,24 @@ export class AuditEvent {
 
   @Field(() => String, { nullable: true })
   requestId!: string | null;
+
+  @Field(() => String, { description: 'SHA-256 over the event and the previous event\'s hash: its link in the chain.' })
+  hash!: string;
 }
 
 export const AuditEventConnection = Connection(AuditEvent, 'AuditEvent');
+
+@ObjectType({ description: 'The result of recomputing the organization\'s audit hash chain.' })
+export class AuditIntegrity {
+  @Field(() => Boolean, { description: 'No event was edited, inserted or removed behind the application\'s back.' })
+  verified!: boolean;
+
+  @Field(() => Int)
+  eventsChecked!: number;
+
+  @Field(() => ID, { nullable: true, description: 'Where the chain breaks first.' })
+  firstBrokenEventId!: string | null;
+}
 
 @InputType()
 export class AuditEventFilter {

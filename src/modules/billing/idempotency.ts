@@ -1,18 +1,8 @@
 import { createHash } from 'node:crypto';
+import { canonical } from '../../common/canonical';
 import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
 import { badInput, conflict } from '../../errors';
-
-/** JSON with object keys sorted, so that the same input always hashes the same. */
-function canonical(value: unknown): string {
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
 
 export function cleanIdempotencyKey(key: string): string {
   const trimmed = key.trim();

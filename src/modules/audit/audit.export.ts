@@ -1,0 +1,98 @@
+import { once } from 'node:events';
+import type { Request, Response } from 'express';
+import { Permission } from '../../authz/permissions';
+import { isUuid, SqlParams } from '../../common/pagination';
+import type { RequestContext } from '../../context';
+import { AppError, badInput } from '../../errors';
+import { auditFilter, EVENTS_OF_ORGANIZATION, type AuditFilter } from './audit.loaders';
+import { AuditEventEntity } from './audit.entity';
+
+const COLUMNS = ['id', 'occurredAt', 'action', 'actorType', 'actorId', 'actorDisplay', 'targetType', 'targetId', 'targetDisplay', 'metadata', 'ip', 'userAgent', 'requestId', 'seq', 'hash'] as const;
+const PAGE = 1000;
+
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400 };
+
+function csvField(value: unknown): string {
+  const text = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function exportRecord(e: AuditEventEntity): Record<(typeof COLUMNS)[number], unknown> {
+  return Object.fromEntries(COLUMNS.map((c) => [c, e[c]])) as Record<(typeof COLUMNS)[number], unknown>;
+}
+
+const param = (req: Request, name: string): string | undefined => {
+  const value = req.query[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+};
+
+function parseDate(name: string, value: string | undefined): Date | null {
+  if (!value) return null;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw badInput(name, `${name} is not a date-time`);
+  return date;
+}
+
+/** Newest first, a page at a time: memory stays flat whatever the number of events. */
+async function* pages(ctx: RequestContext, organizationId: string, filter: AuditFilter): AsyncGenerator<AuditEventEntity[]> {
+  let before: string | null = null;
+  for (;;) {
+    const params = new SqlParams();
+    const conditions = [`t.organization_id = ${params.add(organizationId)}::uuid`, ...EVENTS_OF_ORGANIZATION.where(filter, params)];
+    if (before) conditions.push(`t.id < ${params.add(before)}::uuid`);
+    const rows = await ctx.db.select(AuditEventEntity, `SELECT t.* FROM audit_events t WHERE ${conditions.join(' AND ')} ORDER BY t.id DESC LIMIT ${PAGE}`, params.values);
+    if (rows.length) yield rows;
+    if (rows.length < PAGE) return;
+    before = rows[rows.length - 1].id;
+  }
+}
+
+/**
+ * GET /audit/export?organizationId=…&format=ndjson|csv, with the filters of auditEvents as
+ * parameters (actions comma-separated). Same token and permission (AUDIT_READ) as the API.
+ */
+export async function exportAuditEvents(ctx: RequestContext, req: Request, res: Response): Promise<void> {
+  try {
+    ctx.requirePrincipal();
+    const organizationId = param(req, 'organizationId');
+    if (!organizationId) throw badInput('organizationId', 'organizationId is required');
+    const format = param(req, 'format') ?? 'ndjson';
+    if (format !== 'ndjson' && format !== 'csv') throw badInput('format', 'format must be ndjson or csv');
+    const filter = auditFilter({
+      actions: param(req, 'actions')?.split(',').map((a) => a.trim()).filter(Boolean) ?? null,
+      actorId: param(req, 'actorId') ?? null,
+      targetType: param(req, 'targetType') ?? null,
+      targetId: param(req, 'targetId') ?? null,
+      since: parseDate('since', param(req, 'since')),
+      until: parseDate('until', param(req, 'until')),
+    });
+    const access = isUuid(organizationId) ? await ctx.loaders.access.load(organizationId) : null;
+    if (!access) throw new AppError('NOT_FOUND', 'Organization not found');
+    if (!access.permissions.has(Permission.AUDIT_READ)) throw new AppError('FORBIDDEN', 'This needs the AUDIT_READ permission');
+
+    res.status(200);
+    res.setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    res.setHeader('content-disposition', `attachment; filename="audit-${organizationId}.${format}"`);
+    res.setHeader('cache-control', 'no-store');
+    if (format === 'csv') res.write(`${COLUMNS.join(',')}\r\n`);
+    for await (const rows of pages(ctx, organizationId, filter)) {
+      if (res.destroyed) return;
+      const chunk =
+        format === 'csv'
+          ? rows.map((e) => `${COLUMNS.map((c) => csvField(exportRecord(e)[c])).join(',')}\r\n`).join('')
+          : rows.map((e) => `${JSON.stringify(exportRecord(e))}\n`).join('');
+      if (!res.write(chunk)) await once(res, 'drain');
+    }
+    res.end();
+  } catch (error) {
+    if (res.headersSent) {
+      ctx.app.logger.error({ err: error }, 'audit export failed midway');
+      res.destroy();
+      return;
+    }
+    const known = error instanceof AppError ? error : null;
+    if (!known) ctx.app.logger.error({ err: error }, 'audit export failed');
+    const { http: _http, ...extensions } = known?.extensions ?? { code: 'INTERNAL_SERVER_ERROR' };
+    res.status(STATUS[String(extensions.code)] ?? 500).json({ errors: [{ message: known?.message ?? 'Internal server error', extensions }] });
+  }
+}
