@@ -9,7 +9,7 @@ async function orgWithEvents(n: number): Promise<{ owner: TestUser; id: string; 
   const owner = newUser();
   const org = await createOrganization(owner, 'Chained');
   for (let i = 0; i < n - 1; i++) await ok(RENAME, { id: org.id, n: `Name ${i}` }, owner);
-  const events = await sql('SELECT id FROM audit_events WHERE organization_id = $1 ORDER BY seq', [org.id]);
+  const events = await sql<{ id: string }>('SELECT id FROM audit_events WHERE organization_id = $1 ORDER BY seq', [org.id]);
   return { owner, id: org.id, events };
 }
 
