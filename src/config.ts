@@ -87,6 +87,8 @@ const schema = z
     MAIL_RETRY_BASE_MS: integer(10, 3_600_000, 2000),
     ENCRYPTION_KEY: encryptionKey,
     ENCRYPTION_KEY_PREVIOUS: encryptionKey,
+    /** The benchmark's "authorization off" variant; refused in production. */
+    BENCH_UNGUARDED: flag(false),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -95,6 +97,9 @@ const schema = z
     }
     if (env.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'the documented development secret cannot be used in production' });
+    }
+    if (env.BENCH_UNGUARDED) {
+      ctx.addIssue({ code: 'custom', path: ['BENCH_UNGUARDED'], message: 'the benchmark switch cannot be used in production' });
     }
     if (!env.ENCRYPTION_KEY) {
       ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'ENCRYPTION_KEY is required when NODE_ENV=production' });

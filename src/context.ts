@@ -97,14 +97,19 @@ export class RequestContext {
   /** Organizations a partner service acted on in this request: it may read their basic fields in the answer. */
   private readonly serviceSees = new Set<string>();
 
+  /** This request's handle on the database: it counts the request's statements. */
+  readonly db: Database;
+
   constructor(
     readonly app: AppServices,
     readonly request: RequestInfo,
     readonly principal: Principal | null,
     /** Why the bearer token was refused, reported by whatever needs a principal. */
     readonly authError: AppError | null = null,
+    db?: Database,
   ) {
-    this.loaders = createLoaders(app.db, principal, this.serviceSees);
+    this.db = db ?? app.db.forRequest();
+    this.loaders = createLoaders(this.db, principal, this.serviceSees);
   }
 
   /** Organizations whose id, slug and name the asker may read without belonging: its invitations' and join requests'. */
@@ -122,10 +127,6 @@ export class RequestContext {
 
   static anonymous(app: AppServices): RequestContext {
     return new RequestContext(app, { requestId: randomUUID(), ip: null, userAgent: null }, null);
-  }
-
-  get db(): Database {
-    return this.app.db;
   }
 
   get config(): Config {

@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   try {
     database = await connectDatabase(config, logger, { runMigrations: config.env.MIGRATIONS_RUN });
     const db = new Database(database.dataSource);
-    const schema = await buildGuardedSchema();
+    const schema = await buildGuardedSchema({ unguarded: config.env.BENCH_UNGUARDED });
+    if (config.env.BENCH_UNGUARDED) logger.warn('BENCH_UNGUARDED: authorization rules are OFF (benchmark only)');
     if (config.env.MAIL_WORKER) {
       mailer = new MailWorker(db, config, logger);
       mailer.start();

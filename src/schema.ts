@@ -91,9 +91,10 @@ export async function buildSubgraph(): Promise<GraphQLSchema> {
   });
 }
 
-/** The subgraph behind graphql-shield: what the server executes. */
-export async function buildGuardedSchema(): Promise<GraphQLSchema> {
-  return applyMiddleware(await buildSubgraph(), { Query: { _entities: entitiesGuard } }, permissions);
+/** The subgraph behind graphql-shield: what the server executes. `unguarded` is the benchmark's variant only. */
+export async function buildGuardedSchema(options: { unguarded?: boolean } = {}): Promise<GraphQLSchema> {
+  const guarded = applyMiddleware(await buildSubgraph(), { Query: { _entities: entitiesGuard } });
+  return options.unguarded ? guarded : applyMiddleware(guarded, permissions);
 }
 
 /** The SDL a router fetches through `_service { sdl }`: what schema.graphql holds. */

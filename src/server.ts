@@ -10,7 +10,6 @@ import type { GraphQLSchema } from 'graphql';
 import { bearerToken, createTokenVerifier } from './auth/tokens';
 import type { Principal } from './auth/principal';
 import { RequestContext, type AppServices } from './context';
-import { statementTally, type StatementTally } from './db/statement-counter';
 import { AppError, formatError } from './errors';
 import { requestGuardPlugin } from './input-guard';
 import type { Metrics } from './metrics';
@@ -34,13 +33,14 @@ function observabilityPlugin(app: AppServices, metrics: Metrics): ApolloServerPl
       const started = process.hrtime.bigint();
       return {
         async willSendResponse({ contextValue, operationName, operation, response, errors }) {
-          const tally = statementTally.getStore();
           const name = operationName ?? 'anonymous';
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           metrics.operations.observe({ operation: name, type: operation?.operation ?? 'unknown', outcome: errors?.length ? 'error' : 'ok' }, seconds);
-          if (tally) {
-            metrics.sqlStatements.observe({ operation: name }, tally.statements);
-            if (app.config.exposeSqlCount) response.http.headers.set('x-sql-statements', String(tally.statements));
+          // Absent when the context could not be built.
+          if (contextValue?.db) {
+            const { statements } = contextValue.db.tally;
+            metrics.sqlStatements.observe({ operation: name }, statements);
+            if (app.config.exposeSqlCount) response.http.headers.set('x-sql-statements', String(statements));
           }
           response.http.headers.set('x-request-id', contextValue.request.requestId);
         },
@@ -58,17 +58,19 @@ function contextBuilder(app: AppServices) {
       ip: req.ip ?? null,
       userAgent: req.header('user-agent')?.slice(0, 500) ?? null,
     };
+    // Every statement of the request, authentication included, goes through this handle.
+    const db = app.db.forRequest();
     let principal: Principal | null = null;
     let authError: AppError | null = null;
     try {
       const token = bearerToken(req.header('authorization'));
-      if (token?.startsWith(API_KEY_PREFIX)) principal = await authenticateApiKey(app.db, token);
+      if (token?.startsWith(API_KEY_PREFIX)) principal = await authenticateApiKey(db, token);
       else if (token) principal = await verify(token);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       authError = error;
     }
-    const ctx = new RequestContext(app, request, principal, authError);
+    const ctx = new RequestContext(app, request, principal, authError, db);
     if (principal?.kind === 'user') await ensureUser(ctx, principal);
     return ctx;
   };
@@ -121,9 +123,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
       res.status(401).json(jsonError('UNAUTHENTICATED', 'Requests must come through the router'));
       return;
     }
-    // Every SQL statement of the request, context creation included, counts against it.
-    const tally: StatementTally = { statements: 0 };
-    statementTally.run(tally, next);
+    next();
   };
 
   expressApp.use('/graphql', guard('/graphql'), express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: buildContext }));

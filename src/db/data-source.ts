@@ -14,7 +14,7 @@ import { MembershipEntity } from '../modules/membership/membership.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
 import { UserEntity } from '../modules/user/user.entity';
 import { WorkspaceAccessEntity, WorkspaceEntity } from '../modules/workspace/workspace.entity';
-import { CountingLogger } from './statement-counter';
+import { SqlLogger } from './sql-logger';
 
 export const ENTITIES = [
   UserEntity,
@@ -48,7 +48,7 @@ export function createDataSource(options: { url: string; poolSize: number; logge
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logger: new CountingLogger(options.logger),
+    logger: new SqlLogger(options.logger),
     maxQueryExecutionTime: 1000,
     extra: {
       max: options.poolSize,

@@ -1,15 +1,28 @@
 import type { DataSource, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
 
+/** The statements one request has sent. */
+export interface StatementTally {
+  statements: number;
+}
+
 /**
  * A request's way into PostgreSQL. Outside a transaction each statement takes a pooled
  * connection for itself; `transaction` pins one connection and every statement of the
- * callback goes through it. Rows come back as entity-shaped objects (`mapRows`).
+ * callback goes through it. Rows come back as entity-shaped objects (`mapRows`). A handle made
+ * for a request counts its statements (`forRequest`): every statement of a request goes
+ * through its handle, so the count is exact without tracking async context.
  */
 export class Database {
   constructor(
     readonly dataSource: DataSource,
     private readonly runner?: QueryRunner,
+    readonly tally: StatementTally = { statements: 0 },
   ) {}
+
+  /** A handle on the same pool that counts the statements of one request. */
+  forRequest(): Database {
+    return new Database(this.dataSource, undefined, { statements: 0 });
+  }
 
   get inTransaction(): boolean {
     return this.runner !== undefined;
@@ -17,6 +30,7 @@ export class Database {
 
   /** Raw rows, column names as PostgreSQL returns them. */
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    this.tally.statements += 1;
     if (this.runner) return (await this.runner.query(sql, params, true)).records as T[];
     const runner = this.dataSource.createQueryRunner();
     try {
@@ -42,8 +56,10 @@ export class Database {
     await runner.connect();
     try {
       await runner.startTransaction();
-      const result = await work(new Database(this.dataSource, runner));
+      this.tally.statements += 1;
+      const result = await work(new Database(this.dataSource, runner, this.tally));
       await runner.commitTransaction();
+      this.tally.statements += 1;
       return result;
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

@@ -1,21 +1,11 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import type { Logger } from '../logger';
 
-/** Counts the SQL statements of one request, wherever in the request they are issued. */
-export interface StatementTally {
-  statements: number;
-}
-
-export const statementTally = new AsyncLocalStorage<StatementTally>();
-
-/** TypeORM calls logQuery for every statement it sends: we count it against the current request. */
-export class CountingLogger implements TypeOrmLogger {
+/** TypeORM's statements into our log: every one at trace level, slow ones as warnings. */
+export class SqlLogger implements TypeOrmLogger {
   constructor(private readonly logger: Logger) {}
 
   logQuery(query: string): void {
-    const tally = statementTally.getStore();
-    if (tally) tally.statements += 1;
     if (this.logger.isLevelEnabled('trace')) this.logger.trace({ query }, 'sql');
   }
 
