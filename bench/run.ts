@@ -288,6 +288,15 @@ async function main(): Promise<void> {
     servers.push(ceiling);
     await new Promise<void>((resolve) => ceiling.stdout!.on('data', (chunk) => String(chunk).includes('ready') && resolve()));
 
+    // The variants must answer the same: a variant that errs quickly would look fast.
+    for (const op of ops.filter((o) => !o.write)) {
+      const expected = JSON.stringify(captured[op.name]);
+      for (const [variant, variantUrl] of [['unguarded', `http://127.0.0.1:${unguardedPort}/graphql`], ['ceiling', `http://127.0.0.1:${ceilingPort}/`]]) {
+        const { data } = await gql(variantUrl, op, bearer);
+        if (JSON.stringify(data) !== expected) throw new Error(`${variant} answers ${op.name} differently from ours`);
+      }
+    }
+
     const floorPool = new Pool({ connectionString: benchUrl, max: Math.max(...connections) });
     const rows: { op: string; c: number; ours: Figures; unguarded: Figures; ceiling: Figures; floor: Figures }[] = [];
     for (const c of connections) {

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { visit, type DocumentNode } from 'graphql';
 import type { IMiddlewareFunction } from 'graphql-middleware';
 import { AppError, badInput } from './errors';
+import { queryLimitRefusal } from './query-limits';
 
 const NUL = '\u0000';
 
@@ -37,7 +38,7 @@ function nulInDocument(document: DocumentNode): string | undefined {
 }
 
 /**
- * Refuses, before anything runs: any string holding a NUL character (PostgreSQL cannot store
+ * Refuses, before anything runs: operations past the query limits (query-limits.ts), any string holding a NUL character (PostgreSQL cannot store
  * one, and each resolver would discover it as a SQL error), and subscription operations.
  * API.md's `Subscription` type (a plan) is the subscription root for Federation, which allows
  * no other type by that name; this subgraph streams nothing.
@@ -52,6 +53,8 @@ export function requestGuardPlugin(): ApolloServerPlugin {
               http: { status: 400 },
             });
           }
+          const refusal = operation ? queryLimitRefusal(document, operation, request.variables ?? {}) : undefined;
+          if (refusal) throw new AppError('BAD_USER_INPUT', refusal, { reason: 'QUERY_LIMIT', http: { status: 400 } });
           const field = nulField(request.variables ?? {}, '') ?? nulInDocument(document);
           if (field) {
             throw new AppError('BAD_USER_INPUT', 'Strings may not contain NUL characters', { field, http: { status: 400 } });

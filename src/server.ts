@@ -12,6 +12,7 @@ import type { Principal } from './auth/principal';
 import { RequestContext, type AppServices } from './context';
 import { AppError, formatError } from './errors';
 import { requestGuardPlugin } from './input-guard';
+import { LIMITS } from './query-limits';
 import type { Metrics } from './metrics';
 import { API_KEY_PREFIX, authenticateApiKey } from './modules/api-key/api-key.service';
 import { exportAuditEvents } from './modules/audit/audit.export';
@@ -89,6 +90,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    parseOptions: { maxTokens: LIMITS.tokens },
     formatError: (formatted, error) =>
       formatError(formatted, error, (internal) => logger.error({ err: internal }, 'internal error in a GraphQL request')),
     plugins: [

@@ -1,0 +1,94 @@
+import {
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
+import { DEFAULT_PAGE_SIZE } from './common/pagination';
+
+export const LIMITS = {
+  tokens: 2000,
+  depth: 12,
+  aliases: 30,
+  directives: 30,
+  /** Fields counted, lists multiplying by their `first` (or the default page size). */
+  cost: 50_000,
+};
+
+interface Measure {
+  depth: number;
+  cost: number;
+}
+
+const intValue = (node: ValueNode | undefined, variables: Record<string, unknown>): number | undefined => {
+  if (!node) return undefined;
+  if (node.kind === Kind.INT) return Number(node.value);
+  if (node.kind === Kind.VARIABLE) {
+    const value = variables[node.name.value];
+    return typeof value === 'number' ? value : undefined;
+  }
+  return undefined;
+};
+
+/**
+ * Why an operation is refused, if it is: too deep, too many aliases or directives, or too
+ * costly — each field counts 1, and a list field's selection counts as many times as its
+ * `first` (or its representations) ask for. Introspection (Sandbox's schema query) is not
+ * counted. Run per request, with its variables, before execution.
+ */
+export function queryLimitRefusal(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): string | undefined {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  let aliases = 0;
+  let directives = operation.directives?.length ?? 0;
+
+  const multiplier = (field: FieldNode): number => {
+    const first = field.arguments?.find((a) => a.name.value === 'first');
+    if (first) return Math.max(1, intValue(first.value, variables) ?? DEFAULT_PAGE_SIZE);
+    const representations = field.arguments?.find((a) => a.name.value === 'representations');
+    if (representations?.value.kind === Kind.LIST) return Math.max(1, representations.value.values.length);
+    if (representations?.value.kind === Kind.VARIABLE) {
+      const value = variables[representations.value.name.value];
+      return Array.isArray(value) ? Math.max(1, value.length) : 1;
+    }
+    return 1;
+  };
+
+  const measure = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>): Measure => {
+    if (!set) return { depth, cost: 0 };
+    let maxDepth = depth;
+    let cost = 0;
+    for (const selection of set.selections) {
+      directives += selection.directives?.length ?? 0;
+      let inner: Measure;
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value.startsWith('__')) continue;
+        if (selection.alias) aliases += 1;
+        inner = measure(selection.selectionSet, depth + 1, seen);
+        cost += 1 + multiplier(selection) * inner.cost;
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        inner = measure(selection.selectionSet, depth, seen);
+        cost += inner.cost;
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment || seen.has(fragment.name.value)) continue; // cycles are graphql's own validation's to report
+        inner = measure(fragment.selectionSet, depth, new Set([...seen, fragment.name.value]));
+        cost += inner.cost;
+      }
+      maxDepth = Math.max(maxDepth, inner.depth);
+    }
+    return { depth: maxDepth, cost };
+  };
+
+  const { depth, cost } = measure(operation.selectionSet, 0, new Set());
+  if (depth > LIMITS.depth) return `The operation is ${depth} levels deep; at most ${LIMITS.depth} are allowed`;
+  if (aliases > LIMITS.aliases) return `The operation uses ${aliases} aliases; at most ${LIMITS.aliases} are allowed`;
+  if (directives > LIMITS.directives) return `The operation uses ${directives} directives; at most ${LIMITS.directives} are allowed`;
+  if (cost > LIMITS.cost) return `The operation would cost ${cost} (lists multiply by their page size); at most ${LIMITS.cost} is allowed`;
+  return undefined;
+}
