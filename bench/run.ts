@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -140,9 +140,9 @@ interface Figures {
 }
 
 /** autocannon in its own process: the load generator never shares a core's event loop with the server. */
-function load(url: string, op: Operation, bearer: string, conns: number, seconds: number): Figures {
+async function load(url: string, op: Operation, bearer: string, conns: number, seconds: number): Promise<Figures> {
   const body = JSON.stringify({ query: op.query, variables: op.variables, operationName: op.name });
-  const result = spawnSync(
+  const child = spawn(
     process.execPath,
     [
       path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'),
@@ -150,9 +150,12 @@ function load(url: string, op: Operation, bearer: string, conns: number, seconds
       '-H', 'content-type=application/json', '-H', `authorization=Bearer ${bearer}`,
       '-b', body, url,
     ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    { stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  const json = JSON.parse(result.stdout);
+  let stdout = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  await new Promise((resolve) => child.once('exit', resolve));
+  const json = JSON.parse(stdout);
   return { rps: json.requests.average, p50: json.latency.p50, p99: json.latency.p99, errors: json.errors + json.non2xx + json.timeouts };
 }
 
@@ -304,9 +307,9 @@ async function main(): Promise<void> {
         const row = {
           op: op.name,
           c,
-          ours: load(`http://127.0.0.1:${port}/graphql`, op, bearer, c, duration),
-          unguarded: load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearer, c, duration),
-          ceiling: load(`http://127.0.0.1:${ceilingPort}/`, op, bearer, c, duration),
+          ours: await load(`http://127.0.0.1:${port}/graphql`, op, bearer, c, duration),
+          unguarded: await load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearer, c, duration),
+          ceiling: await load(`http://127.0.0.1:${ceilingPort}/`, op, bearer, c, duration),
           floor: await floorLoad(floorPool, op, c, duration),
         };
         rows.push(row);
@@ -319,7 +322,7 @@ async function main(): Promise<void> {
     if (soakSeconds > 0) {
       const samples: number[] = [];
       const sampler = setInterval(() => samples.push(rssMb(ours)), 5000);
-      load(`http://127.0.0.1:${port}/graphql`, ops[0], bearer, 50, soakSeconds);
+      await load(`http://127.0.0.1:${port}/graphql`, ops[0], bearer, 50, soakSeconds);
       clearInterval(sampler);
       soak = `Soak: Dashboard at 50 connections for ${soakSeconds} s, server RSS sampled every 5 s: first ${samples[0]} MB, last ${samples[samples.length - 1]} MB, max ${Math.max(...samples)} MB.`;
     }

@@ -124,38 +124,25 @@ export const argument =
     for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
     return typeof value === 'string' ? value : null;
   };
-export const organizationOfApiKey =
+type OwnedBy = { organizationId: string } | null;
+
+/**
+ * The organization of the object whose id is at `path` in the arguments, through one of the
+ * request's loaders. An unknown id is NOT_FOUND naming the object.
+ */
+const organizationOfObject =
+  (subject: string, load: (ctx: RequestContext, id: string) => Promise<OwnedBy>) =>
   (...path: string[]): Locate =>
   async (parent, args, ctx) => {
     const id = await argument(...path)(parent, args, ctx);
-    const key = id ? await ctx.loaders.apiKey.load(id) : null;
-    if (!key) throw notFound('API key');
-    return key.organizationId;
+    const object = id ? await load(ctx, id) : null;
+    if (!object) throw notFound(subject);
+    return object.organizationId;
   };
-export const organizationOfInvitation =
-  (...path: string[]): Locate =>
-  async (parent, args, ctx) => {
-    const id = await argument(...path)(parent, args, ctx);
-    const invitation = id ? await ctx.loaders.invitation.load(id) : null;
-    if (!invitation) throw notFound('Invitation');
-    return invitation.organizationId;
-  };
-export const organizationOfJoinRequest =
-  (...path: string[]): Locate =>
-  async (parent, args, ctx) => {
-    const id = await argument(...path)(parent, args, ctx);
-    const request = id ? await ctx.loaders.joinRequest.load(id) : null;
-    if (!request) throw notFound('Join request');
-    return request.organizationId;
-  };
+
+export const organizationOfApiKey = organizationOfObject('API key', (ctx, id) => ctx.loaders.apiKey.load(id));
+export const organizationOfInvitation = organizationOfObject('Invitation', (ctx, id) => ctx.loaders.invitation.load(id));
+export const organizationOfJoinRequest = organizationOfObject('Join request', (ctx, id) => ctx.loaders.joinRequest.load(id));
+export const organizationOfMembership = organizationOfObject('Membership', (ctx, id) => ctx.loaders.membership.load(id));
 export const organizationOfParent: Locate = (parent) => (parent as { organizationId: string }).organizationId;
-export const organizationOfMembership =
-  (...path: string[]): Locate =>
-  async (parent, args, ctx) => {
-    const id = await argument(...path)(parent, args, ctx);
-    if (!id) return null;
-    const membership = await ctx.loaders.membership.load(id);
-    if (!membership) throw notFound('Membership');
-    return membership.organizationId;
-  };
 

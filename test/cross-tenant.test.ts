@@ -1,0 +1,150 @@
+import { addMember, createOrganization, gql, invitationToken, newUser, ok, sql } from './support/client';
+
+interface TypeRef {
+  kind: string;
+  name: string | null;
+  ofType: TypeRef | null;
+}
+interface InputValue {
+  name: string;
+  type: TypeRef;
+}
+interface Field {
+  name: string;
+  args: InputValue[];
+}
+
+const INTROSPECTION = `{ __schema {
+  queryType { fields { name args { name type { ...T } } } }
+  mutationType { fields { name args { name type { ...T } } } }
+  types { name kind inputFields { name type { ...T } } enumValues { name } }
+} }
+fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }`;
+
+const named = (t: TypeRef): TypeRef => (t.ofType ? named(t.ofType) : t);
+const required = (t: TypeRef) => t.kind === 'NON_NULL';
+const isList = (t: TypeRef): boolean => t.kind === 'LIST' || (t.kind === 'NON_NULL' && t.ofType!.kind === 'LIST');
+
+/**
+ * Generated from the schema: every query field and mutation taking an ID (directly or in its
+ * input) is called by members of another organization — every role, and an API key with every
+ * scope — with the real ids of a victim organization's objects. Each must answer NOT_FOUND or
+ * FORBIDDEN and leak nothing. A new field is covered without editing this file.
+ */
+describe('another organization\'s ids, for every operation that takes one', () => {
+  let types: Map<string, { kind: string; inputFields: InputValue[] | null; enumValues: { name: string }[] | null }>;
+  let operations: { kind: 'query' | 'mutation'; field: Field }[];
+  const victim: Record<string, string> = {};
+  const attackers: { label: string; token: string }[] = [];
+  let victimNames: string[];
+
+  beforeAll(async () => {
+    const anyone = newUser();
+    const { __schema } = await ok(INTROSPECTION, {}, anyone);
+    types = new Map(__schema.types.map((t: any) => [t.name, t]));
+
+    // The victim: an organization with one of everything.
+    const owner = newUser('Victim Owner');
+    const org = await createOrganization(owner, 'Victim Corp Secret');
+    victim.organization = org.id;
+    victim.workspace = (await ok('mutation($id: ID!) { createWorkspace(input: { organizationId: $id, name: "Victim Workspace Secret" }) { id } }', { id: org.id }, owner)).createWorkspace.id;
+    victim.membership = await addMember(org.id, newUser(), 'VIEWER');
+    const invitation = (await ok('mutation($id: ID!) { inviteMembers(input: { organizationId: $id, emails: ["victim-invitee@example.test"] }) { id } }', { id: org.id }, owner)).inviteMembers[0];
+    victim.invitation = invitation.id;
+    victim.invitationToken = await invitationToken(invitation.id);
+    victim.apiKey = (await ok('mutation($id: ID!) { createApiKey(input: { organizationId: $id, name: "Victim Key", scopes: [MEMBERS_READ] }) { apiKey { id } } }', { id: org.id }, owner)).createApiKey.apiKey.id;
+    await ok('mutation($id: ID!) { updateOrganization(input: { id: $id, discoverable: true }) { id } }', { id: org.id }, owner);
+    victim.joinRequest = (await ok('mutation($id: ID!) { requestToJoin(organizationId: $id) { id } }', { id: org.id }, newUser())).requestToJoin.id;
+    // Not discoverable any more: nobody outside may ask to join it now.
+    await ok('mutation($id: ID!) { updateOrganization(input: { id: $id, discoverable: false }) { id } }', { id: org.id }, owner);
+    victimNames = ['Victim Corp Secret', 'Victim Workspace Secret', 'Victim Key', 'victim-invitee@example.test'];
+
+    // The attackers: every role of another organization, and its API key with every scope.
+    const theirOwner = newUser('Attacker Owner');
+    const theirs = await createOrganization(theirOwner, 'Attackers');
+    attackers.push({ label: 'OWNER elsewhere', token: theirOwner.token });
+    for (const role of ['ADMIN', 'DEVELOPER', 'VIEWER', 'GUEST']) {
+      const user = newUser(`Attacker ${role}`);
+      await addMember(theirs.id, user, role, role === 'GUEST' ? [] : ['AUDITOR', 'BILLING_MANAGER', 'MEMBERS_ADMIN', 'WORKSPACES_ADMIN'].slice(0, role === 'ADMIN' ? 0 : 2));
+      attackers.push({ label: `${role} elsewhere`, token: user.token });
+    }
+    const allScopes = types.get('Permission')!.enumValues!.map((v) => v.name);
+    const key = await ok('mutation($id: ID!, $s: [Permission!]!) { createApiKey(input: { organizationId: $id, name: "Attacker key", scopes: $s }) { secret } }', { id: theirs.id, s: allScopes }, theirOwner);
+    attackers.push({ label: 'API key elsewhere', token: key.createApiKey.secret });
+
+    const takesId = (args: InputValue[], depth = 0): boolean =>
+      args.some((a) => named(a.type).name === 'ID' || (depth < 2 && named(a.type).kind === 'INPUT_OBJECT' && takesId(types.get(named(a.type).name!)!.inputFields ?? [], depth + 1)));
+    operations = [
+      ...__schema.queryType.fields.map((field: Field) => ({ kind: 'query' as const, field })),
+      ...__schema.mutationType.fields.map((field: Field) => ({ kind: 'mutation' as const, field })),
+    ].filter(({ field }) => !field.name.startsWith('_') && takesId(field.args));
+  });
+
+  /** A value for an argument: `id` where an ID goes, something plausible elsewhere. */
+  function fill(name: string, type: TypeRef, id: string): unknown {
+    const base = named(type);
+    const one = (() => {
+      if (base.name === 'ID') return id;
+      if (base.name === 'String') return name === 'token' ? victim.invitationToken : name.toLowerCase().includes('email') ? 'someone@example.test' : name === 'confirmSlug' ? 'victim' : 'Filler';
+      if (base.name === 'Int') return 1;
+      if (base.name === 'Boolean') return false;
+      if (base.name === 'DateTime') return new Date(Date.now() + 86_400_000).toISOString();
+      if (base.kind === 'ENUM') return types.get(base.name!)!.enumValues![0].name;
+      if (base.kind === 'INPUT_OBJECT') {
+        const value: Record<string, unknown> = {};
+        for (const f of types.get(base.name!)!.inputFields ?? []) if (required(f.type) || named(f.type).name === 'ID') value[f.name] = fill(f.name, f.type, id);
+        return value;
+      }
+      return null;
+    })();
+    return isList(type) ? [one] : one;
+  }
+
+  it('covers every such operation, and each answers NOT_FOUND or FORBIDDEN with no data', async () => {
+    expect(operations.length).toBeGreaterThan(25);
+    const failures: string[] = [];
+    for (const { kind, field } of operations) {
+      const vars = field.args.map((a) => `$${a.name}: ${typeString(a.type)}`).join(', ');
+      const call = `${field.name}(${field.args.map((a) => `${a.name}: $${a.name}`).join(', ')})`;
+      const selection = await selectionFor(kind, field.name);
+      const document = `${kind}${vars ? `(${vars})` : ''} { ${call}${selection} }`;
+      for (const [label, id] of Object.entries(victim)) {
+        if (label === 'invitationToken') continue;
+        // Required arguments and every ID; optional others left out (acceptInvitation takes token OR id).
+        const variables = Object.fromEntries(
+          field.args.filter((a) => required(a.type) || named(a.type).name === 'ID').map((a) => [a.name, fill(a.name, a.type, id)]),
+        );
+        for (const attacker of attackers) {
+          const res = await gql(document, variables, attacker.token);
+          const codes = (res.errors ?? []).map((e) => e.extensions.code);
+          const text = JSON.stringify(res.data ?? {});
+          const leaked = victimNames.find((n) => text.includes(n));
+          const data = (res.data as Record<string, unknown> | null)?.[field.name];
+          if (!codes.length || codes.some((c) => c !== 'NOT_FOUND' && c !== 'FORBIDDEN') || leaked || (data !== null && data !== undefined)) {
+            failures.push(`${field.name} with the victim's ${label} id as ${attacker.label}: ${JSON.stringify(res.errors ?? res.data).slice(0, 200)}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    // Nothing of the victim changed.
+    expect(await sql('SELECT name, discoverable FROM organizations WHERE id = $1', [victim.organization])).toEqual([{ name: 'Victim Corp Secret', discoverable: false }]);
+    expect(await sql('SELECT role FROM memberships WHERE id = $1', [victim.membership])).toEqual([{ role: 'VIEWER' }]);
+    expect((await sql('SELECT status FROM invitations WHERE id = $1', [victim.invitation]))[0].status).toBe('PENDING');
+    expect((await sql('SELECT revoked_at FROM api_keys WHERE id = $1', [victim.apiKey]))[0].revoked_at).toBeNull();
+  });
+
+  function typeString(t: TypeRef): string {
+    if (t.kind === 'NON_NULL') return `${typeString(t.ofType!)}!`;
+    if (t.kind === 'LIST') return `[${typeString(t.ofType!)}]`;
+    return t.name!;
+  }
+
+  /** `{ __typename }` for object results, nothing for scalars. */
+  async function selectionFor(kind: 'query' | 'mutation', fieldName: string): Promise<string> {
+    const res = await gql<any>(`{ __schema { ${kind}Type { fields { name type { ...T } } } } } fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }`, {}, null);
+    const field = res.data.__schema[`${kind}Type`].fields.find((f: any) => f.name === fieldName);
+    const kindOf = named(field.type).kind;
+    return kindOf === 'OBJECT' || kindOf === 'INTERFACE' || kindOf === 'UNION' ? ' { __typename }' : '';
+  }
+});
