@@ -157,6 +157,8 @@ export async function purgeAuditEvents(db: Database, retentionDays: number, opti
       await tx.query(`SELECT set_config('audit.allow_purge', 'on', true)`);
       await tx.query('SELECT 1 FROM audit_chain_heads WHERE organization_id = $1 FOR UPDATE', [organizationId]);
       const [last] = await tx.query<{ hash: string }>('SELECT hash FROM audit_events WHERE organization_id = $1 AND seq = $2', [organizationId, lastSeq]);
+      // Another replica's purge got there first.
+      if (!last) return 0;
       const deleted = await tx.query('DELETE FROM audit_events WHERE organization_id = $1 AND seq <= $2 RETURNING 1', [organizationId, lastSeq]);
       await tx.query('UPDATE audit_chain_heads SET anchor_seq = $2, anchor_hash = $3 WHERE organization_id = $1', [organizationId, lastSeq, last.hash]);
       return deleted.length;
