@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Principal, UserPrincipal } from './auth/principal';
 import type { Config } from './config';
 import type { Database } from './db/database';
@@ -83,7 +82,7 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
       primeAssignment: (workspaceId, assignment) => loaders.viewerWorkspaceAssignment.clear(workspaceId).prime(workspaceId, assignment),
     }),
   };
-  return { ...loaders, ...forViewer, access, ...workspaceViewLoaders(db, principal, { ...loaders, workspace: forViewer.workspaceForViewer }, access) };
+  return { ...loaders, ...forViewer, access, ...workspaceViewLoaders(principal, { ...loaders, workspace: forViewer.workspaceForViewer }, access) };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
@@ -123,10 +122,6 @@ export class RequestContext {
   /** Lets the partner service asking read the organization it just acted on (id, slug, name…), nothing more. */
   showToService(organizationId: string): void {
     if (this.principal?.kind === 'service') this.serviceSees.add(organizationId);
-  }
-
-  static anonymous(app: AppServices): RequestContext {
-    return new RequestContext(app, { requestId: randomUUID(), ip: null, userAgent: null }, null);
   }
 
   get config(): Config {

@@ -65,8 +65,6 @@ export function accessLoader(
   });
 }
 
-export const isGuest = (access: Access): boolean => access.role === OrganizationRole.GUEST;
-
 /** The membership behind an access, for what only people do (change members, manage keys). */
 export function requireMembership(access: Access): MembershipEntity {
   if (!access.membership) throw forbidden('An API key cannot do this');

@@ -186,9 +186,7 @@ async function assertMayGrantWorkspaces(
 async function lockForInviter(tx: Database, ctx: RequestContext, id: string) {
   const known = isUuid(id) ? await ctx.loaders.invitation.load(id) : null;
   if (!known) throw notFound('Invitation');
-  const { organization } = await lockOrganization(tx, ctx, known.organizationId, Permission.MEMBERS_INVITE).catch((error) => {
-    throw error?.extensions?.code === 'NOT_FOUND' ? notFound('Invitation') : error;
-  });
+  const { organization } = await lockOrganization(tx, ctx, known.organizationId, Permission.MEMBERS_INVITE, 'Invitation');
   const invitation = await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE id = $1 FOR UPDATE', [id]);
   return { organization, invitation: invitation! };
 }
@@ -260,10 +258,11 @@ export async function acceptInvitation(ctx: RequestContext, token?: string | nul
   const user = ctx.requireUser();
   return ctx.write(async (tx) => {
     // Lock order as everywhere: the organization first. Its id comes from an unlocked read.
-    const [located] = await tx.query<{ organization_id: string }>(
-      token ? 'SELECT organization_id FROM invitations WHERE token_hash = $1' : 'SELECT organization_id FROM invitations WHERE id = $1',
-      [token ? hashToken(token) : isUuid(id ?? '') ? id : '00000000-0000-0000-0000-000000000000'],
-    );
+    const [located] = token
+      ? await tx.query<{ organization_id: string }>('SELECT organization_id FROM invitations WHERE token_hash = $1', [hashToken(token)])
+      : id && isUuid(id)
+        ? await tx.query<{ organization_id: string }>('SELECT organization_id FROM invitations WHERE id = $1', [id])
+        : [];
     if (located) await tx.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [located.organization_id]);
     const invitation = await findForInvitee(tx, user, token, id);
     const [member] = await tx.query('SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2', [invitation.organizationId, user.userId]);

@@ -28,18 +28,6 @@ export async function searchOrganizations(ctx: RequestContext, args: SearchOrgan
   );
 }
 
-/** A request the asker may see: its own, or any of an organization where it holds MEMBERS_INVITE. */
-export async function visibleJoinRequest(ctx: RequestContext, id: string): Promise<JoinRequestEntity> {
-  const request = await ctx.loaders.joinRequest.load(id);
-  if (request && ctx.principal?.kind === 'user' && request.userId === ctx.principal.userId) {
-    ctx.showName(request.organizationId);
-    return request;
-  }
-  const access = request ? await ctx.loaders.access.load(request.organizationId) : null;
-  if (!request || !access?.permissions.has(Permission.MEMBERS_INVITE)) throw notFound('Join request');
-  return request;
-}
-
 export async function organizationJoinRequests(ctx: RequestContext, organizationId: string, args: JoinRequestsArgs) {
   const page = toPage(args);
   const key = { parentId: organizationId, filter: { status: args.status ?? null } };
@@ -102,17 +90,13 @@ async function organizationOfRequest(ctx: RequestContext, id: string): Promise<s
   return request.organizationId;
 }
 
-const asJoinRequestNotFound = (error: { extensions?: { code?: unknown } }) => {
-  throw error?.extensions?.code === 'NOT_FOUND' ? notFound('Join request') : error;
-};
-
 /** Same rules as an invitation: no escalation, a seat for anyone but a GUEST. */
 export async function approveJoinRequest(ctx: RequestContext, id: string, role: OrganizationRole | null | undefined): Promise<JoinRequestEntity> {
   ctx.requireUser();
   const granted = role ?? OrganizationRole.VIEWER;
   const organizationId = await organizationOfRequest(ctx, id);
   return ctx.write(async (tx) => {
-    const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_INVITE).catch(asJoinRequestNotFound);
+    const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_INVITE, 'Join request');
     const refusal = grantRefusal(requireMembership(actor), undefined, { role: granted, assignments: [] });
     if (refusal) throw forbidden(refusal);
     const request = await lockPending(tx, organizationId, id);
@@ -139,7 +123,7 @@ export async function denyJoinRequest(ctx: RequestContext, id: string): Promise<
   ctx.requireUser();
   const organizationId = await organizationOfRequest(ctx, id);
   return ctx.write(async (tx) => {
-    const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_INVITE).catch(asJoinRequestNotFound);
+    const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_INVITE, 'Join request');
     const request = await lockPending(tx, organizationId, id);
     const denied = (await tx.selectOne(
       JoinRequestEntity,

@@ -36,10 +36,17 @@ export interface LockedOrganization {
  * membership afresh. Every change to an organization's members goes through this lock, so
  * checks that span rows (the last owner, seats) see a settled state under any interleaving.
  */
-export async function lockOrganization(tx: Database, ctx: RequestContext, organizationId: string, need?: Permission): Promise<LockedOrganization> {
+export async function lockOrganization(
+  tx: Database,
+  ctx: RequestContext,
+  organizationId: string,
+  need?: Permission,
+  /** What NOT_FOUND names: the object asked about (an invitation…), whose organization the asker is not in. */
+  subject = 'Organization',
+): Promise<LockedOrganization> {
   const principal = ctx.requirePrincipal();
   if (principal.kind === 'service') throw forbidden('A partner service cannot do this');
-  if (!isUuid(organizationId)) throw notFound('Organization');
+  if (!isUuid(organizationId)) throw notFound(subject);
   const organization = await tx.selectOne(OrganizationEntity, 'SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [organizationId]);
   let actor: Access | null = null;
   if (organization && principal.kind === 'user') {
@@ -52,7 +59,7 @@ export async function lockOrganization(tx: Database, ctx: RequestContext, organi
     // An API key's scopes are fixed and were checked when the request authenticated.
     actor = await ctx.loaders.access.load(organizationId);
   }
-  if (!organization || !actor) throw notFound('Organization');
+  if (!organization || !actor) throw notFound(subject);
   if (need && !actor.permissions.has(need)) throw forbidden(`This needs the ${need} permission`);
   return { organization, actor };
 }

@@ -98,7 +98,6 @@ export function viewOf(workspace: WorkspaceEntity, access: Access | null, assign
 }
 
 export const workspaceViewLoaders = (
-  _db: Database,
   principal: Principal | null,
   loaders: ReturnType<typeof workspaceLoaders>,
   access: DataLoader<string, Access | null>,
