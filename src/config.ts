@@ -61,6 +61,7 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'expected fatal, error, warn, info, debug, trace or silent' }).default('info'),
     DATABASE_URL: url(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: integer(1, 500, 20),
+    DATABASE_POOL_TIMEOUT_MS: integer(100, 600_000, 10_000),
     DATA_DIR: optionalText,
     EMBEDDED_POSTGRES_PORT: integer(1, 65535, 5433),
     MIGRATIONS_RUN: flag(true),
@@ -89,6 +90,8 @@ const schema = z
     ENCRYPTION_KEY_PREVIOUS: encryptionKey,
     /** The benchmark's "authorization off" variant; refused in production. */
     BENCH_UNGUARDED: flag(false),
+    /** The benchmark's "tenant wall off" variant: requests run as the owner, whom row-level security does not bind; refused in production. */
+    BENCH_UNWALLED: flag(false),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -98,8 +101,8 @@ const schema = z
     if (env.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'the documented development secret cannot be used in production' });
     }
-    if (env.BENCH_UNGUARDED) {
-      ctx.addIssue({ code: 'custom', path: ['BENCH_UNGUARDED'], message: 'the benchmark switch cannot be used in production' });
+    for (const name of ['BENCH_UNGUARDED', 'BENCH_UNWALLED'] as const) {
+      if (env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'the benchmark switch cannot be used in production' });
     }
     if (!env.ENCRYPTION_KEY) {
       ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'ENCRYPTION_KEY is required when NODE_ENV=production' });

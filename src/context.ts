@@ -1,6 +1,6 @@
 import type { Principal, UserPrincipal } from './auth/principal';
 import type { Config } from './config';
-import type { Database } from './db/database';
+import { SYSTEM, type Database, type Tenant } from './db/database';
 import { AppError, forbidden, unauthenticated } from './errors';
 import type { Logger } from './logger';
 import { accessLoader } from './authz/access';
@@ -87,6 +87,20 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
 
 export type Loaders = ReturnType<typeof createLoaders>;
 
+/** What the database's tenant wall lets this principal's statements see. */
+function tenantOf(principal: Principal | null): Tenant {
+  switch (principal?.kind) {
+    case 'user':
+      return { kind: 'user', userId: principal.userId, verifiedEmail: principal.emailVerified ? principal.email : null };
+    case 'apiKey':
+      return { kind: 'apiKey', organizationId: principal.organizationId };
+    case 'service':
+      return { kind: 'service' };
+    default:
+      return { kind: 'anonymous' };
+  }
+}
+
 /**
  * One request: who asks, its DataLoaders (never shared between requests, so one tenant's
  * rows cannot reach another) and its way into the database.
@@ -96,7 +110,7 @@ export class RequestContext {
   /** Organizations a partner service acted on in this request: it may read their basic fields in the answer. */
   private readonly serviceSees = new Set<string>();
 
-  /** This request's handle on the database: it counts the request's statements. */
+  /** This request's handle on the database: it counts the request's statements and sees what the principal may see. */
   readonly db: Database;
 
   constructor(
@@ -107,7 +121,7 @@ export class RequestContext {
     readonly authError: AppError | null = null,
     db?: Database,
   ) {
-    this.db = db ?? app.db.forRequest();
+    this.db = (db ?? app.db.forRequest()).as(tenantOf(principal));
     this.loaders = createLoaders(this.db, principal, this.serviceSees);
   }
 
@@ -145,17 +159,26 @@ export class RequestContext {
    * Runs one mutation's writes in one transaction. Afterwards every loader starts empty,
    * so the fields of the result read what was just committed.
    */
-  async write<T>(work: (tx: Database) => Promise<T>): Promise<T> {
+  async write<T>(work: (tx: Database) => Promise<T>, options: { crossTenant?: boolean } = {}): Promise<T> {
     const callbacks: (() => void)[] = [];
     this.pendingAfterCommit = callbacks;
     try {
-      const result = await this.db.transaction(work);
+      const result = await (options.crossTenant ? this.crossTenant() : this.db).transaction(work);
       this.loaders = createLoaders(this.db, this.principal, this.serviceSees);
       for (const callback of callbacks) callback();
       return result;
     } finally {
       this.pendingAfterCommit = undefined;
     }
+  }
+
+  /**
+   * Statements past the database's tenant wall, for the few paths whose asker is not (yet) a
+   * member and is authorized otherwise: an invitation's token or address, a join request of
+   * their own. The rules of those paths must check everything the wall would have.
+   */
+  crossTenant(): Database {
+    return this.db.as(SYSTEM);
   }
 
   private pendingAfterCommit: (() => void)[] | undefined;

@@ -5,10 +5,16 @@ import { AppError, badInput } from './errors';
 import { queryLimitRefusal } from './query-limits';
 
 const NUL = '\u0000';
+/**
+ * An unpaired UTF-16 surrogate has no UTF-8 form: the driver would store U+FFFD in its place,
+ * silently — and an audit event hashed over what was sent would no longer verify.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+const unstorable = (text: string) => text.includes(NUL) || LONE_SURROGATE.test(text);
 
-/** The innermost field name under which a string in `value` holds a NUL character. */
+/** The innermost field name under which a string in `value` holds a NUL character or a lone surrogate. */
 function nulField(value: unknown, field: string): string | undefined {
-  if (typeof value === 'string') return value.includes(NUL) ? field : undefined;
+  if (typeof value === 'string') return unstorable(value) ? field : undefined;
   if (Array.isArray(value)) {
     for (const item of value) {
       const found = nulField(item, field);
@@ -16,7 +22,8 @@ function nulField(value: unknown, field: string): string | undefined {
     }
   } else if (value && typeof value === 'object') {
     for (const [key, inner] of Object.entries(value)) {
-      const found = nulField(inner, key);
+      // Keys too: a JSON argument's keys are stored as they are.
+      const found = unstorable(key) ? key : nulField(inner, key);
       if (found) return found;
     }
   }
@@ -31,7 +38,7 @@ function nulInDocument(document: DocumentNode): string | undefined {
     Argument: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
     ObjectField: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
     StringValue(literal) {
-      if (!found && literal.value.includes(NUL)) found = names[names.length - 1];
+      if (!found && unstorable(literal.value)) found = names[names.length - 1];
     },
   });
   return found;
@@ -39,7 +46,7 @@ function nulInDocument(document: DocumentNode): string | undefined {
 
 /**
  * Refuses, before anything runs: operations past the query limits (query-limits.ts), any string holding a NUL character (PostgreSQL cannot store
- * one, and each resolver would discover it as a SQL error), and subscription operations.
+ * one, and each resolver would discover it as a SQL error) or a lone surrogate (stored altered), and subscription operations.
  * API.md's `Subscription` type (a plan) is the subscription root for Federation, which allows
  * no other type by that name; this subgraph streams nothing.
  */
@@ -57,7 +64,7 @@ export function requestGuardPlugin(): ApolloServerPlugin {
           if (refusal) throw new AppError('BAD_USER_INPUT', refusal, { reason: 'QUERY_LIMIT', http: { status: 400 } });
           const field = nulField(request.variables ?? {}, '') ?? nulInDocument(document);
           if (field) {
-            throw new AppError('BAD_USER_INPUT', 'Strings may not contain NUL characters', { field, http: { status: 400 } });
+            throw new AppError('BAD_USER_INPUT', 'Strings may not contain NUL characters or unpaired surrogates', { field, http: { status: 400 } });
           }
         },
       };

@@ -10,7 +10,7 @@ import type { GraphQLSchema } from 'graphql';
 import { bearerToken, createTokenVerifier } from './auth/tokens';
 import type { Principal } from './auth/principal';
 import { RequestContext, type AppServices } from './context';
-import { AppError, formatError } from './errors';
+import { AppError, asDatabaseFailure, DATABASE_FAILURE_MESSAGES, databaseFailure, databaseFailurePlugin, formatError } from './errors';
 import { requestGuardPlugin } from './input-guard';
 import { LIMITS } from './query-limits';
 import type { Metrics } from './metrics';
@@ -92,12 +92,17 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
     csrfPrevention: true,
     parseOptions: { maxTokens: LIMITS.tokens },
     formatError: (formatted, error) =>
-      formatError(formatted, error, (internal) => logger.error({ err: internal }, 'internal error in a GraphQL request')),
+      formatError(formatted, error, (internal, failure) =>
+        failure
+          ? logger.warn({ err: internal, reason: failure }, 'the database could not serve a GraphQL request')
+          : logger.error({ err: internal }, 'internal error in a GraphQL request'),
+      ),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       observabilityPlugin(app, metrics),
       requestGuardPlugin(),
+      databaseFailurePlugin(),
       // No cache hints here (every answer is per viewer): spare every field its cache-control wrapper.
       ApolloServerPluginCacheControlDisabled(),
     ],
@@ -130,7 +135,9 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
     next();
   };
 
-  expressApp.use('/graphql', guard('/graphql'), express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: buildContext }));
+  // A context the database could not build (authentication reads it): a clean 503, not Apollo's 500.
+  const context = (args: { req: Request }) => buildContext(args).catch((error: unknown) => Promise.reject(asDatabaseFailure(error)));
+  expressApp.use('/graphql', guard('/graphql'), express.json({ limit: '1mb' }), expressMiddleware(apollo, { context }));
 
   expressApp.get('/audit/export', guard('/audit/export'), async (req, res, next) => {
     try {
@@ -146,6 +153,11 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
     const status = typeof error?.status === 'number' ? error.status : 500;
     if (status === 413) return res.status(413).json(jsonError('BAD_USER_INPUT', 'The request body is larger than 1 MB'));
     if (status >= 400 && status < 500) return res.status(status).json(jsonError('BAD_USER_INPUT', 'The request body is not valid JSON'));
+    const failure = databaseFailure(error);
+    if (failure) {
+      logger.warn({ err: error, reason: failure }, 'the database could not serve an HTTP request');
+      return res.status(503).set('retry-after', '1').json({ errors: [{ message: DATABASE_FAILURE_MESSAGES[failure], extensions: { code: 'INTERNAL_SERVER_ERROR', reason: failure } }] });
+    }
     logger.error({ err: error }, 'unhandled HTTP error');
     return res.status(500).json(jsonError('INTERNAL_SERVER_ERROR', 'Internal server error'));
   };

@@ -82,6 +82,21 @@ describe('seats', () => {
     expect((await ok(promote, { m: guestMembership }, owner)).updateMembership.role).toBe('VIEWER');
   });
 
+  it('handing ownership to a GUEST takes a seat too (found by test/fuzz.test.ts)', async () => {
+    const owner = newUser();
+    const org = await createOrganization(owner, 'Full house');
+    await addMember(org.id, newUser(), 'VIEWER');
+    const guestMembership = await addMember(org.id, newUser(), 'GUEST');
+    await ok(UPDATE_SUB, { input: { organizationId: org.id, plan: 'PRO', seats: 2, idempotencyKey: unique('k') } }, billing());
+    const TRANSFER = 'mutation($o: ID!, $m: ID!) { transferOwnership(organizationId: $o, membershipId: $m) { id } }';
+    expect((await failure(TRANSFER, { o: org.id, m: guestMembership }, owner)).code).toBe('QUOTA_EXCEEDED');
+    expect(await sql('SELECT role FROM memberships WHERE organization_id = $1 ORDER BY role', [org.id])).toEqual([{ role: 'GUEST' }, { role: 'OWNER' }, { role: 'VIEWER' }]);
+    // With a free seat it goes through: the GUEST becomes OWNER, the caller ADMIN.
+    await ok(UPDATE_SUB, { input: { organizationId: org.id, plan: 'PRO', seats: 3, idempotencyKey: unique('k') } }, billing());
+    await ok(TRANSFER, { o: org.id, m: guestMembership }, owner);
+    expect((await sql('SELECT role FROM memberships WHERE id = $1', [guestMembership]))[0].role).toBe('OWNER');
+  });
+
   it('two promotions racing for the last seat: exactly one wins (10 rounds)', async () => {
     for (let round = 0; round < 10; round++) {
       const owner = newUser();

@@ -1,4 +1,4 @@
-import { addMember, createOrganization, gql, newUser, ok, signToken, sql, unique } from './support/client';
+import { addMember, createOrganization, gql, newUser, ok, serviceToken, signToken, sql, unique } from './support/client';
 
 /** The request failed cleanly: one documented code, never a 500 or an internal error. */
 function expectCode(res: Awaited<ReturnType<typeof gql>>, code: string) {
@@ -36,6 +36,47 @@ describe('strings PostgreSQL cannot store are refused up front', () => {
   });
 });
 
+describe('strings with an unpaired surrogate are refused up front (found by test/fuzz.test.ts)', () => {
+  // The driver stores U+FFFD in place of a lone surrogate: not what was sent, and an audit event
+  // hashed over what was sent no longer verifies.
+  const INTEGRITY = 'query($id: ID!) { organization(id: $id) { auditIntegrity { verified eventsChecked } } }';
+  const owner = newUser();
+  let org: { id: string; slug: string };
+  beforeAll(async () => {
+    org = await createOrganization(owner, 'Surrogates');
+  });
+
+  it.each([
+    ['a high surrogate in a variable', 'mutation($i: UpdateOrganizationInput!) { updateOrganization(input: $i) { id } }', () => ({ i: { id: org.id, name: 'x\ud800' } }), 'name'],
+    ['a low surrogate in a list', 'mutation($i: InviteMembersInput!) { inviteMembers(input: $i) { id } }', () => ({ i: { organizationId: org.id, emails: ['a\udc00@example.test'] } }), 'emails'],
+    [
+      'a surrogate in a JSON key',
+      'mutation($i: RecordAuditEventInput!) { recordAuditEvent(input: $i) { id } }',
+      () => ({ i: { organizationId: org.id, action: 'model.invoked', metadata: { ['k\ud83d']: 1 }, idempotencyKey: unique('k') } }),
+      'k\ud83d',
+    ],
+  ])('%s: BAD_USER_INPUT naming it', async (_label, query, variables, field) => {
+    const res = await gql(query, variables(), query.includes('recordAuditEvent') ? serviceToken(unique('audit'), 'audit:write') : owner);
+    expectCode(res, 'BAD_USER_INPUT');
+    expect(res.errors![0].extensions.field).toBe(field);
+  });
+
+  it('a partner\'s audit event with one is refused, and the chain still verifies', async () => {
+    const service = serviceToken(unique('audit'), 'audit:write');
+    const RECORD = 'mutation($i: RecordAuditEventInput!) { recordAuditEvent(input: $i) { id } }';
+    const res = await gql(RECORD, { i: { organizationId: org.id, action: 'model.invoked', target: { type: 'Model', id: 'x\ud83dy' }, idempotencyKey: unique('k') } }, service);
+    expectCode(res, 'BAD_USER_INPUT');
+    expect(res.errors![0].extensions.field).toBe('id');
+    await ok(RECORD, { i: { organizationId: org.id, action: 'model.invoked', target: { type: 'Model', id: 'x\ud83d\ude00y' }, idempotencyKey: unique('k') } }, service);
+    expect((await ok(INTEGRITY, { id: org.id }, owner)).organization.auditIntegrity).toEqual({ verified: true, eventsChecked: 2 });
+  });
+
+  it('a surrogate pair (an emoji) is stored as it is', async () => {
+    const res = await ok('mutation($i: UpdateOrganizationInput!) { updateOrganization(input: $i) { name } }', { i: { id: org.id, name: 'Rocket \ud83d\ude80' } }, owner);
+    expect(res.updateOrganization.name).toBe('Rocket 🚀');
+  });
+});
+
 describe('_entities takes only representations of our entities', () => {
   const ENTITIES = 'query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Organization { id } ... on User { id } } }';
   it.each([
@@ -55,6 +96,9 @@ describe('token claims that cannot be stored faithfully', () => {
     ['a NUL in the subject', { sub: 'u\u0000x', email: 'n@x.test' }],
     ['a NUL in the email', { sub: unique('u'), email: 'n\u0000@x.test' }],
     ['a NUL in the name', { sub: unique('u'), email: 'nn@x.test', name: 'A\u0000' }],
+    // Stored as U+FFFD, it would also break the personal organization's audit chain from its first event.
+    ['an unpaired surrogate in the name', { sub: unique('u'), email: 'sn@x.test', name: 'A\ud800 B' }],
+    ['an unpaired surrogate in the subject', { sub: `${unique('u')}\udc00`, email: 'ss@x.test' }],
     ['a subject with spaces around it', { sub: ` ${unique('u')} `, email: 's@x.test' }],
     ['a subject of 256 characters', { sub: 'u'.repeat(256), email: 'l@x.test' }],
   ])('%s: UNAUTHENTICATED, not a 500', async (_label, claims) => {

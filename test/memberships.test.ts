@@ -173,6 +173,15 @@ describe('changing members: nobody grants what they do not hold', () => {
     expect(await sql(`SELECT 1 FROM audit_events WHERE organization_id = $1 AND action = 'member.removed' AND target_id = $2`, [t.org.id, t.people.viewer.membership])).toHaveLength(1);
   });
 
+  it('an ADMIN removing its own membership leaves; audited (found by test/fuzz.test.ts)', async () => {
+    const x = await team();
+    expect(await ok(REMOVE, { id: x.people.admin.membership }, x.people.admin.user)).toEqual({ removeMember: true });
+    expect(await sql('SELECT 1 FROM memberships WHERE id = $1', [x.people.admin.membership])).toHaveLength(0);
+    expect(await sql(`SELECT actor_id FROM audit_events WHERE organization_id = $1 AND action = 'member.removed' AND target_id = $2`, [x.org.id, x.people.admin.membership])).toEqual([
+      { actor_id: x.people.admin.user.id },
+    ]);
+  });
+
   it('lets a member leave; audited', async () => {
     expect(await ok(LEAVE, { id: t.org.id }, t.people.admin.user)).toEqual({ leaveOrganization: true });
     expect(await sql('SELECT 1 FROM memberships WHERE id = $1', [t.people.admin.membership])).toHaveLength(0);

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config';
 import { AppError, unauthenticated } from '../errors';
@@ -18,7 +19,8 @@ export function createTokenVerifier(config: Config): TokenVerifier {
     const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(JWKS_URL));
     verify = async (token) => (await jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
   } else {
-    const secret = new TextEncoder().encode(config.jwtSecret);
+    // A KeyObject made once: with raw bytes jose imports the key again on every request.
+    const secret = createSecretKey(Buffer.from(config.jwtSecret ?? '', 'utf8'));
     verify = async (token) => (await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] })).payload;
   }
 
@@ -43,12 +45,14 @@ function describeTokenError(error: unknown): string {
 
 // eslint-disable-next-line no-control-regex -- refusing them is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
+// An unpaired surrogate would be stored as U+FFFD: not the claim, and the personal organization's audit chain would not verify.
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** A claim as we store it: a trimmed string, or null when absent; refused when it cannot be stored faithfully. */
 function claim(claims: JWTPayload, name: string, max: number): string | null {
   const value = claims[name];
   if (value === undefined || value === null || value === '') return null;
-  if (typeof value !== 'string' || value.length > max || CONTROL.test(value)) throw unauthenticated(`The token's ${name} claim is not accepted`);
+  if (typeof value !== 'string' || value.length > max || CONTROL.test(value) || LONE_SURROGATE.test(value)) throw unauthenticated(`The token's ${name} claim is not accepted`);
   return value.trim() || null;
 }
 

@@ -1,6 +1,6 @@
 import { rule } from 'graphql-shield';
 import type { RequestContext } from '../context';
-import { AppError, forbidden, notFound, unauthenticated } from '../errors';
+import { AppError, databaseFailure, databaseFailureError, forbidden, notFound, unauthenticated } from '../errors';
 import type { Access } from './access';
 import { OrganizationRole, type Permission } from './permissions';
 
@@ -12,6 +12,9 @@ async function decide(ctx: RequestContext, check: () => Promise<true | Error>): 
     return await check();
   } catch (error) {
     if (error instanceof AppError) return error;
+    // An outage is not a bug: the client gets DATABASE_UNAVAILABLE/BUSY, as from a resolver.
+    const failure = databaseFailure(error);
+    if (failure) return databaseFailureError(failure, error);
     ctx.app.logger.error({ err: error, requestId: ctx.request.requestId }, 'authorization rule failed');
     return new AppError('INTERNAL_SERVER_ERROR', 'Internal server error');
   }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import './timestamps';
 import { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import { PROJECT_ROOT } from '../paths';
@@ -39,7 +40,11 @@ const MIGRATIONS = __filename.endsWith('.ts')
   ? [path.join(PROJECT_ROOT, 'migrations', '*.ts')]
   : [path.join(__dirname, '..', '..', 'migrations', '*.js')];
 
-export function createDataSource(options: { url: string; poolSize: number; logger: Logger }): DataSource {
+/** The role the application's requests run as: it owns nothing and cannot bypass row-level security. */
+export const APP_ROLE = 'organizations_app';
+
+/** `asRole`: every connection of the pool starts as that role (the owner's connections run migrations). */
+export function createDataSource(options: { url: string; poolSize: number; logger: Logger; asRole?: string; poolTimeoutMs?: number; applicationName?: string }): DataSource {
   return new DataSource({
     type: 'postgres',
     url: options.url,
@@ -52,10 +57,11 @@ export function createDataSource(options: { url: string; poolSize: number; logge
     maxQueryExecutionTime: 1000,
     extra: {
       max: options.poolSize,
-      // A request waits at most this long for a connection, then fails cleanly.
-      connectionTimeoutMillis: 10_000,
+      // A request waits at most this long for a connection (DATABASE_POOL_TIMEOUT_MS), then fails cleanly.
+      connectionTimeoutMillis: options.poolTimeoutMs ?? 10_000,
       idleTimeoutMillis: 30_000,
-      application_name: 'organizations-subgraph',
+      application_name: options.applicationName ?? 'organizations-subgraph',
+      ...(options.asRole ? { options: `-c role=${options.asRole}` } : {}),
     },
   });
 }

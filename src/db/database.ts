@@ -6,6 +6,38 @@ export interface StatementTally {
 }
 
 /**
+ * Who the row-level security policies (migrations/*-TenantWall.ts) let a statement see: a
+ * user their organizations (plus their own memberships, invitations and join requests), an
+ * API key its organization, a partner service or the process itself every organization,
+ * anyone else nothing.
+ */
+export type Tenant =
+  | { kind: 'user'; userId: string; verifiedEmail: string | null }
+  | { kind: 'apiKey'; organizationId: string }
+  | { kind: 'service' }
+  | { kind: 'system' }
+  | { kind: 'anonymous' };
+
+export const SYSTEM: Tenant = { kind: 'system' };
+
+/** The tenant each pooled connection was last told about, so it is told again only when that changes. */
+const connectionTenants = new WeakMap<object, string>();
+
+const SET_TENANT = `SELECT set_config('tenant.kind', $1, false), set_config('tenant.user_id', $2, false),
+  set_config('tenant.organization_id', $3, false), set_config('tenant.email', $4, false)`;
+
+function tenantSettings(tenant: Tenant): string[] {
+  switch (tenant.kind) {
+    case 'user':
+      return [tenant.kind, tenant.userId, '', tenant.verifiedEmail ?? ''];
+    case 'apiKey':
+      return [tenant.kind, '', tenant.organizationId, ''];
+    default:
+      return [tenant.kind, '', '', ''];
+  }
+}
+
+/**
  * A request's way into PostgreSQL. Outside a transaction each statement takes a pooled
  * connection for itself; `transaction` pins one connection and every statement of the
  * callback goes through it. Rows come back as entity-shaped objects (`mapRows`). A handle made
@@ -17,11 +49,36 @@ export class Database {
     readonly dataSource: DataSource,
     private readonly runner?: QueryRunner,
     readonly tally: StatementTally = { statements: 0 },
+    readonly tenant: Tenant = SYSTEM,
   ) {}
 
   /** A handle on the same pool that counts the statements of one request. */
   forRequest(): Database {
-    return new Database(this.dataSource, undefined, { statements: 0 });
+    return new Database(this.dataSource, undefined, { statements: 0 }, this.tenant);
+  }
+
+  /** The same request's handle, its statements seen as `tenant` sees. Not inside a transaction: it has one tenant. */
+  as(tenant: Tenant): Database {
+    if (this.runner) throw new Error('A transaction keeps the tenant it started with');
+    return new Database(this.dataSource, undefined, this.tally, tenant);
+  }
+
+  /** Takes a pooled connection, telling it who asks when it last served someone else; never inside a transaction, so a rollback cannot undo it. */
+  private async connect(): Promise<QueryRunner> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const connection = (await runner.connect()) as { query(sql: string, params: unknown[]): Promise<unknown> };
+      const settings = tenantSettings(this.tenant);
+      const key = settings.join('\u0000');
+      if (connectionTenants.get(connection) !== key) {
+        await connection.query(SET_TENANT, settings);
+        connectionTenants.set(connection, key);
+      }
+      return runner;
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
   }
 
   get inTransaction(): boolean {
@@ -32,7 +89,7 @@ export class Database {
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     this.tally.statements += 1;
     if (this.runner) return (await this.runner.query(sql, params, true)).records as T[];
-    const runner = this.dataSource.createQueryRunner();
+    const runner = await this.connect();
     try {
       return (await runner.query(sql, params, true)).records as T[];
     } finally {
@@ -52,12 +109,11 @@ export class Database {
   /** One transaction around `work`; already inside one, `work` joins it. */
   async transaction<T>(work: (tx: Database) => Promise<T>): Promise<T> {
     if (this.runner) return work(this);
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
+    const runner = await this.connect();
     try {
       await runner.startTransaction();
       this.tally.statements += 1;
-      const result = await work(new Database(this.dataSource, runner, this.tally));
+      const result = await work(new Database(this.dataSource, runner, this.tally, this.tenant));
       await runner.commitTransaction();
       this.tally.statements += 1;
       return result;
@@ -72,7 +128,7 @@ export class Database {
 
 const columnMaps = new WeakMap<object, [string, string][]>();
 
-/** Renames raw columns (`organization_id`) to entity properties (`organizationId`). */
+/** Renames raw columns (`organization_id`) to entity properties (`organizationId`), on instances of the entity class. */
 export function mapRows<T extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<T>, rows: Record<string, unknown>[]): T[] {
   const metadata = dataSource.getMetadata(entity);
   let columns = columnMaps.get(metadata);
@@ -80,8 +136,10 @@ export function mapRows<T extends ObjectLiteral>(dataSource: DataSource, entity:
     columns = metadata.columns.map((c) => [c.databaseName, c.propertyName]);
     columnMaps.set(metadata, columns);
   }
+  // Instances of the entity class: type-graphql hands `@Root()` an instance as it is, a plain object it copies on every field.
+  const prototype = (metadata.target as { prototype?: object }).prototype ?? Object.prototype;
   return rows.map((row) => {
-    const mapped: Record<string, unknown> = {};
+    const mapped: Record<string, unknown> = Object.create(prototype);
     for (const [column, property] of columns) if (column in row) mapped[property] = row[column];
     return mapped as T;
   });

@@ -1,11 +1,15 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
 export interface EmbeddedDatabase {
   url: string;
-  stop(): Promise<void>;
+  /**
+   * Stops PostgreSQL: `fast` (the default) rolls back open transactions and shuts down cleanly;
+   * `immediate` quits at once, as a crash would, and the next start recovers from the WAL.
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
 }
 
 const USER = 'postgres';
@@ -109,7 +113,8 @@ export async function startEmbeddedPostgres(options: {
   clearStalePid(dataDir);
   await server.start();
   // If this process dies without a clean shutdown, PostgreSQL must not outlive it.
-  const postgresProcess = (server as unknown as { process?: { kill(signal: string): void } }).process;
+  const handle = server as unknown as { process?: ChildProcess };
+  const postgresProcess = handle.process;
   const killOnExit = () => postgresProcess?.kill('SIGINT');
   process.once('exit', killOnExit);
   const client = server.getPgClient('postgres', '127.0.0.1');
@@ -122,8 +127,17 @@ export async function startEmbeddedPostgres(options: {
   }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    stop: async () => {
+    stop: async (mode = 'fast') => {
       process.removeListener('exit', killOnExit);
+      if (mode === 'immediate' && postgresProcess && postgresProcess.exitCode === null && postgresProcess.signalCode === null) {
+        // SIGQUIT: the postmaster's immediate shutdown.
+        await new Promise((resolve) => {
+          postgresProcess.once('exit', resolve);
+          postgresProcess.kill('SIGQUIT');
+        });
+        handle.process = undefined;
+        return;
+      }
       await server.stop();
     },
   };

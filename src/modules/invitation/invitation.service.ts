@@ -256,6 +256,7 @@ async function findForInvitee(tx: Database, user: UserPrincipal, token: string |
 /** Accepted once, whatever the concurrency: the invitation row is locked, its status read afresh. */
 export async function acceptInvitation(ctx: RequestContext, token?: string | null, id?: string | null): Promise<MembershipEntity> {
   const user = ctx.requireUser();
+  // Past the tenant wall: the invitee is not a member yet; the token or their verified address authorizes them.
   return ctx.write(async (tx) => {
     // Lock order as everywhere: the organization first. Its id comes from an unlocked read.
     const [located] = token
@@ -290,7 +291,7 @@ export async function acceptInvitation(ctx: RequestContext, token?: string | nul
       metadata: { membershipId: membership.id, userId: user.userId, role: invitation.role, assignments: invitation.assignments, workspaceIds: invitation.workspaceIds },
     });
     return membership;
-  });
+  }, { crossTenant: true });
 }
 
 export async function declineInvitation(ctx: RequestContext, token?: string | null, id?: string | null): Promise<InvitationEntity> {
@@ -305,14 +306,14 @@ export async function declineInvitation(ctx: RequestContext, token?: string | nu
       metadata: { userId: user.userId },
     });
     return row;
-  });
+   }, { crossTenant: true });
   ctx.showName(declined.organizationId);
   return declined;
 }
 
-/** What a link shows before accepting: organization name, inviter, role, address and expiry. No sign-in needed. */
+/** What a link shows before accepting: organization name, inviter, role, address and expiry. No sign-in needed, so the token is what authorizes it past the tenant wall. */
 export async function previewInvitation(ctx: RequestContext, token: string): Promise<InvitationPreview> {
-  const invitation = token.length <= 200 ? await ctx.db.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE token_hash = $1', [hashToken(token)]) : undefined;
+  const invitation = token.length <= 200 ? await ctx.crossTenant().selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE token_hash = $1', [hashToken(token)]) : undefined;
   if (!invitation) throw notFound('Invitation');
   const [organization, inviter] = await Promise.all([
     ctx.loaders.organization.load(invitation.organizationId),

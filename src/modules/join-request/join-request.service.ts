@@ -71,7 +71,8 @@ export async function requestToJoin(ctx: RequestContext, organizationId: string,
       metadata: { userId: user.userId, message: text },
     });
     return created!;
-  });
+    // Past the tenant wall: the requester is not a member; discoverability is checked above.
+  }, { crossTenant: true });
   ctx.showName(request.organizationId);
   return request;
 }
@@ -146,7 +147,8 @@ export async function cancelJoinRequest(ctx: RequestContext, id: string): Promis
     const row = (await tx.selectOne(JoinRequestEntity, `UPDATE join_requests SET status = 'CANCELED', decided_at = now() WHERE id = $1 RETURNING *`, [request.id]))!;
     await recordAudit(tx, ctx, { organizationId: known.organizationId, action: 'join_request.canceled', target: { type: 'JoinRequest', id: request.id }, metadata: { userId: user.userId } });
     return row;
-  });
+     // Past the tenant wall: the requester is not a member; the request is their own (checked above).
+  }, { crossTenant: true });
   ctx.showName(canceled.organizationId);
   return canceled;
 }

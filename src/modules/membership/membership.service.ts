@@ -92,13 +92,14 @@ export async function removeMember(ctx: RequestContext, membershipId: string): P
     const refusal = grantRefusal(requireMembership(actor), target, undefined);
     if (refusal) throw forbidden(refusal);
     await assertAnotherOwner(tx, organizationId, target);
-    await tx.query('DELETE FROM memberships WHERE id = $1', [target.id]);
+    // Recorded first: the member removed may be the caller, whom the tenant wall then shuts out of the log.
     await recordAudit(tx, ctx, {
       organizationId,
       action: 'member.removed',
       target: { type: 'Membership', id: target.id },
       metadata: { userId: target.userId, role: target.role, assignments: target.assignments },
     });
+    await tx.query('DELETE FROM memberships WHERE id = $1', [target.id]);
     return true;
   });
 }
@@ -109,13 +110,14 @@ export async function leaveOrganization(ctx: RequestContext, organizationId: str
     const leaving = requireMembership(actor);
     if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('You cannot leave your personal organization');
     await assertAnotherOwner(tx, organizationId, leaving);
-    await tx.query('DELETE FROM memberships WHERE id = $1', [leaving.id]);
+    // Recorded first: once the membership is gone, the tenant wall hides the organization's log from the leaver.
     await recordAudit(tx, ctx, {
       organizationId,
       action: 'member.left',
       target: { type: 'Membership', id: leaving.id },
       metadata: { userId: leaving.userId, role: leaving.role },
     });
+    await tx.query('DELETE FROM memberships WHERE id = $1', [leaving.id]);
     return true;
   });
 }

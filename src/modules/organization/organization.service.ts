@@ -3,7 +3,7 @@ import { OrganizationRole, Permission } from '../../authz/permissions';
 import { isUuid } from '../../common/pagination';
 import { insertUnderFreeSlug } from '../../common/slugs';
 import { cleanDescription, cleanName, cleanSlug } from '../../common/validation';
-import { startSubscription } from '../billing/subscription.service';
+import { assertSeats, startSubscription } from '../billing/subscription.service';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { badInput, conflict, failedPrecondition, forbidden, notFound } from '../../errors';
@@ -84,15 +84,17 @@ export async function assertAnotherOwner(tx: Database, organizationId: string, l
 }
 
 /**
- * Inserts an organization with its subscription. A slug the user chose that is taken is
- * CONFLICT; without one, the slug is derived from the name.
+ * Inserts an organization with its owner's membership and its subscription. A slug the user
+ * chose that is taken is CONFLICT; without one, the slug is derived from the name. The owner
+ * comes first: until then the database's tenant wall shows the creator nothing of it.
  */
 export async function insertOrganization(
   tx: Database,
   ctx: RequestContext,
   fields: { kind: OrganizationKind; name: string; description: string | null; personalOwnerId: string | null },
   slug: string | undefined,
-): Promise<OrganizationEntity> {
+  ownerId: string,
+): Promise<{ organization: OrganizationEntity; owner: MembershipEntity }> {
   const organization = await insertUnderFreeSlug(
     fields.name,
     slug,
@@ -105,8 +107,9 @@ export async function insertOrganization(
       ),
     { tryBare: fields.kind === OrganizationKind.TEAM, fallback: 'org' },
   );
+  const owner = await insertMembership(tx, { organizationId: organization.id, userId: ownerId, role: OrganizationRole.OWNER });
   await startSubscription(tx, ctx.config, organization);
-  return organization;
+  return { organization, owner };
 }
 
 export async function insertMembership(
@@ -128,8 +131,7 @@ export async function createOrganization(ctx: RequestContext, input: CreateOrgan
   const slug = input.slug === null || input.slug === undefined ? undefined : cleanSlug('slug', input.slug);
   const description = cleanDescription('description', input.description);
   return ctx.write(async (tx) => {
-    const organization = await insertOrganization(tx, ctx, { kind: OrganizationKind.TEAM, name, description, personalOwnerId: null }, slug);
-    const owner = await insertMembership(tx, { organizationId: organization.id, userId: user.userId, role: OrganizationRole.OWNER });
+    const { organization, owner } = await insertOrganization(tx, ctx, { kind: OrganizationKind.TEAM, name, description, personalOwnerId: null }, slug, user.userId);
     await recordAudit(tx, ctx, {
       organizationId: organization.id,
       action: 'organization.created',
@@ -208,6 +210,8 @@ export async function transferOwnership(ctx: RequestContext, organizationId: str
     if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization cannot be transferred');
     const target = await lockMembership(tx, organizationId, membershipId);
     if (target.id === caller.id) throw badInput('membershipId', 'You already own this organization');
+    // A GUEST takes no seat; made OWNER, it needs one (the caller, made ADMIN, keeps theirs).
+    if (target.role === OrganizationRole.GUEST) await assertSeats(tx, organizationId);
     await tx.query(`UPDATE memberships SET role = 'OWNER', updated_at = now() WHERE id = $1`, [target.id]);
     await tx.query(`UPDATE memberships SET role = 'ADMIN', updated_at = now() WHERE id = $1`, [caller.id]);
     await recordAudit(tx, ctx, {

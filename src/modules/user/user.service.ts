@@ -1,5 +1,4 @@
 import type { UserPrincipal } from '../../auth/principal';
-import { OrganizationRole } from '../../authz/permissions';
 import type { RequestContext } from '../../context';
 import { cleanName } from '../../common/validation';
 import { isUniqueViolation, type Database } from '../../db/database';
@@ -7,7 +6,7 @@ import { badInput, notFound } from '../../errors';
 import { changes, recordAudit } from '../audit/audit.service';
 import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
 import type { ProvisionUserInput } from './user.types';
-import { insertMembership, insertOrganization, lockOrganization } from '../organization/organization.service';
+import { insertOrganization, lockOrganization } from '../organization/organization.service';
 
 /** "Ada's Organization": from the first word of the name, else the email's local part. */
 export function personalOrganizationName(user: Pick<UserPrincipal, 'name' | 'email' | 'userId'>): string {
@@ -55,13 +54,13 @@ async function storeClaims(db: Database, user: UserPrincipal): Promise<void> {
 async function createPersonalOrganization(ctx: RequestContext, user: Pick<UserPrincipal, 'userId' | 'name' | 'email'>): Promise<void> {
   try {
     await ctx.write(async (tx) => {
-      const organization = await insertOrganization(
+      const { organization, owner } = await insertOrganization(
         tx,
         ctx,
         { kind: OrganizationKind.PERSONAL, name: personalOrganizationName(user), description: null, personalOwnerId: user.userId },
         undefined,
+        user.userId,
       );
-      const owner = await insertMembership(tx, { organizationId: organization.id, userId: user.userId, role: OrganizationRole.OWNER });
       await recordAudit(tx, ctx, {
         organizationId: organization.id,
         action: 'organization.created',
