@@ -4,6 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLResolveInfo } from 'graphql';
+import { PROJECT_ROOT } from '../src/paths';
 
 /**
  * The ceiling: the same schema on the same Apollo Server, its resolvers answering from memory
@@ -11,7 +12,7 @@ import { parse, type GraphQLResolveInfo } from 'graphql';
  * costs without a database, authorization or business rules.
  */
 const captured = JSON.parse(fs.readFileSync(process.argv[2], 'utf8')) as Record<string, Record<string, unknown>>;
-const typeDefs = parse(fs.readFileSync(path.join(__dirname, '..', 'schema.graphql'), 'utf8'));
+const typeDefs = parse(fs.readFileSync(path.join(PROJECT_ROOT, 'schema.graphql'), 'utf8'));
 const fromCapture = (_root: unknown, _args: unknown, _ctx: unknown, info: GraphQLResolveInfo) => captured[info.operation.name?.value ?? '']?.[info.fieldName];
 const entities = new Map<string, unknown>();
 for (const op of Object.values(captured)) for (const e of (op._entities as { id: string }[] | undefined) ?? []) entities.set(e.id, e);

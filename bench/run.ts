@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +8,7 @@ import { freePort, startEmbeddedPostgres } from '../src/db/embedded';
 import { generateDataset, type Dataset } from './generate';
 
 /**
- * npm run bench [-- --scale 0.1] [--duration 5] [--connections 1,10,50] [--soak 300]
+ * npm run bench [-- --scale 0.1] [--duration 5] [--connections 1,10,50] [--soak 300] [--only Dashboard] [--profile]
  * Generates the dataset, serves it three ways (ours; ours without graphql-shield; the in-memory
  * ceiling), loads each operation from separate autocannon processes, runs each operation's
  * minimal SQL straight through pg (the floor), and writes bench/RESULTS.md.
@@ -24,6 +24,8 @@ const scale = Number(arg('scale', '1'));
 const duration = Number(arg('duration', '5'));
 const connections = arg('connections', '1,10,50').split(',').map(Number);
 const soakSeconds = Number(arg('soak', '0'));
+/** --only Dashboard,Entities: load just these operations (a quick look; RESULTS.md then holds only them). */
+const only = arg('only', '').split(',').filter(Boolean);
 
 function token(sub: string, email: string): string {
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -194,11 +196,14 @@ function rssMb(child: ChildProcess): number {
 }
 
 const profile = process.argv.includes('--profile');
+const variantFlags = ['BENCH_UNGUARDED', 'BENCH_UNWALLED'];
+/** As `npm start` runs node (a young generation large enough that a request's garbage dies young); the ceiling gets the same. */
+const NODE_FLAGS = ['--max-semi-space-size=64'];
 
 async function startServer(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
   // --profile: our server writes a CPU profile to bench/.out when it stops (node --cpu-prof).
-  const flags = profile && !env.BENCH_UNGUARDED ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : [];
-  const child = spawn(process.execPath, [...flags, '-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+  const flags = profile && !variantFlags.some((flag) => env[flag]) ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : [];
+  const child = spawn(process.execPath, [...flags, ...NODE_FLAGS, 'dist/src/main.js'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: '40', ...env },
     stdio: ['ignore', fs.openSync(path.join(OUT, `server-${port}.log`), 'w'), 'inherit'],
@@ -228,6 +233,8 @@ async function gql(url: string, op: Operation, bearer: string): Promise<{ data: 
 async function main(): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
   const started = Date.now();
+  // Every variant runs compiled, as deployed (`npm run build`): ts-node's hooks would tax them all.
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   let databaseUrl = process.env.DATABASE_URL;
   let stopPostgres: (() => Promise<void>) | undefined;
   if (!databaseUrl) {
@@ -275,6 +282,8 @@ async function main(): Promise<void> {
 
     const unguardedPort = await freePort();
     servers.push(await startServer(benchUrl, unguardedPort, { BENCH_UNGUARDED: 'true' }));
+    const unwalledPort = await freePort();
+    servers.push(await startServer(benchUrl, unwalledPort, { BENCH_UNWALLED: 'true' }));
 
     // SQL statements, and the answers the ceiling will give.
     const statements: Record<string, number> = {};
@@ -287,33 +296,38 @@ async function main(): Promise<void> {
     const capturePath = path.join(OUT, 'captured.json');
     fs.writeFileSync(capturePath, JSON.stringify(captured));
     const ceilingPort = await freePort();
-    const ceiling = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/ceiling.ts', capturePath, String(ceilingPort)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const ceiling = spawn(process.execPath, [...NODE_FLAGS, 'dist/bench/ceiling.js', capturePath, String(ceilingPort)], { cwd: ROOT, env: { PATH: process.env.PATH, NODE_ENV: 'development' }, stdio: ['ignore', 'pipe', 'inherit'] });
     servers.push(ceiling);
     await new Promise<void>((resolve) => ceiling.stdout!.on('data', (chunk) => String(chunk).includes('ready') && resolve()));
 
     // The variants must answer the same: a variant that errs quickly would look fast.
     for (const op of ops.filter((o) => !o.write)) {
       const expected = JSON.stringify(captured[op.name]);
-      for (const [variant, variantUrl] of [['unguarded', `http://127.0.0.1:${unguardedPort}/graphql`], ['ceiling', `http://127.0.0.1:${ceilingPort}/`]]) {
+      for (const [variant, variantUrl] of [
+        ['unguarded', `http://127.0.0.1:${unguardedPort}/graphql`],
+        ['unwalled', `http://127.0.0.1:${unwalledPort}/graphql`],
+        ['ceiling', `http://127.0.0.1:${ceilingPort}/`],
+      ]) {
         const { data } = await gql(variantUrl, op, bearer);
         if (JSON.stringify(data) !== expected) throw new Error(`${variant} answers ${op.name} differently from ours`);
       }
     }
 
     const floorPool = new Pool({ connectionString: benchUrl, max: Math.max(...connections) });
-    const rows: { op: string; c: number; ours: Figures; unguarded: Figures; ceiling: Figures; floor: Figures }[] = [];
+    const rows: { op: string; c: number; ours: Figures; unguarded: Figures; unwalled: Figures; ceiling: Figures; floor: Figures }[] = [];
     for (const c of connections) {
-      for (const op of ops) {
+      for (const op of ops.filter((o) => !only.length || only.includes(o.name))) {
         const row = {
           op: op.name,
           c,
           ours: await load(`http://127.0.0.1:${port}/graphql`, op, bearer, c, duration),
           unguarded: await load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearer, c, duration),
+          unwalled: await load(`http://127.0.0.1:${unwalledPort}/graphql`, op, bearer, c, duration),
           ceiling: await load(`http://127.0.0.1:${ceilingPort}/`, op, bearer, c, duration),
           floor: await floorLoad(floorPool, op, c, duration),
         };
         rows.push(row);
-        console.log(`${op.name.padEnd(18)} c=${String(c).padStart(2)}  ours ${row.ours.rps.toFixed(0).padStart(6)} rps p50 ${row.ours.p50} ms p99 ${row.ours.p99} ms  unguarded ${row.unguarded.rps.toFixed(0)}  ceiling ${row.ceiling.rps.toFixed(0)}  floor ${row.floor.rps.toFixed(0)}`);
+        console.log(`${op.name.padEnd(18)} c=${String(c).padStart(2)}  ours ${row.ours.rps.toFixed(0).padStart(6)} rps p50 ${row.ours.p50} ms p99 ${row.ours.p99} ms  unguarded ${row.unguarded.rps.toFixed(0)}  unwalled ${row.unwalled.rps.toFixed(0)}  ceiling ${row.ceiling.rps.toFixed(0)}  floor ${row.floor.rps.toFixed(0)}`);
       }
     }
     await floorPool.end();
@@ -343,7 +357,7 @@ function writeReport(r: {
   dataset: Dataset;
   generation: number;
   statements: Record<string, number>;
-  rows: { op: string; c: number; ours: Figures; unguarded: Figures; ceiling: Figures; floor: Figures }[];
+  rows: { op: string; c: number; ours: Figures; unguarded: Figures; unwalled: Figures; ceiling: Figures; floor: Figures }[];
   peak: number;
   soak: string;
   totalSeconds: number;
@@ -359,13 +373,13 @@ function writeReport(r: {
     `- dataset: ${r.dataset.organizations} organizations, ${r.dataset.users} users, ${r.dataset.memberships} memberships, ${r.dataset.workspaces} workspaces, ${r.dataset.auditEvents} audit events; generated in ${r.generation.toFixed(1)} s`,
     `- server peak RSS: ${r.peak} MB`,
     '',
-    'ours = this subgraph; unguarded = the same with graphql-shield off; ceiling = the same schema on Apollo Server answering from memory; floor = the minimal SQL straight through pg. rps = requests per second; latencies in ms.',
+    'ours = this subgraph; unguarded = the same with its graphql-shield rules off; unwalled = the same with row-level security off (requests as the table owner); ceiling = the same schema on Apollo Server answering from memory; floor = the minimal SQL straight through pg. rps = requests per second; latencies in ms.',
     '',
-    '| operation | SQL statements | conns | ours rps | p50 | p99 | unguarded rps | ceiling rps | floor rps | ours/ceiling | ours/unguarded | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| operation | SQL statements | conns | ours rps | p50 | p99 | unguarded rps | unwalled rps | ceiling rps | floor rps | ours/ceiling | ours/unguarded | ours/unwalled | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.rows.map(
       (row) =>
-        `| ${row.op} | ${r.statements[row.op]} | ${row.c} | ${row.ours.rps.toFixed(0)} | ${row.ours.p50} | ${row.ours.p99} | ${row.unguarded.rps.toFixed(0)} | ${row.ceiling.rps.toFixed(0)} | ${row.floor.rps.toFixed(0)} | ${ratio(row.ours.rps, row.ceiling.rps)} | ${ratio(row.ours.rps, row.unguarded.rps)} | ${row.ours.errors} |`,
+        `| ${row.op} | ${r.statements[row.op]} | ${row.c} | ${row.ours.rps.toFixed(0)} | ${row.ours.p50} | ${row.ours.p99} | ${row.unguarded.rps.toFixed(0)} | ${row.unwalled.rps.toFixed(0)} | ${row.ceiling.rps.toFixed(0)} | ${row.floor.rps.toFixed(0)} | ${ratio(row.ours.rps, row.ceiling.rps)} | ${ratio(row.ours.rps, row.unguarded.rps)} | ${ratio(row.ours.rps, row.unwalled.rps)} | ${row.ours.errors} |`,
     ),
     '',
   ];
@@ -375,6 +389,7 @@ function writeReport(r: {
   lines.push('## Targets', '');
   if (dash10) {
     lines.push(`- Authorization costs at most 15% of dashboard throughput: ours/unguarded = ${ratio(dash10.ours.rps, dash10.unguarded.rps)} → ${dash10.ours.rps >= 0.85 * dash10.unguarded.rps ? 'met' : 'NOT met'}`);
+    lines.push(`- What row-level security costs (no target): dashboard ours/unwalled = ${ratio(dash10.ours.rps, dash10.unwalled.rps)} at 10 connections`);
     lines.push(`- Dashboard at least 40% of the ceiling at 10 connections: ${ratio(dash10.ours.rps, dash10.ceiling.rps)} → ${dash10.ours.rps >= 0.4 * dash10.ceiling.rps ? 'met' : 'NOT met'}`);
   }
   lines.push(`- _entities with 100 representations: ${r.statements.Entities} SQL statement(s) (one per entity type) → ${r.statements.Entities <= 1 ? 'met' : 'NOT met'}`);

@@ -5,8 +5,9 @@ import { execute, parse, type GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { GraphQLDateTime } from 'graphql-scalars';
 import gql from 'graphql-tag';
-import { buildSchema, createResolversMap } from 'type-graphql';
-import { permissions } from './authz/permissions-map';
+import { buildSchema, createResolversMap, getMetadataStorage } from 'type-graphql';
+import { applyPermissions } from './authz/apply';
+import { PERMISSION_OPTIONS, permissions } from './authz/permissions-map';
 import { entitiesGuard } from './input-guard';
 import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/api-key.resolver';
 import { AuditEventResolver, OrganizationAuditIntegrityResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
@@ -75,6 +76,10 @@ extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@
 
 /** type-graphql classes → a Federation 2 subgraph schema, without authorization. */
 export async function buildSubgraph(): Promise<GraphQLSchema> {
+  // Plain fields read their property through graphql's default resolver: type-graphql's
+  // wrapper on each (for middlewares and auth checkers, which we do not use) showed in profiles.
+  const wrapped = getMetadataStorage().objectTypes.filter((type) => !type.simpleResolvers);
+  if (wrapped.length) throw new Error(`Declare @ObjectType({ simpleResolvers: true }) on ${wrapped.map((t) => t.name).join(', ')}`);
   const schema = await buildSchema({
     resolvers: RESOLVERS,
     skipCheck: true,
@@ -91,10 +96,10 @@ export async function buildSubgraph(): Promise<GraphQLSchema> {
   });
 }
 
-/** The subgraph behind graphql-shield: what the server executes. `unguarded` is the benchmark's variant only. */
+/** The subgraph behind its graphql-shield rules (src/authz/apply.ts): what the server executes. `unguarded` is the benchmark's variant only. */
 export async function buildGuardedSchema(options: { unguarded?: boolean } = {}): Promise<GraphQLSchema> {
   const guarded = applyMiddleware(await buildSubgraph(), { Query: { _entities: entitiesGuard } });
-  return options.unguarded ? guarded : applyMiddleware(guarded, permissions);
+  return options.unguarded ? guarded : applyPermissions(guarded, permissions, PERMISSION_OPTIONS);
 }
 
 /** The SDL a router fetches through `_service { sdl }`: what schema.graphql holds. */

@@ -1,4 +1,5 @@
-import { allow, deny, shield } from 'graphql-shield';
+import { allow, deny } from 'graphql-shield';
+import type { RuleTree } from './apply';
 import { forbidden } from '../errors';
 import {
   argument,
@@ -35,8 +36,7 @@ const orgNonGuest = inOrganization('nonGuest@Organization', { need: 'nonGuest', 
  * (fallbackRule). Rules gate access; invariants that span rows (last owner, escalation)
  * are enforced again by the services inside their transactions.
  */
-export const permissions = shield(
-  {
+export const permissions: RuleTree = {
     Query: {
       _service: allow,
       _entities: allow,
@@ -139,11 +139,7 @@ export const permissions = shield(
     AuditIntegrity: allow,
     PageInfo: allow,
     _Service: allow,
-  },
-  {
-    fallbackRule: deny,
-    fallbackError: () => forbidden(),
-    allowExternalErrors: true,
-    debug: false,
-  },
-);
+};
+
+/** Anything the map does not name is refused. */
+export const PERMISSION_OPTIONS = { fallbackRule: deny, fallbackError: () => forbidden() };

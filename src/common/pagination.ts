@@ -19,7 +19,7 @@ export class PageArgs {
   after?: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field()
   hasNextPage!: boolean;
@@ -49,7 +49,7 @@ export interface ConnectionValue<T> {
 
 /** A Relay connection type `<Name>Connection` with its `<Name>Edge`. */
 export function Connection<T extends object>(node: ClassType<T>, name: string) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class EdgeType {
     @Field()
     cursor!: string;
@@ -58,7 +58,7 @@ export function Connection<T extends object>(node: ClassType<T>, name: string) {
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
   class ConnectionType {
     @Field(() => [EdgeType])
     edges!: EdgeType[];
@@ -157,8 +157,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
     async (keys) => {
       const groups = new Map<string, PageKey<F>[]>();
       for (const key of keys) {
-        const group = JSON.stringify([key.page, key.filter]);
-        groups.set(group, [...(groups.get(group) ?? []), key]);
+        pushTo(groups, JSON.stringify([key.page, key.filter]), key);
       }
       const results = new Map<PageKey<F>, T[]>();
       for (const group of groups.values()) {
@@ -178,10 +177,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
         );
         const byParent = new Map<string, T[]>();
         const mapped = mapRows(db.dataSource, entity, rows);
-        rows.forEach((row, i) => {
-          const parent = String(row.__parent);
-          byParent.set(parent, [...(byParent.get(parent) ?? []), mapped[i]]);
-        });
+        rows.forEach((row, i) => pushTo(byParent, String(row.__parent), mapped[i]));
         for (const key of group) results.set(key, byParent.get(key.parentId) ?? []);
       }
       return keys.map((key) => results.get(key) ?? []);
@@ -196,8 +192,7 @@ export function childCountLoader<F>(db: Database, query: Omit<ChildListQuery<F>,
     async (keys) => {
       const groups = new Map<string, { parentId: string; filter: F }[]>();
       for (const key of keys) {
-        const group = JSON.stringify(key.filter);
-        groups.set(group, [...(groups.get(group) ?? []), key]);
+        pushTo(groups, JSON.stringify(key.filter), key);
       }
       const counts = new Map<string, number>();
       for (const group of groups.values()) {
@@ -247,10 +242,14 @@ export function groupLoader<T extends ObjectLiteral & { id: string }>(
       ? await db.select(entity, `SELECT * FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[]) ORDER BY ${options.orderBy}`, [wanted])
       : [];
     const groups = new Map<string, T[]>();
-    for (const row of rows) {
-      const key = String(row[options.property]);
-      groups.set(key, [...(groups.get(key) ?? []), row]);
-    }
+    for (const row of rows) pushTo(groups, String(row[options.property]), row);
     return keys.map((key) => groups.get(key) ?? []);
   });
+}
+
+/** Appends to the list under `key` (in place: copying it on every row made lists quadratic). */
+function pushTo<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
+  const list = lists.get(key);
+  if (list) list.push(value);
+  else lists.set(key, [value]);
 }

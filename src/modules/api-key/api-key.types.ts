@@ -3,7 +3,7 @@ import '../../authz/authz.types';
 import { Permission } from '../../authz/permissions';
 import { Connection } from '../../common/pagination';
 
-@ObjectType({ description: 'An organization\'s API key. It belongs to the organization, not to its creator.' })
+@ObjectType({ simpleResolvers: true, description: 'An organization\'s API key. It belongs to the organization, not to its creator.' })
 export class ApiKey {
   @Field(() => ID)
   id!: string;
@@ -32,7 +32,7 @@ export class ApiKey {
 
 export const ApiKeyConnection = Connection(ApiKey, 'ApiKey');
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CreatedApiKey {
   @Field(() => ApiKey)
   apiKey!: ApiKey;

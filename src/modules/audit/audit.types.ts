@@ -5,7 +5,7 @@ import { ActorType } from './audit.entity';
 
 registerEnumType(ActorType, { name: 'ActorType' });
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditActor {
   @Field(() => ActorType)
   type!: ActorType;
@@ -17,7 +17,7 @@ export class AuditActor {
   display!: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditTarget {
   @Field(() => String)
   type!: string;
@@ -29,7 +29,7 @@ export class AuditTarget {
   display!: string | null;
 }
 
-@ObjectType({ description: 'One change in an organization, written in the same transaction as the change.' })
+@ObjectType({ simpleResolvers: true, description: 'One change in an organization, written in the same transaction as the change.' })
 export class AuditEvent {
   @Field(() => ID)
   id!: string;
@@ -58,7 +58,7 @@ export class AuditEvent {
 
 export const AuditEventConnection = Connection(AuditEvent, 'AuditEvent');
 
-@ObjectType({ description: 'The result of recomputing the organization\'s audit hash chain.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of recomputing the organization\'s audit hash chain.' })
 export class AuditIntegrity {
   @Field(() => Boolean, { description: 'No event was edited, inserted or removed behind the application\'s back.' })
   verified!: boolean;

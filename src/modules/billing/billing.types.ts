@@ -4,7 +4,7 @@ import { Plan } from './subscription.entity';
 
 registerEnumType(Plan, { name: 'Plan' });
 
-@ObjectType({ description: 'An organization\'s plan and seats.' })
+@ObjectType({ simpleResolvers: true, description: 'An organization\'s plan and seats.' })
 export class Subscription {
   @Field(() => Plan)
   plan!: Plan;
@@ -31,7 +31,7 @@ export class Subscription {
   creditsLimit!: number;
 }
 
-@ObjectType({ description: 'What an organization used in the current monthly period (UTC).' })
+@ObjectType({ simpleResolvers: true, description: 'What an organization used in the current monthly period (UTC).' })
 export class Usage {
   @Field(() => GraphQLSafeInt, { description: 'May exceed creditsLimit: usage is never dropped.' })
   creditsUsed!: number;

@@ -6,7 +6,7 @@ export enum ByokProvider {
 
 registerEnumType(ByokProvider, { name: 'ByokProvider', description: 'Model providers whose credentials an organization can bring.' });
 
-@ObjectType({ description: 'Whether the organization brought its own model-provider key. The secret never leaves the server.' })
+@ObjectType({ simpleResolvers: true, description: 'Whether the organization brought its own model-provider key. The secret never leaves the server.' })
 export class ByokStatus {
   @Field(() => Boolean)
   configured!: boolean;
@@ -24,7 +24,7 @@ export class ByokStatus {
   updatedAt!: Date | null;
 }
 
-@ObjectType({ description: 'Decrypted credentials, for the partner service that calls the model provider (scope byok:read).' })
+@ObjectType({ simpleResolvers: true, description: 'Decrypted credentials, for the partner service that calls the model provider (scope byok:read).' })
 export class ByokCredentials {
   @Field(() => ID)
   organizationId!: string;

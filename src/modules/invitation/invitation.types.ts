@@ -7,7 +7,7 @@ import { InvitationStatus } from './invitation.entity';
 registerEnumType(InvitationStatus, { name: 'InvitationStatus' });
 
 @Directive('@key(fields: "id")')
-@ObjectType({ description: 'An invitation to join an organization, sent by email.' })
+@ObjectType({ simpleResolvers: true, description: 'An invitation to join an organization, sent by email.' })
 export class Invitation {
   @Field(() => ID)
   id!: string;
@@ -42,7 +42,7 @@ export class InvitationsArgs extends PageArgs {
   status?: InvitationStatus | null;
 }
 
-@ObjectType({ description: 'What the holder of an invitation link sees before accepting, and nothing else.' })
+@ObjectType({ simpleResolvers: true, description: 'What the holder of an invitation link sees before accepting, and nothing else.' })
 export class InvitationPreview {
   @Field(() => ID)
   id!: string;

@@ -4,7 +4,7 @@ import { JoinRequestStatus } from './join-request.entity';
 
 registerEnumType(JoinRequestStatus, { name: 'JoinRequestStatus' });
 
-@ObjectType({ description: 'Someone asking to join a discoverable organization.' })
+@ObjectType({ simpleResolvers: true, description: 'Someone asking to join a discoverable organization.' })
 export class JoinRequest {
   @Field(() => ID)
   id!: string;
@@ -30,7 +30,7 @@ export class JoinRequestsArgs extends PageArgs {
   status?: JoinRequestStatus | null;
 }
 
-@ObjectType({ description: 'A discoverable organization as search shows it: id, slug and name, nothing else.' })
+@ObjectType({ simpleResolvers: true, description: 'A discoverable organization as search shows it: id, slug and name, nothing else.' })
 export class OrganizationSearchResult {
   @Field(() => ID)
   id!: string;

@@ -4,7 +4,7 @@ import { Assignment, OrganizationRole } from '../../authz/permissions';
 import { Connection, PageArgs } from '../../common/pagination';
 
 @Directive('@key(fields: "id")')
-@ObjectType({ description: 'A user\'s place in an organization.' })
+@ObjectType({ simpleResolvers: true, description: 'A user\'s place in an organization.' })
 export class Membership {
   @Field(() => ID)
   id!: string;

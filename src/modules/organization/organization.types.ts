@@ -5,7 +5,7 @@ registerEnumType(OrganizationKind, { name: 'OrganizationKind' });
 
 @Directive('@key(fields: "id")')
 @Directive('@key(fields: "slug")')
-@ObjectType({ description: 'A tenant: its members, workspaces, plan and audit log.' })
+@ObjectType({ simpleResolvers: true, description: 'A tenant: its members, workspaces, plan and audit log.' })
 export class Organization {
   @Field(() => ID)
   id!: string;

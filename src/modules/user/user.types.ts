@@ -2,13 +2,13 @@ import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 
 /** Owned by the accounts subgraph; this subgraph contributes organization fields to it. */
 @Directive('@key(fields: "id")')
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class User {
   @Field(() => ID)
   id!: string;
 }
 
-@ObjectType({ description: 'The person asking, and their organizations.' })
+@ObjectType({ simpleResolvers: true, description: 'The person asking, and their organizations.' })
 export class Viewer {
   @Field(() => ID, { description: 'The user id.' })
   id!: string;

@@ -4,7 +4,7 @@ import { Permission, WorkspaceRole } from '../../authz/permissions';
 import { Connection } from '../../common/pagination';
 
 @Directive('@key(fields: "id")')
-@ObjectType({ description: 'A place inside an organization where work happens; members reach it by role or assignment.' })
+@ObjectType({ simpleResolvers: true, description: 'A place inside an organization where work happens; members reach it by role or assignment.' })
 export class Workspace {
   @Field(() => ID)
   id!: string;
@@ -27,7 +27,7 @@ export class Workspace {
 
 export const WorkspaceConnection = Connection(Workspace, 'Workspace');
 
-@ObjectType({ description: 'A member\'s assignment to a workspace.' })
+@ObjectType({ simpleResolvers: true, description: 'A member\'s assignment to a workspace.' })
 export class WorkspaceAccess {
   @Field(() => WorkspaceRole, { nullable: true, description: 'The role set for this member inside this workspace, if any.' })
   roleOverride!: WorkspaceRole | null;
