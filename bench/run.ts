@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
-import { freePort, startEmbeddedPostgres } from '../src/db/embedded';
+import { freePort } from '../src/db/embedded';
+import { freshDatabase } from './database';
 import { generateDataset, type Dataset } from './generate';
 
 /**
@@ -16,6 +17,8 @@ import { generateDataset, type Dataset } from './generate';
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', '.out');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
+/** The user who creates organizations in the write benchmarks (a generated one). */
+const CREATOR = 'bench-user-1';
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
@@ -27,10 +30,11 @@ const soakSeconds = Number(arg('soak', '0'));
 /** --only Dashboard,Entities: load just these operations (a quick look; RESULTS.md then holds only them). */
 const only = arg('only', '').split(',').filter(Boolean);
 
-function token(sub: string, email: string): string {
+/** A user token carrying the name the dataset gave that user, so that signing in changes nothing. */
+function token(sub: string, email: string, name: string): string {
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, email, email_verified: true, name: 'Bench Viewer', iat: now, exp: now + 86_400 })}`;
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, email, email_verified: true, name, iat: now, exp: now + 86_400 })}`;
   return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
 }
 
@@ -101,9 +105,9 @@ function operations(d: Dataset, cursors: { member100: string; audit100k: string 
         try {
           await client.query('BEGIN');
           const [o] = (await client.query(`INSERT INTO organizations (slug, kind, name) VALUES ('floor-' || md5(random()::text), 'TEAM', 'Floor') RETURNING id`)).rows;
-          await client.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'OWNER')`, [o.id, viewer]);
+          await client.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'OWNER')`, [o.id, CREATOR]);
           await client.query(`INSERT INTO subscriptions (organization_id, plan, seats) VALUES ($1, 'TEAM', 5)`, [o.id]);
-          await client.query(`INSERT INTO audit_events (id, organization_id, seq, action, actor_type, actor_id, prev_hash, hash) VALUES (uuid_generate_v7(), $1, 1, 'organization.created', 'USER', $2, '', '')`, [o.id, viewer]);
+          await client.query(`INSERT INTO audit_events (id, organization_id, seq, action, actor_type, actor_id, prev_hash, hash) VALUES (uuid_generate_v7(), $1, 1, 'organization.created', 'USER', $2, '', '')`, [o.id, CREATOR]);
           await client.query('COMMIT');
         } finally {
           client.release();
@@ -235,25 +239,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   // Every variant runs compiled, as deployed (`npm run build`): ts-node's hooks would tax them all.
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  let databaseUrl = process.env.DATABASE_URL;
-  let stopPostgres: (() => Promise<void>) | undefined;
-  if (!databaseUrl) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgs-bench-pg-'));
-    const pg = await startEmbeddedPostgres({ dataDir: dir, port: 0 });
-    databaseUrl = pg.url;
-    stopPostgres = async () => {
-      await pg.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    };
-  }
-  const admin = new Client({ connectionString: databaseUrl });
-  await admin.connect();
-  const database = `orgs_bench_${Date.now()}`;
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
-  const url = new URL(databaseUrl);
-  url.pathname = `/${database}`;
-  const benchUrl = url.toString();
+  const { url: benchUrl, stop: stopPostgres } = await freshDatabase('orgs_bench');
 
   const servers: ChildProcess[] = [];
   try {
@@ -274,7 +260,11 @@ async function main(): Promise<void> {
     await db.end();
     console.log(`dataset: ${JSON.stringify({ ...dataset, workspaceIds: dataset.workspaceIds.length })} in ${generation.toFixed(1)} s`);
 
-    const bearer = token(dataset.viewerId, 'viewer@bench.test');
+    const bearer = token(dataset.viewerId, 'viewer@bench.test', 'Bench Viewer');
+    // Organizations are created by another user: thousands of them would otherwise become the
+    // viewer's memberships, and every later operation would read as someone in 10,000 organizations.
+    const creator = token(CREATOR, `${CREATOR}@bench.test`, 'Bench User 1');
+    const bearerFor = (op: Operation) => (op.name === 'CreateOrganization' ? creator : bearer);
     const ops = operations(dataset, { member100, audit100k });
     // Invitations go to a team of the viewer's own, on an unlimited plan.
     const team = (await gql(`http://127.0.0.1:${port}/graphql`, ops.find((o) => o.name === 'CreateOrganization')!, bearer)).data.createOrganization as { id: string };
@@ -289,7 +279,7 @@ async function main(): Promise<void> {
     const statements: Record<string, number> = {};
     const captured: Record<string, unknown> = {};
     for (const op of ops) {
-      const { data, statements: n } = await gql(`http://127.0.0.1:${port}/graphql`, op, bearer);
+      const { data, statements: n } = await gql(`http://127.0.0.1:${port}/graphql`, op, bearerFor(op));
       statements[op.name] = n;
       captured[op.name] = data;
     }
@@ -308,7 +298,7 @@ async function main(): Promise<void> {
         ['unwalled', `http://127.0.0.1:${unwalledPort}/graphql`],
         ['ceiling', `http://127.0.0.1:${ceilingPort}/`],
       ]) {
-        const { data } = await gql(variantUrl, op, bearer);
+        const { data } = await gql(variantUrl, op, bearerFor(op));
         if (JSON.stringify(data) !== expected) throw new Error(`${variant} answers ${op.name} differently from ours`);
       }
     }
@@ -320,10 +310,10 @@ async function main(): Promise<void> {
         const row = {
           op: op.name,
           c,
-          ours: await load(`http://127.0.0.1:${port}/graphql`, op, bearer, c, duration),
-          unguarded: await load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearer, c, duration),
-          unwalled: await load(`http://127.0.0.1:${unwalledPort}/graphql`, op, bearer, c, duration),
-          ceiling: await load(`http://127.0.0.1:${ceilingPort}/`, op, bearer, c, duration),
+          ours: await load(`http://127.0.0.1:${port}/graphql`, op, bearerFor(op), c, duration),
+          unguarded: await load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearerFor(op), c, duration),
+          unwalled: await load(`http://127.0.0.1:${unwalledPort}/graphql`, op, bearerFor(op), c, duration),
+          ceiling: await load(`http://127.0.0.1:${ceilingPort}/`, op, bearerFor(op), c, duration),
           floor: await floorLoad(floorPool, op, c, duration),
         };
         rows.push(row);
@@ -349,7 +339,7 @@ async function main(): Promise<void> {
   } finally {
     for (const s of servers) s.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
-    await stopPostgres?.();
+    await stopPostgres();
   }
 }
 

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { freePort, startEmbeddedPostgres } from '../src/db/embedded';
+import { freePort } from '../src/db/embedded';
+import { freshDatabase } from './database';
 import { generateDataset } from './generate';
 
 /**
@@ -129,29 +130,12 @@ async function main(): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
 
-  let databaseUrl = process.env.DATABASE_URL;
-  let stopPostgres: (() => Promise<void>) | undefined;
-  if (!databaseUrl) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgs-soak-pg-'));
-    const pg = await startEmbeddedPostgres({ dataDir: dir, port: 0 });
-    databaseUrl = pg.url;
-    stopPostgres = async () => {
-      await pg.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    };
-  }
-  const admin = new Client({ connectionString: databaseUrl });
-  await admin.connect();
-  const database = `orgs_soak_${Date.now()}`;
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
-  const url = new URL(databaseUrl);
-  url.pathname = `/${database}`;
+  const { url: databaseUrl, stop: stopPostgres } = await freshDatabase('orgs_soak');
 
   const port = await freePort();
   const server = spawn(process.execPath, ['--max-semi-space-size=64', 'dist/src/main.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: url.toString(), PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: '40' },
+    env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: '40' },
     stdio: ['ignore', fs.openSync(path.join(OUT, 'soak-server.log'), 'w'), 'inherit'],
   });
   const lines: string[] = [];
@@ -162,7 +146,7 @@ async function main(): Promise<void> {
       if (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok).catch(() => false)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const db = new Client({ connectionString: url.toString() });
+    const db = new Client({ connectionString: databaseUrl });
     await db.connect();
     const dataset = await generateDataset(db, scale);
     const users = Math.min(200, dataset.users);
@@ -224,7 +208,7 @@ async function main(): Promise<void> {
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
-    await stopPostgres?.();
+    await stopPostgres();
   }
   if (failed) process.exitCode = 1;
 }

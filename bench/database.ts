@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { startEmbeddedPostgres } from '../src/db/embedded';
+
+/** A fresh, empty database named `<name>_<time>`: on DATABASE_URL's server, or on an embedded one started for the run. */
+export async function freshDatabase(name: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  let serverUrl = process.env.DATABASE_URL;
+  let stop = async () => undefined;
+  if (!serverUrl) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-pg-`));
+    const pg = await startEmbeddedPostgres({ dataDir: dir, port: 0 });
+    serverUrl = pg.url;
+    stop = async () => {
+      await pg.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+  }
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  const database = `${name}_${Date.now()}`;
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return { url: url.toString(), stop };
+}
