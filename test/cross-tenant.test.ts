@@ -1,18 +1,5 @@
+import { named, required, type Field, type InputValue, type TypeRef } from './support/introspection';
 import { addMember, createOrganization, gql, invitationToken, newUser, ok, sql } from './support/client';
-
-interface TypeRef {
-  kind: string;
-  name: string | null;
-  ofType: TypeRef | null;
-}
-interface InputValue {
-  name: string;
-  type: TypeRef;
-}
-interface Field {
-  name: string;
-  args: InputValue[];
-}
 
 const INTROSPECTION = `{ __schema {
   queryType { fields { name args { name type { ...T } } } }
@@ -21,8 +8,6 @@ const INTROSPECTION = `{ __schema {
 } }
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }`;
 
-const named = (t: TypeRef): TypeRef => (t.ofType ? named(t.ofType) : t);
-const required = (t: TypeRef) => t.kind === 'NON_NULL';
 const isList = (t: TypeRef): boolean => t.kind === 'LIST' || (t.kind === 'NON_NULL' && t.ofType!.kind === 'LIST');
 
 /**

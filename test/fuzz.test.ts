@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { parse, visit } from 'graphql';
+import { named, required, type Field, type InputValue, type TypeRef } from './support/introspection';
 import { addMember, createOrganization, invitationToken, newUser, ok, serverUrl, serviceToken, sql, unique, type TestUser } from './support/client';
 
 /**
@@ -20,20 +21,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? 424242);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const ONLY = process.env.FUZZ_ONLY?.split(',').map((s) => s.trim());
 
-interface TypeRef {
-  kind: string;
-  name: string | null;
-  ofType: TypeRef | null;
-}
-interface InputValue {
-  name: string;
-  type: TypeRef;
-}
-interface Field {
-  name: string;
-  args: InputValue[];
-  type: TypeRef;
-}
 interface SchemaType {
   name: string;
   kind: string;
@@ -48,8 +35,6 @@ const INTROSPECTION = `{ __schema {
 } _service { sdl } }
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }`;
 
-const named = (t: TypeRef): TypeRef => (t.ofType ? named(t.ofType) : t);
-const required = (t: TypeRef) => t.kind === 'NON_NULL';
 const typeString = (t: TypeRef): string => (t.kind === 'NON_NULL' ? `${typeString(t.ofType!)}!` : t.kind === 'LIST' ? `[${typeString(t.ofType!)}]` : t.name!);
 
 /** The documented codes (API.md, Errors) but INTERNAL_SERVER_ERROR. */
