@@ -35,15 +35,29 @@ describe('SQL statements per operation depend on its depth, not on how many rows
     expect(rows).toBeGreaterThan(150);
     console.log(`SQL statements: ${small.statements} at 5 organizations, ${large.statements} at 50`);
     expect(large.statements).toBe(small.statements);
-    // memberships, organizations, members: one batched statement each.
+    // memberships, organizations, members (with their users): one batched statement each.
     expect(large.statements).toBeLessThanOrEqual(3);
   });
 
-  it('totalCount and member emails add one batched statement each, whatever the size', async () => {
-    const query = `{ viewer { memberships(first: 50) { totalCount nodes { organization { members(first: 50) { totalCount nodes { email displayName } } } } } } }`;
-    const small = await statementsFor(await userIn(3, 3), query);
-    const large = await statementsFor(await userIn(20, 6), query);
+  it('member emails and names come with their members page; totalCount adds one batched statement each', async () => {
+    const ids = `{ viewer { memberships(first: 50) { nodes { organization { members(first: 50) { nodes { id } } } } } } }`;
+    const profiles = `{ viewer { memberships(first: 50) { nodes { organization { members(first: 50) { nodes { id email displayName } } } } } } }`;
+    const counts = `{ viewer { memberships(first: 50) { totalCount nodes { organization { members(first: 50) { totalCount nodes { email displayName } } } } } } }`;
+    const user = await userIn(20, 6);
+    const plain = await statementsFor(user, ids);
+    const withProfiles = await statementsFor(user, profiles);
+    expect(withProfiles.statements).toBe(plain.statements);
+    // ...and they are each member's own.
+    const members = withProfiles.data.viewer.memberships.nodes.flatMap((m: any) => m.organization.members.nodes);
+    expect(members.length).toBeGreaterThan(100);
+    const stored = await sql(`SELECT m.id, u.email, coalesce(u.name, u.email) AS display FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.id = ANY($1)`, [members.map((m: any) => m.id)]);
+    const byId = new Map(stored.map((row) => [row.id, row]));
+    for (const member of members) expect([member.email, member.displayName]).toEqual([byId.get(member.id)!.email, byId.get(member.id)!.display]);
+
+    const small = await statementsFor(await userIn(3, 3), counts);
+    const large = await statementsFor(await userIn(20, 6), counts);
     expect(large.statements).toBe(small.statements);
+    expect(large.statements).toBe(plain.statements + 2);
   });
 
   it('_entities costs one statement per entity type, authorization included, for any number of representations', async () => {

@@ -100,15 +100,17 @@ export const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toSt
 /** Builds a connection from up to `first + 1` rows in order; `count` runs only if totalCount is read. */
 export function toConnection<T extends { id: string }>(rows: T[], page: Page, count: () => Promise<number>): ConnectionValue<T> {
   const nodes = rows.slice(0, page.first);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node.id), node }));
   return {
-    edges,
+    // Built when read: most pages are asked for their nodes only.
+    get edges() {
+      return nodes.map((node) => ({ cursor: encodeCursor(node.id), node }));
+    },
     nodes,
     pageInfo: {
       hasNextPage: rows.length > page.first,
       hasPreviousPage: page.afterId !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      startCursor: nodes.length ? encodeCursor(nodes[0].id) : null,
+      endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1].id) : null,
     },
     get totalCount() {
       return count();
@@ -141,6 +143,8 @@ export interface ChildListQuery<F> {
   order: 'ASC' | 'DESC';
   /** Extra conditions on the children for a filter, as SQL using `params`. */
   where?: (filter: F, params: SqlParams) => string[];
+  /** Columns of joined tables to read along (`u.email AS user_email`), handed to `attach` with each child. */
+  joined?: { columns: string; attach: (child: never, row: Record<string, unknown>) => void };
 }
 
 /**
@@ -169,7 +173,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
         const rows = await db.query(
           `SELECT c.* FROM unnest(${parents}::${query.parentType}[]) AS p(parent_id)
            CROSS JOIN LATERAL (
-             SELECT t.*, p.parent_id AS __parent FROM ${query.from}
+             SELECT t.*, ${query.joined ? `${query.joined.columns}, ` : ''}p.parent_id AS __parent FROM ${query.from}
              WHERE ${conditions.join(' AND ')}
              ORDER BY t.id ${query.order} LIMIT ${params.add(page.first + 1)}
            ) c`,
@@ -177,7 +181,10 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
         );
         const byParent = new Map<string, T[]>();
         const mapped = mapRows(db.dataSource, entity, rows);
-        rows.forEach((row, i) => pushTo(byParent, String(row.__parent), mapped[i]));
+        rows.forEach((row, i) => {
+          query.joined?.attach(mapped[i] as never, row);
+          pushTo(byParent, String(row.__parent), mapped[i]);
+        });
         for (const key of group) results.set(key, byParent.get(key.parentId) ?? []);
       }
       return keys.map((key) => results.get(key) ?? []);

@@ -41,4 +41,7 @@ export class MembershipEntity {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
+
+  /** The member's email and name, when the statement that read this row joined its user (a members page). */
+  profile?: { email: string | null; name: string | null };
 }

@@ -13,6 +13,13 @@ export interface MemberFilter {
 
 const MEMBERS_OF_ORGANIZATION = {
   from: 'memberships t JOIN users u ON u.id = t.user_id',
+  // A members page shows who they are: read it with the page instead of a user per member.
+  joined: {
+    columns: 'u.email AS member_email, u.name AS member_name',
+    attach: (member: MembershipEntity, row: Record<string, unknown>) => {
+      member.profile = { email: row.member_email as string | null, name: row.member_name as string | null };
+    },
+  },
   parentColumn: 't.organization_id',
   parentType: 'uuid' as const,
   where: (filter: MemberFilter, params: SqlParams) => {

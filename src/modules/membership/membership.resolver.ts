@@ -41,14 +41,14 @@ export class MembershipResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'From the member\'s latest token claims.' })
-  async email(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext): Promise<string | null> {
-    return (await ctx.loaders.user.load(membership.userId))?.email ?? null;
+  email(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext): string | null | Promise<string | null> {
+    return membership.profile ? membership.profile.email : memberProfile(ctx, membership).then((user) => user.email);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'The member\'s name, else its email.' })
-  async displayName(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext): Promise<string | null> {
-    const user = await ctx.loaders.user.load(membership.userId);
-    return user?.name ?? user?.email ?? null;
+  displayName(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext): string | null | Promise<string | null> {
+    const displayName = (user: { email: string | null; name: string | null }) => user.name ?? user.email;
+    return membership.profile ? displayName(membership.profile) : memberProfile(ctx, membership).then(displayName);
   }
 
   @FieldResolver(() => [Permission], { description: 'The member\'s organization-wide permissions: role plus assignments.' })
@@ -60,4 +60,10 @@ export class MembershipResolver {
   invitedBy(@Root() membership: MembershipEntity): User | null {
     return membership.invitedById ? { id: membership.invitedById } : null;
   }
+}
+
+/** The email and name of a member read without its members page, through the user loader. */
+async function memberProfile(ctx: RequestContext, membership: MembershipEntity): Promise<{ email: string | null; name: string | null }> {
+  const user = await ctx.loaders.user.load(membership.userId);
+  return { email: user?.email ?? null, name: user?.name ?? null };
 }
