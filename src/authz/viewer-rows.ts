@@ -18,18 +18,20 @@ export interface ViewerRowsOptions<T> {
   primeAssignment?: (workspaceId: string, assignment: WorkspaceAccessEntity | null) => void;
 }
 
-/** `alias."column" AS "prefix.column"` for every column of an entity. */
-function aliased(db: Database, entity: EntityTarget<ObjectLiteral>, alias: string, prefix: string): string {
-  return db.dataSource
-    .getMetadata(entity)
-    .columns.map((c) => `${alias}."${c.databaseName}" AS "${prefix}.${c.databaseName}"`)
-    .join(', ');
-}
-
-function split(row: Record<string, unknown>, prefix: string): Record<string, unknown> | null {
-  const part: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) if (key.startsWith(`${prefix}.`)) part[key.slice(prefix.length + 1)] = value;
-  return part.id === null || part.id === undefined ? null : part;
+/** An entity's columns read under a prefix: `alias."column" AS "prefix.column"`, and splitting them off a row. */
+function prefixed(db: Database, entity: EntityTarget<ObjectLiteral>, alias: string, prefix: string) {
+  const columns = db.dataSource.getMetadata(entity).columns.map((c) => [c.databaseName, `${prefix}.${c.databaseName}`] as const);
+  const id = `${prefix}.id`;
+  return {
+    select: columns.map(([column, key]) => `${alias}."${column}" AS "${key}"`).join(', '),
+    /** The entity's columns of `row`, or null when the outer join found none. */
+    split(row: Record<string, unknown>): Record<string, unknown> | null {
+      if (row[id] === null || row[id] === undefined) return null;
+      const part: Record<string, unknown> = {};
+      for (const [column, key] of columns) part[column] = row[key];
+      return part;
+    },
+  };
 }
 
 /**
@@ -52,9 +54,9 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
       ? `LEFT JOIN memberships m ON m.organization_id = t.${options.organizationColumn} AND m.user_id = $2` +
         (options.withAssignment ? ` LEFT JOIN workspace_access wa ON wa.workspace_id = t.id AND wa.membership_id = m.id` : '')
       : '';
-    const columns = userId
-      ? [`t.*`, aliased(db, MembershipEntity, 'm', '__m'), ...(options.withAssignment ? [aliased(db, WorkspaceAccessEntity, 'wa', '__wa')] : [])].join(', ')
-      : 't.*';
+    const membership = prefixed(db, MembershipEntity, 'm', '__m');
+    const assignment = prefixed(db, WorkspaceAccessEntity, 'wa', '__wa');
+    const columns = userId ? ['t.*', membership.select, ...(options.withAssignment ? [assignment.select] : [])].join(', ') : 't.*';
     const raw = await db.query(`SELECT ${columns} FROM ${options.table} t ${joins} WHERE t.id = ANY($1::uuid[])`, userId ? [ids, userId] : [ids]);
     const rows = mapRows(db.dataSource, entity, raw);
     const byId = new Map<string, T>();
@@ -63,11 +65,11 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
       options.prime(row);
       if (!userId) return;
       const organizationId = String(raw[i][options.organizationColumn]);
-      const membership = split(raw[i], '__m');
-      options.primeMembership(organizationId, membership ? mapRows(db.dataSource, MembershipEntity, [membership])[0] : null);
+      const membershipRow = membership.split(raw[i]);
+      options.primeMembership(organizationId, membershipRow ? mapRows(db.dataSource, MembershipEntity, [membershipRow])[0] : null);
       if (options.withAssignment) {
-        const assignment = split(raw[i], '__wa');
-        options.primeAssignment?.(row.id, assignment ? mapRows(db.dataSource, WorkspaceAccessEntity, [assignment])[0] : null);
+        const assignmentRow = assignment.split(raw[i]);
+        options.primeAssignment?.(row.id, assignmentRow ? mapRows(db.dataSource, WorkspaceAccessEntity, [assignmentRow])[0] : null);
       }
     });
     return keys.map((key) => byId.get(key) ?? null);
