@@ -83,18 +83,14 @@ function operations(d: Dataset, cursors: { member100: string; audit100k: string 
       name: 'AuditFirst',
       query: `query AuditFirst($id: ID!) { organization(id: $id) { auditEvents(first: 50) { nodes { id action occurredAt actor { id } } } } }`,
       variables: { id: d.bigOrganizationId },
-      // The one-value range keeps the planner on the (organization_id, id) index (see childPageLoader).
-      floor: (db) =>
-        db.query(`SELECT id, action, occurred_at, actor_id FROM audit_events WHERE organization_id >= $1 AND organization_id <= $1 ORDER BY organization_id DESC, id DESC LIMIT 51`, [
-          d.bigOrganizationId,
-        ]),
+      floor: (db) => db.query(`SELECT id, action, occurred_at, actor_id FROM audit_events WHERE organization_id = $1 ORDER BY id DESC LIMIT 51`, [d.bigOrganizationId]),
     },
     {
       name: 'AuditDeep',
       query: `query AuditDeep($id: ID!, $after: String) { organization(id: $id) { auditEvents(first: 50, after: $after) { nodes { id action occurredAt actor { id } } } } }`,
       variables: { id: d.bigOrganizationId, after: cursors.audit100k },
       floor: (db) =>
-        db.query(`SELECT id, action, occurred_at, actor_id FROM audit_events WHERE organization_id >= $1 AND organization_id <= $1 AND id < $2 ORDER BY organization_id DESC, id DESC LIMIT 51`, [
+        db.query(`SELECT id, action, occurred_at, actor_id FROM audit_events WHERE organization_id = $1 AND id < $2 ORDER BY id DESC LIMIT 51`, [
           d.bigOrganizationId,
           Buffer.from(cursors.audit100k, 'base64url').toString(),
         ]),

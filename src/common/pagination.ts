@@ -136,7 +136,7 @@ export interface PageKey<F> {
 export interface ChildListQuery<F> {
   /** Table (and joins) of the children, the child table aliased `t`. */
   from: string;
-  /** Column holding the parent's id (of `t`, with a `(parent, id)` index; else of a joined table), and its SQL type. */
+  /** Column of `t` holding the parent's id, and its SQL type. */
   parentColumn: string;
   parentType: 'uuid' | 'text';
   /** Newest first (`DESC`) or oldest first (`ASC`), by `t.id`. */
@@ -168,24 +168,14 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
         const { page, filter } = group[0];
         const params = new SqlParams();
         const parents = params.add(group.map((k) => k.parentId));
-        // A parent column of `t` is matched as a one-value range and leads the ORDER BY: with an
-        // equality the planner drops it from the order and may walk the whole primary key
-        // backwards, filtering out every newer row of other parents (a big organization's first
-        // audit page once other organizations had written since). Now only the (parent, id)
-        // index gives the order.
-        const ownParent = query.parentColumn.startsWith('t.');
-        const conditions = [
-          ownParent ? `${query.parentColumn} >= p.parent_id AND ${query.parentColumn} <= p.parent_id` : `${query.parentColumn} = p.parent_id`,
-          ...(query.where?.(filter, params) ?? []),
-        ];
-        const order = ownParent ? `${query.parentColumn} ${query.order}, t.id ${query.order}` : `t.id ${query.order}`;
+        const conditions = [`${query.parentColumn} = p.parent_id`, ...(query.where?.(filter, params) ?? [])];
         if (page.afterId) conditions.push(`t.id ${query.order === 'ASC' ? '>' : '<'} ${params.add(page.afterId)}::uuid`);
         const rows = await db.query(
           `SELECT c.* FROM unnest(${parents}::${query.parentType}[]) AS p(parent_id)
            CROSS JOIN LATERAL (
              SELECT t.*, ${query.joined ? `${query.joined.columns}, ` : ''}p.parent_id AS __parent FROM ${query.from}
              WHERE ${conditions.join(' AND ')}
-             ORDER BY ${order} LIMIT ${params.add(page.first + 1)}
+             ORDER BY t.id ${query.order} LIMIT ${params.add(page.first + 1)}
            ) c`,
           params.values,
         );
