@@ -261,9 +261,10 @@ async function main(): Promise<void> {
     console.log(`dataset: ${JSON.stringify({ ...dataset, workspaceIds: dataset.workspaceIds.length })} in ${generation.toFixed(1)} s`);
 
     const bearer = token(dataset.viewerId, 'viewer@bench.test', 'Bench Viewer');
-    // Organizations are created by other users, a new one for each load: one creator (the viewer
-    // or another) would end up in thousands of organizations, and the tenant wall reads the
-    // asker's organizations in every statement (what that costs: the note on issue 8).
+    // Organizations are created by other users, a new one for each load (autocannon sends one
+    // token per load, so a creator still gathers up to ~1,000 organizations within it): one
+    // creator for the whole run would reach ~10,000, and the tenant wall reads the asker's
+    // organizations in every statement (README, "Scaling past one machine").
     let creators = 1;
     const creator = () => {
       const id = `bench-user-${++creators}`;

@@ -31,22 +31,6 @@ import { organizationReference } from './modules/organization/organization.refer
 import { OrganizationResolver } from './modules/organization/organization.resolver';
 import { userReference } from './modules/user/user.reference';
 import { ProvisionUserResolver, UserResolver, ViewerResolver } from './modules/user/user.resolver';
-import { ApiKeyEntity } from './modules/api-key/api-key.entity';
-import { ApiKey } from './modules/api-key/api-key.types';
-import { AuditEventEntity } from './modules/audit/audit.entity';
-import { AuditEvent } from './modules/audit/audit.types';
-import { InvitationEntity } from './modules/invitation/invitation.entity';
-import { Invitation } from './modules/invitation/invitation.types';
-import { JoinRequestEntity } from './modules/join-request/join-request.entity';
-import { JoinRequest } from './modules/join-request/join-request.types';
-import { MembershipEntity } from './modules/membership/membership.entity';
-import { Membership } from './modules/membership/membership.types';
-import { OrganizationEntity } from './modules/organization/organization.entity';
-import { Organization } from './modules/organization/organization.types';
-import { UserEntity } from './modules/user/user.entity';
-import { User } from './modules/user/user.types';
-import { WorkspaceAccessEntity, WorkspaceEntity } from './modules/workspace/workspace.entity';
-import { Workspace, WorkspaceAccess } from './modules/workspace/workspace.types';
 import { workspaceReference } from './modules/workspace/workspace.reference';
 import {
   MembershipWorkspaceAccessResolver,
@@ -82,26 +66,6 @@ const RESOLVERS = [
   OrganizationAuditIntegrityResolver,
   AuditEventResolver,
 ] as const;
-
-/**
- * type-graphql hands a field resolver a copy of its root, made with `new Type()` and
- * Object.assign, unless the root already is an instance of the GraphQL type: a dashboard made
- * ~1,300 such copies. Rows come back as instances of their entity class (mapRows), so each
- * entity's prototype inherits from its GraphQL type's. TypeORM reads the constructors, which
- * this leaves alone.
- */
-const ROWS_OF_TYPE: [entity: { prototype: object }, type: { prototype: object }][] = [
-  [OrganizationEntity, Organization],
-  [MembershipEntity, Membership],
-  [WorkspaceEntity, Workspace],
-  [WorkspaceAccessEntity, WorkspaceAccess],
-  [UserEntity, User],
-  [ApiKeyEntity, ApiKey],
-  [InvitationEntity, Invitation],
-  [JoinRequestEntity, JoinRequest],
-  [AuditEventEntity, AuditEvent],
-];
-for (const [entity, type] of ROWS_OF_TYPE) Object.setPrototypeOf(entity.prototype, type.prototype);
 
 const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference, workspaceReference, invitationReference];
 

@@ -44,6 +44,8 @@ describe('SQL statements per operation depend on its depth, not on how many rows
     const profiles = `{ viewer { memberships(first: 50) { nodes { organization { members(first: 50) { nodes { id email displayName } } } } } } }`;
     const counts = `{ viewer { memberships(first: 50) { totalCount nodes { organization { members(first: 50) { totalCount nodes { email displayName } } } } } } }`;
     const user = await userIn(20, 6);
+    // One member without a name: displayName falls back to the email.
+    const [nameless] = await sql(`UPDATE users SET name = NULL WHERE id = (SELECT m.user_id FROM memberships m WHERE m.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = $1) AND m.user_id <> $1 LIMIT 1) RETURNING id, email`, [user.id]);
     const plain = await statementsFor(user, ids);
     const withProfiles = await statementsFor(user, profiles);
     expect(withProfiles.statements).toBe(plain.statements);
@@ -53,6 +55,7 @@ describe('SQL statements per operation depend on its depth, not on how many rows
     const stored = await sql(`SELECT m.id, u.email, coalesce(u.name, u.email) AS display FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.id = ANY($1)`, [members.map((m: any) => m.id)]);
     const byId = new Map(stored.map((row) => [row.id, row]));
     for (const member of members) expect([member.email, member.displayName]).toEqual([byId.get(member.id)!.email, byId.get(member.id)!.display]);
+    expect(members.filter((m: any) => m.email === nameless.email).map((m: any) => m.displayName)).toContain(nameless.email);
 
     const small = await statementsFor(await userIn(3, 3), counts);
     const large = await statementsFor(await userIn(20, 6), counts);

@@ -46,6 +46,8 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
   entity: EntityTarget<T>,
   options: ViewerRowsOptions<T>,
 ): DataLoader<string, T | null> {
+  const membership = prefixed(db, MembershipEntity, 'm', '__m');
+  const assignment = prefixed(db, WorkspaceAccessEntity, 'wa', '__wa');
   return new DataLoader(async (keys) => {
     const ids = keys.filter(isUuid);
     if (!ids.length) return keys.map(() => null);
@@ -54,8 +56,6 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
       ? `LEFT JOIN memberships m ON m.organization_id = t.${options.organizationColumn} AND m.user_id = $2` +
         (options.withAssignment ? ` LEFT JOIN workspace_access wa ON wa.workspace_id = t.id AND wa.membership_id = m.id` : '')
       : '';
-    const membership = prefixed(db, MembershipEntity, 'm', '__m');
-    const assignment = prefixed(db, WorkspaceAccessEntity, 'wa', '__wa');
     const columns = userId ? ['t.*', membership.select, ...(options.withAssignment ? [assignment.select] : [])].join(', ') : 't.*';
     const raw = await db.query(`SELECT ${columns} FROM ${options.table} t ${joins} WHERE t.id = ANY($1::uuid[])`, userId ? [ids, userId] : [ids]);
     const rows = mapRows(db.dataSource, entity, raw);

@@ -40,7 +40,8 @@ export interface Edge<T> {
 }
 
 export interface ConnectionValue<T> {
-  edges: Edge<T>[];
+  /** Built when read. */
+  readonly edges: Edge<T>[];
   nodes: T[];
   pageInfo: PageInfo;
   /** Counted only when asked for. */
@@ -133,7 +134,7 @@ export interface PageKey<F> {
   filter: F;
 }
 
-export interface ChildListQuery<F> {
+export interface ChildListQuery<F, T = unknown> {
   /** Table (and joins) of the children, the child table aliased `t`. */
   from: string;
   /** Column of `t` holding the parent's id, and its SQL type. */
@@ -144,7 +145,7 @@ export interface ChildListQuery<F> {
   /** Extra conditions on the children for a filter, as SQL using `params`. */
   where?: (filter: F, params: SqlParams) => string[];
   /** Columns of joined tables to read along (`u.email AS user_email`), handed to `attach` with each child. */
-  joined?: { columns: string; attach: (child: never, row: Record<string, unknown>) => void };
+  joined?: { columns: string; attach: (child: T, row: Record<string, unknown>) => void };
 }
 
 /**
@@ -155,7 +156,7 @@ export interface ChildListQuery<F> {
 export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
   db: Database,
   entity: EntityTarget<T>,
-  query: ChildListQuery<F>,
+  query: ChildListQuery<F, T>,
 ): DataLoader<PageKey<F>, T[], string> {
   return new DataLoader(
     async (keys) => {
@@ -182,7 +183,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
         const byParent = new Map<string, T[]>();
         const mapped = mapRows(db.dataSource, entity, rows);
         rows.forEach((row, i) => {
-          query.joined?.attach(mapped[i] as never, row);
+          query.joined?.attach(mapped[i], row);
           pushTo(byParent, String(row.__parent), mapped[i]);
         });
         for (const key of group) results.set(key, byParent.get(key.parentId) ?? []);
@@ -194,7 +195,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
 }
 
 /** Counts of children per parent, one `GROUP BY` statement per distinct filter. */
-export function childCountLoader<F>(db: Database, query: Omit<ChildListQuery<F>, 'order'>): DataLoader<{ parentId: string; filter: F }, number, string> {
+export function childCountLoader<F>(db: Database, query: Pick<ChildListQuery<F>, 'from' | 'parentColumn' | 'parentType' | 'where'>): DataLoader<{ parentId: string; filter: F }, number, string> {
   return new DataLoader(
     async (keys) => {
       const groups = new Map<string, { parentId: string; filter: F }[]>();
