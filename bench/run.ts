@@ -285,7 +285,10 @@ async function main(): Promise<void> {
     const statements: Record<string, number> = {};
     const captured: Record<string, unknown> = {};
     for (const op of ops) {
-      const { data, statements: n } = await gql(`http://127.0.0.1:${port}/graphql`, op, bearerFor(op));
+      const asker = bearerFor(op);
+      // A user's first request may store its claims and provision its personal organization: count the second.
+      await gql(`http://127.0.0.1:${port}/graphql`, op, asker);
+      const { data, statements: n } = await gql(`http://127.0.0.1:${port}/graphql`, op, asker);
       statements[op.name] = n;
       captured[op.name] = data;
     }
