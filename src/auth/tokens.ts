@@ -1,4 +1,4 @@
-import { createSecretKey } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config';
 import { AppError, unauthenticated } from '../errors';
@@ -19,9 +19,10 @@ export function createTokenVerifier(config: Config): TokenVerifier {
     const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(JWKS_URL));
     verify = async (token) => (await jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
   } else {
-    // A KeyObject made once: with raw bytes jose imports the key again on every request.
-    const secret = createSecretKey(Buffer.from(config.jwtSecret ?? '', 'utf8'));
-    verify = async (token) => (await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] })).payload;
+    // A CryptoKey imported once: given raw bytes or a KeyObject, jose imports the key into
+    // WebCrypto again on every request.
+    const secret = webcrypto.subtle.importKey('raw', Buffer.from(config.jwtSecret ?? '', 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    verify = async (token) => (await jwtVerify(token, await secret, { ...options, algorithms: ['HS256'] })).payload;
   }
 
   return async (token) => {
