@@ -9,7 +9,7 @@ import { freshDatabase } from './database';
 import { generateDataset, type Dataset } from './generate';
 
 /**
- * npm run bench [-- --scale 0.1] [--duration 5] [--connections 1,10,50] [--soak 300] [--only Dashboard] [--profile]
+ * npm run bench [-- --scale 0.1] [--duration 5] [--rounds 3] [--connections 1,10,50] [--soak 300] [--only Dashboard] [--profile]
  * Generates the dataset, serves it three ways (ours; ours without graphql-shield; the in-memory
  * ceiling), loads each operation from separate autocannon processes, runs each operation's
  * minimal SQL straight through pg (the floor), and writes bench/RESULTS.md.
@@ -143,6 +143,21 @@ interface Figures {
   p50: number;
   p99: number;
   errors: number;
+}
+
+const VARIANTS = ['ours', 'unguarded', 'unwalled', 'ceiling', 'floor'] as const;
+type Variant = (typeof VARIANTS)[number];
+const rounds = Number(arg('rounds', '3'));
+
+/** Slices of one variant's load as one figure: mean rate, median p50, worst p99, every error. */
+function combine(slices: Figures[]): Figures {
+  const p50s = slices.map((f) => f.p50).sort((a, b) => a - b);
+  return {
+    rps: slices.reduce((sum, f) => sum + f.rps, 0) / slices.length,
+    p50: p50s[Math.floor(p50s.length / 2)],
+    p99: Math.max(...slices.map((f) => f.p99)),
+    errors: slices.reduce((sum, f) => sum + f.errors, 0),
+  };
 }
 
 /** autocannon in its own process: the load generator never shares a core's event loop with the server. */
@@ -316,15 +331,21 @@ async function main(): Promise<void> {
     const rows: { op: string; c: number; ours: Figures; unguarded: Figures; unwalled: Figures; ceiling: Figures; floor: Figures }[] = [];
     for (const c of connections) {
       for (const op of ops.filter((o) => !only.length || only.includes(o.name))) {
-        const row = {
-          op: op.name,
-          c,
-          ours: await load(`http://127.0.0.1:${port}/graphql`, op, bearerFor(op), c, duration),
-          unguarded: await load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearerFor(op), c, duration),
-          unwalled: await load(`http://127.0.0.1:${unwalledPort}/graphql`, op, bearerFor(op), c, duration),
-          ceiling: await load(`http://127.0.0.1:${ceilingPort}/`, op, bearerFor(op), c, duration),
-          floor: await floorLoad(floorPool, op, c, duration),
+        const variants: Record<Variant, (seconds: number) => Promise<Figures>> = {
+          ours: (seconds) => load(`http://127.0.0.1:${port}/graphql`, op, bearerFor(op), c, seconds),
+          unguarded: (seconds) => load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearerFor(op), c, seconds),
+          unwalled: (seconds) => load(`http://127.0.0.1:${unwalledPort}/graphql`, op, bearerFor(op), c, seconds),
+          ceiling: (seconds) => load(`http://127.0.0.1:${ceilingPort}/`, op, bearerFor(op), c, seconds),
+          floor: (seconds) => floorLoad(floorPool, op, c, seconds),
         };
+        // The variants take turns, `rounds` slices each: a shared machine's speed drifts over a
+        // minute, and measured one after the other the ratios would carry that drift.
+        const slices: Record<string, Figures[]> = {};
+        for (let round = 0; round < rounds; round++) {
+          for (const [name, run] of Object.entries(variants)) (slices[name] ??= []).push(await run(duration / rounds));
+        }
+        const [ours, unguarded, unwalled, ceiling, floor] = VARIANTS.map((name) => combine(slices[name]));
+        const row = { op: op.name, c, ours, unguarded, unwalled, ceiling, floor };
         rows.push(row);
         console.log(`${op.name.padEnd(18)} c=${String(c).padStart(2)}  ours ${row.ours.rps.toFixed(0).padStart(6)} rps p50 ${row.ours.p50} ms p99 ${row.ours.p99} ms  unguarded ${row.unguarded.rps.toFixed(0)}  unwalled ${row.unwalled.rps.toFixed(0)}  ceiling ${row.ceiling.rps.toFixed(0)}  floor ${row.floor.rps.toFixed(0)}`);
       }
@@ -368,7 +389,7 @@ function writeReport(r: {
     '',
     `- date: ${new Date().toISOString()}`,
     `- machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`,
-    `- command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` (scale ${scale}, ${duration} s per run)`,
+    `- command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` (scale ${scale}, ${duration} s per variant and operation, in ${rounds} interleaved slices)`,
     `- dataset: ${r.dataset.organizations} organizations, ${r.dataset.users} users, ${r.dataset.memberships} memberships, ${r.dataset.workspaces} workspaces, ${r.dataset.auditEvents} audit events; generated in ${r.generation.toFixed(1)} s`,
     `- server peak RSS: ${r.peak} MB`,
     '',

@@ -158,6 +158,9 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
   entity: EntityTarget<T>,
   query: ChildListQuery<F, T>,
 ): DataLoader<PageKey<F>, T[], string> {
+  // A parent column of `t` comes back with each row; another table's is read once more.
+  const parentKey = query.parentColumn.startsWith('t.') ? query.parentColumn.slice(2) : '__parent';
+  const columns = ['t.*', query.joined?.columns, parentKey === '__parent' ? 'p.parent_id AS __parent' : null].filter(Boolean).join(', ');
   return new DataLoader(
     async (keys) => {
       const groups = new Map<string, PageKey<F>[]>();
@@ -174,7 +177,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
         const rows = await db.query(
           `SELECT c.* FROM unnest(${parents}::${query.parentType}[]) AS p(parent_id)
            CROSS JOIN LATERAL (
-             SELECT t.*, ${query.joined ? `${query.joined.columns}, ` : ''}p.parent_id AS __parent FROM ${query.from}
+             SELECT ${columns} FROM ${query.from}
              WHERE ${conditions.join(' AND ')}
              ORDER BY t.id ${query.order} LIMIT ${params.add(page.first + 1)}
            ) c`,
@@ -184,7 +187,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
         const mapped = mapRows(db.dataSource, entity, rows);
         rows.forEach((row, i) => {
           query.joined?.attach(mapped[i], row);
-          pushTo(byParent, String(row.__parent), mapped[i]);
+          pushTo(byParent, String(row[parentKey]), mapped[i]);
         });
         for (const key of group) results.set(key, byParent.get(key.parentId) ?? []);
       }
