@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { freePort } from '../src/db/embedded';
 import { freshDatabase } from './database';
+import { memoryMb } from './memory';
 import { generateDataset, type Dataset } from './generate';
 
 /**
@@ -198,21 +199,6 @@ async function floorLoad(pool: Pool, op: Operation, conns: number, seconds: numb
   return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), errors: 0 };
 }
 
-function peakRssMb(child: ChildProcess): number {
-  try {
-    const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
-  } catch {
-    return NaN;
-  }
-}
-function rssMb(child: ChildProcess): number {
-  try {
-    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024);
-  } catch {
-    return NaN;
-  }
-}
 
 const profile = process.argv.includes('--profile');
 const variantFlags = ['BENCH_UNGUARDED', 'BENCH_UNWALLED'];
@@ -358,13 +344,13 @@ async function main(): Promise<void> {
     let soak = '';
     if (soakSeconds > 0) {
       const samples: number[] = [];
-      const sampler = setInterval(() => samples.push(rssMb(ours)), 5000);
+      const sampler = setInterval(() => samples.push(memoryMb(ours)), 5000);
       await load(`http://127.0.0.1:${port}/graphql`, ops[0], bearer, 50, soakSeconds);
       clearInterval(sampler);
       soak = `Soak: Dashboard at 50 connections for ${soakSeconds} s, server RSS sampled every 5 s: first ${samples[0]} MB, last ${samples[samples.length - 1]} MB, max ${Math.max(...samples)} MB.`;
     }
 
-    const peak = peakRssMb(ours);
+    const peak = memoryMb(ours, 'VmHWM');
     writeReport({ dataset, generation, statements, rows, peak, soak, totalSeconds: (Date.now() - started) / 1000 });
   } catch (error) {
     console.error('bench failed:', error);

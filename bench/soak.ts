@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../src/db/embedded';
 import { freshDatabase } from './database';
+import { memoryMb } from './memory';
 import { generateDataset } from './generate';
 
 /**
@@ -98,13 +99,6 @@ async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   return result;
 }
 
-function rssMb(child: ChildProcess): number {
-  try {
-    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024);
-  } catch {
-    return NaN;
-  }
-}
 
 /** What must hold however the load interleaved. Each query returns the offending rows. */
 const INVARIANTS: Record<string, string> = {
@@ -161,7 +155,7 @@ async function main(): Promise<void> {
 
     const samples: { at: number; mb: number }[] = [];
     const started = Date.now();
-    const sampler = setInterval(() => samples.push({ at: (Date.now() - started) / 1000, mb: rssMb(server) }), 5000);
+    const sampler = setInterval(() => samples.push({ at: (Date.now() - started) / 1000, mb: memoryMb(server) }), 5000);
     const loader = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', __filename, '--load', JSON.stringify(plan)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     loader.stdout!.on('data', (chunk) => (output += chunk));
