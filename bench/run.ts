@@ -11,9 +11,10 @@ import { generateDataset, type Dataset } from './generate';
 
 /**
  * npm run bench [-- --scale 0.1] [--duration 5] [--rounds 3] [--connections 1,10,50] [--soak 300] [--only Dashboard] [--profile]
- * Generates the dataset, serves it three ways (ours; ours without graphql-shield; the in-memory
- * ceiling), loads each operation from separate autocannon processes, runs each operation's
- * minimal SQL straight through pg (the floor), and writes bench/RESULTS.md.
+ * Generates the dataset, serves it four ways (ours; ours without graphql-shield; ours without
+ * row-level security; the in-memory ceiling), loads each operation from separate autocannon
+ * processes, runs each operation's minimal SQL straight through pg (the floor), the variants
+ * taking turns, and writes bench/RESULTS.md.
  */
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', '.out');
@@ -198,7 +199,6 @@ async function floorLoad(pool: Pool, op: Operation, conns: number, seconds: numb
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
   return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), errors: 0 };
 }
-
 
 const profile = process.argv.includes('--profile');
 const variantFlags = ['BENCH_UNGUARDED', 'BENCH_UNWALLED'];
