@@ -99,7 +99,6 @@ async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   return result;
 }
 
-
 /** What must hold however the load interleaved. Each query returns the offending rows. */
 const INVARIANTS: Record<string, string> = {
   'every organization has an owner': `SELECT o.id FROM organizations o WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.organization_id = o.id AND m.role = 'OWNER')`,
