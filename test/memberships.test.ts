@@ -103,6 +103,32 @@ describe('roles and permissions as each member sees them', () => {
     expect(new Set(seen).size).toBe(7);
   });
 
+  // A page asking only for who members are reads fewer columns (src/common/pagination.ts `lean`):
+  // whatever else a query asks, through edges, fragments or aliases, must still come back whole.
+  it('a members or workspaces page answers every field, whichever fields are asked together', async () => {
+    const workspace = (await ok('mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { id } }', { input: { organizationId: t.org.id, name: 'Described', description: 'on the page' } }, t.owner)).createWorkspace.id;
+    const { organization } = await ok(
+      `query($id: ID!) { organization(id: $id) {
+        few: members(first: 50) { nodes { id role email displayName user { id } } }
+        all: members(first: 50) { edges { node { id ...Whole } } }
+        names: workspaces(first: 50) { nodes { id name } }
+        more: workspaces(first: 50) { nodes { ... on Workspace { id name description createdAt } } }
+      } }
+      fragment Whole on Membership { role assignments joinedAt permissions invitedBy { id } }`,
+      { id: t.org.id },
+      t.owner,
+    );
+    const stored = await sql(`SELECT m.id, m.role, m.assignments, m.created_at, u.id AS user_id, u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 ORDER BY m.id`, [t.org.id]);
+    expect(organization.few.nodes.map((m: any) => [m.id, m.role, m.email, m.user.id])).toEqual(stored.map((r) => [r.id, r.role, r.email, r.user_id]));
+    const whole = organization.all.edges.map((e: any) => e.node);
+    expect(whole.map((m: any) => [m.id, m.role, m.assignments, new Date(m.joinedAt).getTime()])).toEqual(stored.map((r) => [r.id, r.role, r.assignments, r.created_at.getTime()]));
+    expect(whole.find((m: any) => m.id === t.people.auditor.membership).permissions).toEqual(['MEMBERS_READ', 'AUDIT_READ']);
+    const described = organization.more.nodes.find((w: any) => w.id === workspace);
+    expect(described).toMatchObject({ name: 'Described', description: 'on the page' });
+    expect(Number.isNaN(Date.parse(described.createdAt))).toBe(false);
+    expect(organization.names.nodes.map((w: any) => w.id)).toEqual(organization.more.nodes.map((w: any) => w.id));
+  });
+
   it('refuses first over 100 and a forged cursor with BAD_USER_INPUT', async () => {
     expect(await failure('query($id: ID!) { organization(id: $id) { members(first: 101) { totalCount } } }', { id: t.org.id }, t.owner)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     expect(await failure('query($id: ID!) { organization(id: $id) { members(after: "zzz") { totalCount } } }', { id: t.org.id }, t.owner)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });

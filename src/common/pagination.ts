@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import { Kind, type GraphQLResolveInfo, type SelectionNode } from 'graphql';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import { mapRows, type Database } from '../db/database';
 import { badInput } from '../errors';
@@ -132,6 +133,38 @@ export interface PageKey<F> {
   parentId: string;
   page: Page;
   filter: F;
+  /** The fields asked of each child (nodeFields): a page asking only for its query's `lean.fields` reads only `lean.columns`. */
+  fields?: ReadonlySet<string>;
+}
+
+const nodeFieldsOf = new WeakMap<GraphQLResolveInfo['fieldNodes'], ReadonlySet<string>>();
+
+/**
+ * The fields a query asks of a connection's nodes, through `nodes` or `edges { node }`,
+ * fragments included (whatever their type condition or directives: a superset is safe).
+ * Kept per parsed field, which Apollo reuses across requests with the same document.
+ */
+export function nodeFields(info: GraphQLResolveInfo): ReadonlySet<string> {
+  let fields = nodeFieldsOf.get(info.fieldNodes);
+  if (!fields) {
+    const found = new Set<string>();
+    const eachField = (selections: readonly SelectionNode[] | undefined, visit: (name: string, selections: readonly SelectionNode[] | undefined) => void): void => {
+      for (const selection of selections ?? []) {
+        if (selection.kind === Kind.FIELD) visit(selection.name.value, selection.selectionSet?.selections);
+        else if (selection.kind === Kind.INLINE_FRAGMENT) eachField(selection.selectionSet.selections, visit);
+        else eachField(info.fragments[selection.name.value]?.selectionSet.selections, visit);
+      }
+    };
+    const addAll = (selections: readonly SelectionNode[] | undefined) => eachField(selections, (name) => found.add(name));
+    for (const fieldNode of info.fieldNodes) {
+      eachField(fieldNode.selectionSet?.selections, (name, selections) => {
+        if (name === 'nodes') addAll(selections);
+        if (name === 'edges') eachField(selections, (edgeField, nodeSelections) => edgeField === 'node' && addAll(nodeSelections));
+      });
+    }
+    nodeFieldsOf.set(info.fieldNodes, (fields = found));
+  }
+  return fields;
 }
 
 export interface ChildListQuery<F, T = unknown> {
@@ -146,6 +179,13 @@ export interface ChildListQuery<F, T = unknown> {
   where?: (filter: F, params: SqlParams) => string[];
   /** Columns of joined tables to read along (`u.email AS user_email`), handed to `attach` with each child. */
   joined?: { columns: string; attach: (child: T, row: Record<string, unknown>) => void };
+  /**
+   * The few columns (`t.id` and the parent column among them) that answer `fields` of the
+   * child type, read instead of `t.*` when a page asks for nothing else: a dashboard's
+   * members and workspaces then decode half the values. Such children are partial, so never
+   * prime another loader with them.
+   */
+  lean?: { columns: string; fields: ReadonlySet<string> };
 }
 
 /**
@@ -160,16 +200,23 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
 ): DataLoader<PageKey<F>, T[], string> {
   // A parent column of `t` comes back with each row; another table's is read once more.
   const parentKey = query.parentColumn.startsWith('t.') ? query.parentColumn.slice(2) : '__parent';
-  const columns = ['t.*', query.joined?.columns, parentKey === '__parent' ? 'p.parent_id AS __parent' : null].filter(Boolean).join(', ');
+  const columnsFor = (own: string) => [own, query.joined?.columns, parentKey === '__parent' ? 'p.parent_id AS __parent' : null].filter(Boolean).join(', ');
+  const columns = { full: columnsFor('t.*'), lean: query.lean ? columnsFor(query.lean.columns) : null };
+  const isLean = (key: PageKey<F>): boolean => {
+    if (!query.lean || !key.fields) return false;
+    for (const field of key.fields) if (!query.lean.fields.has(field)) return false;
+    return true;
+  };
   return new DataLoader(
     async (keys) => {
       const groups = new Map<string, PageKey<F>[]>();
       for (const key of keys) {
-        pushTo(groups, JSON.stringify([key.page, key.filter]), key);
+        pushTo(groups, JSON.stringify([key.page, key.filter, isLean(key)]), key);
       }
       const results = new Map<PageKey<F>, T[]>();
       for (const group of groups.values()) {
         const { page, filter } = group[0];
+        const selected = isLean(group[0]) ? columns.lean : columns.full;
         const params = new SqlParams();
         const parents = params.add(group.map((k) => k.parentId));
         const conditions = [`${query.parentColumn} = p.parent_id`, ...(query.where?.(filter, params) ?? [])];
@@ -177,7 +224,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
         const rows = await db.query(
           `SELECT c.* FROM unnest(${parents}::${query.parentType}[]) AS p(parent_id)
            CROSS JOIN LATERAL (
-             SELECT ${columns} FROM ${query.from}
+             SELECT ${selected} FROM ${query.from}
              WHERE ${conditions.join(' AND ')}
              ORDER BY t.id ${query.order} LIMIT ${params.add(page.first + 1)}
            ) c`,
@@ -193,7 +240,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
       }
       return keys.map((key) => results.get(key) ?? []);
     },
-    { cacheKeyFn: (key) => JSON.stringify([key.parentId, key.page, key.filter]) },
+    { cacheKeyFn: (key) => JSON.stringify([key.parentId, key.page, key.filter, isLean(key)]) },
   );
 }
 

@@ -22,7 +22,8 @@ export async function visibleWorkspace(ctx: RequestContext, id: string): Promise
 }
 
 /** A page of the organization's workspaces the asker may read. */
-export async function organizationWorkspaces(ctx: RequestContext, organizationId: string, args: PageArgs) {
+/** `fields`: what the query asks of each workspace (nodeFields), to read only the columns it needs. */
+export async function organizationWorkspaces(ctx: RequestContext, organizationId: string, args: PageArgs, fields?: ReadonlySet<string>) {
   const page = toPage(args);
   const access = await ctx.loaders.access.load(organizationId);
   const principal = ctx.principal;
@@ -32,7 +33,7 @@ export async function organizationWorkspaces(ctx: RequestContext, organizationId
   else if (access && principal?.kind === 'user') filter = { assignedToUser: principal.userId };
   if (!filter) return toConnection<WorkspaceEntity>([], page, async () => 0);
   const key = { parentId: organizationId, filter };
-  const rows = await ctx.loaders.workspacesPage.load({ ...key, page });
+  const rows = await ctx.loaders.workspacesPage.load({ ...key, page, fields });
   return toConnection(rows, page, () => ctx.loaders.workspacesCount.load(key));
 }
 
