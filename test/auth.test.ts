@@ -31,6 +31,16 @@ describe('authentication', () => {
     expect((await failure(VIEWER, {}, token)).message).toMatch(/expired/);
   });
 
+  it('refuses a token once it expires, though it was accepted moments before (verified tokens are remembered)', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = signToken({ sub: unique('u-soon'), email: 'soon@x.test', exp });
+    expect((await gql(VIEWER, {}, token)).errors).toBeUndefined();
+    expect((await gql(VIEWER, {}, token)).errors).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    const { code, message } = await failure(VIEWER, {}, token);
+    expect([code, message]).toEqual(['UNAUTHENTICATED', expect.stringMatching(/expired/)]);
+  });
+
   it('refuses an Authorization header that is not a bearer token', async () => {
     const res = await gql(VIEWER, {}, null, { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
     expect(res.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');

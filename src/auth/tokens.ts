@@ -25,16 +25,35 @@ export function createTokenVerifier(config: Config): TokenVerifier {
     verify = async (token) => (await jwtVerify(token, await secret, { ...options, algorithms: ['HS256'] })).payload;
   }
 
+  // Tokens that verified, by their exact text (signature included), for a few minutes: a
+  // client sends the same token with every request, and WebCrypto's HMAC is an async job.
+  // A hit still honours the token's expiry.
+  const verified = new Map<string, { claims: JWTPayload; until: number }>();
+  const cached = (token: string): JWTPayload | undefined => {
+    const hit = verified.get(token);
+    if (hit && hit.until > Date.now()) return hit.claims;
+    if (hit) verified.delete(token);
+    return undefined;
+  };
+
   return async (token) => {
-    let claims: JWTPayload;
-    try {
-      claims = await verify(token);
-    } catch (error) {
-      throw unauthenticated(describeTokenError(error));
+    let claims = cached(token);
+    if (!claims) {
+      try {
+        claims = await verify(token);
+      } catch (error) {
+        throw unauthenticated(describeTokenError(error));
+      }
+      const until = Math.min(Date.now() + VERIFIED_TOKEN_TTL_MS, typeof claims.exp === 'number' ? claims.exp * 1000 : Infinity);
+      if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+      verified.set(token, { claims, until });
     }
     return principalFromClaims(claims);
   };
 }
+
+const VERIFIED_TOKEN_TTL_MS = 5 * 60_000;
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 function describeTokenError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'The token has expired';
