@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLResolveInfo } from 'graphql';
@@ -22,6 +23,8 @@ const resolvers = {
   Mutation: { createOrganization: fromCapture, inviteMembers: fromCapture },
   Workspace: { __resolveReference: (ref: { id: string }) => entities.get(ref.id) },
 };
-const server = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as never }) });
+// Configured as ours is where it changes execution: our server turns off the cache-control
+// plugin (a wrapper on every field), so the ceiling must not pay for it either.
+const server = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as never }), plugins: [ApolloServerPluginCacheControlDisabled()] });
 startStandaloneServer(server, { listen: { port: Number(process.argv[3]), host: '127.0.0.1' } }).then(({ url }) => console.log(`ceiling ready at ${url}`));
 process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const { url: databaseUrl, stop: stopPostgres } = await freshDatabase('orgs_soak');
 
   const port = await freePort();
-  const server = spawn(process.execPath, ['--max-semi-space-size=64', 'dist/src/main.js'], {
+  const server = spawn(process.execPath, ['--max-semi-space-size=64', '-r', './dist/bench/graphql-production.js', 'dist/src/main.js'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: '40' },
     stdio: ['ignore', fs.openSync(path.join(OUT, 'soak-server.log'), 'w'), 'inherit'],
