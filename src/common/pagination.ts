@@ -180,10 +180,11 @@ export interface ChildListQuery<F, T = unknown> {
   /** Columns of joined tables to read along (`u.email AS user_email`), handed to `attach` with each child. */
   joined?: { columns: string; attach: (child: T, row: Record<string, unknown>) => void };
   /**
-   * The few columns (`t.id` and the parent column among them) that answer `fields` of the
-   * child type, read instead of `t.*` when a page asks for nothing else: a dashboard's
-   * members and workspaces then decode half the values. Such children are partial, so never
-   * prime another loader with them.
+   * The few columns that answer `fields` of the child type, read instead of `t.*` when a page
+   * asks for nothing else: a dashboard's members and workspaces then decode half the values.
+   * Named as the entity names them (`t.user_id AS "userId"`), `t.id` and the parent column
+   * among them, so that the rows serve as they come. Such children are partial plain objects:
+   * never prime another loader with them.
    */
   lean?: { columns: string; fields: ReadonlySet<string> };
 }
@@ -231,10 +232,12 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
           params.values,
         );
         const byParent = new Map<string, T[]>();
-        const mapped = mapRows(db.dataSource, entity, rows);
+        const lean = selected === columns.lean;
+        const mapped = lean ? (rows as T[]) : mapRows(db.dataSource, entity, rows);
+        const parent = lean && parentKey !== '__parent' ? db.dataSource.getMetadata(entity).findColumnWithDatabaseName(parentKey)!.propertyName : parentKey;
         rows.forEach((row, i) => {
           query.joined?.attach(mapped[i], row);
-          pushTo(byParent, String(row[parentKey]), mapped[i]);
+          pushTo(byParent, String(row[parent]), mapped[i]);
         });
         for (const key of group) results.set(key, byParent.get(key.parentId) ?? []);
       }

@@ -23,7 +23,7 @@ const MEMBERS_OF_ORGANIZATION = {
   parentColumn: 't.organization_id',
   parentType: 'uuid' as const,
   // Who the members are and their roles, as lists of members show them.
-  lean: { columns: 't.id, t.organization_id, t.user_id, t.role', fields: new Set(['__typename', 'id', 'role', 'email', 'displayName', 'user', 'organization']) },
+  lean: { columns: 't.id, t.organization_id AS "organizationId", t.user_id AS "userId", t.role', fields: new Set(['__typename', 'id', 'role', 'email', 'displayName', 'user', 'organization']) },
   where: (filter: MemberFilter, params: SqlParams) => {
     const conditions: string[] = [];
     if (filter.role) conditions.push(`t.role = ${params.add(filter.role)}`);

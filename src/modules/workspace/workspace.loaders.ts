@@ -22,7 +22,7 @@ const WORKSPACES_OF_ORGANIZATION = {
   parentColumn: 't.organization_id',
   parentType: 'uuid' as const,
   // Lists of workspaces name them; the viewer's role in each is read by id.
-  lean: { columns: 't.id, t.organization_id, t.name, t.slug', fields: new Set(['__typename', 'id', 'name', 'slug', 'organization', 'viewerRole', 'viewerPermissions']) },
+  lean: { columns: 't.id, t.organization_id AS "organizationId", t.name, t.slug', fields: new Set(['__typename', 'id', 'name', 'slug', 'organization', 'viewerRole', 'viewerPermissions']) },
   where: (filter: WorkspaceFilter, params: SqlParams) => {
     if ('assignedToUser' in filter) {
       return [
