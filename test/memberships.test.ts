@@ -127,6 +127,12 @@ describe('roles and permissions as each member sees them', () => {
     expect(described).toMatchObject({ name: 'Described', description: 'on the page' });
     expect(Number.isNaN(Date.parse(described.createdAt))).toBe(false);
     expect(organization.names.nodes.map((w: any) => w.id)).toEqual(organization.more.nodes.map((w: any) => w.id));
+
+    // A lean and a whole load of the same page share one statement.
+    const statements = async (query: string) => (await gql(query, { id: t.org.id }, t.owner)).statements;
+    const full = `members(first: 50) { nodes { id joinedAt } } workspaces(first: 50) { nodes { id createdAt } }`;
+    const both = `few: members(first: 50) { nodes { id } } few2: workspaces(first: 50) { nodes { id } } ${full}`;
+    expect(await statements(`query($id: ID!) { organization(id: $id) { ${both} } }`)).toBe(await statements(`query($id: ID!) { organization(id: $id) { ${full} } }`));
   });
 
   it('refuses first over 100 and a forged cursor with BAD_USER_INPUT', async () => {

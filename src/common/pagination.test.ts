@@ -25,7 +25,7 @@ describe('nodeFields: what a query asks of a connection\'s nodes', () => {
     expect([...nodeFields(info)].sort()).toEqual(['createdAt', 'email', 'id', 'permissions', 'role', 'user']);
   });
 
-  it('counts a field under @skip or @include as asked, and remembers the answer per parsed field', () => {
+  it('counts a field under @skip or @include as asked, and works it out once per request\'s field', () => {
     const info = infoFor('query($x: Boolean!) { members { nodes { id createdAt @include(if: $x) } } }');
     const fields = nodeFields(info);
     expect([...fields].sort()).toEqual(['createdAt', 'id']);

@@ -142,7 +142,9 @@ const nodeFieldsOf = new WeakMap<GraphQLResolveInfo['fieldNodes'], ReadonlySet<s
 /**
  * The fields a query asks of a connection's nodes, through `nodes` or `edges { node }`,
  * fragments included (whatever their type condition or directives: a superset is safe).
- * Kept per parsed field, which Apollo reuses across requests with the same document.
+ * Kept per request's field: graphql-js hands every item of a list the same `fieldNodes`, so a
+ * dashboard works it out once for its 20 organizations' members. Never key it by a FieldNode
+ * across requests: a same-named sibling under @include can add fields in one and not another.
  */
 export function nodeFields(info: GraphQLResolveInfo): ReadonlySet<string> {
   let fields = nodeFieldsOf.get(info.fieldNodes);
@@ -212,14 +214,16 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
     async (keys) => {
       const groups = new Map<string, PageKey<F>[]>();
       for (const key of keys) {
-        pushTo(groups, JSON.stringify([key.page, key.filter, isLean(key)]), key);
+        pushTo(groups, JSON.stringify([key.page, key.filter]), key);
       }
       const results = new Map<PageKey<F>, T[]>();
       for (const group of groups.values()) {
         const { page, filter } = group[0];
-        const selected = isLean(group[0]) ? columns.lean : columns.full;
+        // One statement per page: in full if any of its loads asks for more than the lean fields.
+        const selected = group.every(isLean) ? columns.lean : columns.full;
         const params = new SqlParams();
-        const parents = params.add(group.map((k) => k.parentId));
+        // A lean and a full load of one parent's page share its rows.
+        const parents = params.add([...new Set(group.map((k) => k.parentId))]);
         const conditions = [`${query.parentColumn} = p.parent_id`, ...(query.where?.(filter, params) ?? [])];
         if (page.afterId) conditions.push(`t.id ${query.order === 'ASC' ? '>' : '<'} ${params.add(page.afterId)}::uuid`);
         const rows = await db.query(

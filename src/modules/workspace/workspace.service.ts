@@ -21,8 +21,7 @@ export async function visibleWorkspace(ctx: RequestContext, id: string): Promise
   return view;
 }
 
-/** A page of the organization's workspaces the asker may read. */
-/** `fields`: what the query asks of each workspace (nodeFields), to read only the columns it needs. */
+/** A page of the organization's workspaces the asker may read; `fields`, what the query asks of each (nodeFields), to read only the columns it needs. */
 export async function organizationWorkspaces(ctx: RequestContext, organizationId: string, args: PageArgs, fields?: ReadonlySet<string>) {
   const page = toPage(args);
   const access = await ctx.loaders.access.load(organizationId);
