@@ -23,8 +23,7 @@ const resolvers = {
   Mutation: { createOrganization: fromCapture, inviteMembers: fromCapture },
   Workspace: { __resolveReference: (ref: { id: string }) => entities.get(ref.id) },
 };
-// Configured as ours is where it changes execution: our server turns off the cache-control
-// plugin (a wrapper on every field), so the ceiling must not pay for it either.
+// Our server turns off the cache-control plugin (a wrapper on every field): so does the ceiling.
 const server = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as never }), plugins: [ApolloServerPluginCacheControlDisabled()] });
 startStandaloneServer(server, { listen: { port: Number(process.argv[3]), host: '127.0.0.1' } }).then(({ url }) => console.log(`ceiling ready at ${url}`));
 process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));

@@ -386,7 +386,7 @@ function writeReport(r: {
     `- dataset: ${r.dataset.organizations} organizations, ${r.dataset.users} users, ${r.dataset.memberships} memberships, ${r.dataset.workspaces} workspaces, ${r.dataset.auditEvents} audit events; generated in ${r.generation.toFixed(1)} s`,
     `- server peak RSS: ${r.peak} MB`,
     '',
-    'ours = this subgraph; unguarded = the same with its graphql-shield rules off; unwalled = the same with row-level security off (requests as the table owner); ceiling = the same schema on the same Apollo Server, configured alike (no cache-control plugin), answering from memory; every server loads graphql-js as in production (bench/graphql-production.ts); floor = the minimal SQL straight through pg. rps = requests per second; latencies in ms.',
+    'ours = this subgraph; unguarded = the same with its graphql-shield rules off; unwalled = the same with row-level security off (requests as the table owner); ceiling = the same schema on the same Apollo Server, its cache-control plugin off as ours is, answering from memory; every server loads graphql-js as in production (bench/graphql-production.ts); floor = the minimal SQL straight through pg. rps = requests per second; latencies in ms.',
     '',
     '| operation | SQL statements | conns | ours rps | p50 | p99 | unguarded rps | unwalled rps | ceiling rps | floor rps | ours/ceiling | ours/unguarded | ours/unwalled | errors |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
