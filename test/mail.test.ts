@@ -1,6 +1,7 @@
+import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../src/db/embedded';
-import { createOrganization, gql, newUser, ok, sql, unique, userWithEmail } from './support/client';
+import { createOrganization, gql, newUser, ok, unique, userWithEmail } from './support/client';
 import { startServer, type RunningServer } from './support/servers';
 
 interface Received {
@@ -60,9 +61,15 @@ const INVITE = 'mutation($input: InviteMembersInput!) { inviteMembers(input: $in
 describe('invitation mail', () => {
   let smtp: TestMailServer;
   const servers: RunningServer[] = [];
+  // A database of their own: their servers run the mail worker, which sends (and erases) whatever
+  // the outbox holds, and would take the mail other test files read invitation tokens from.
+  const database = `orgs_mail_${process.pid}_${Date.now()}`;
+  const databaseUrl = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
+  let db: Client;
+  const sql = async (text: string, params: unknown[]) => (await db.query(text, params)).rows;
   const app = async () => {
     const server = await startServer({
-      DATABASE_URL: process.env.TEST_DATABASE_URL,
+      DATABASE_URL: databaseUrl,
       SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       MAIL_FROM: 'Orgs <orgs@example.test>',
       PUBLIC_URL: 'https://app.example.test',
@@ -73,19 +80,31 @@ describe('invitation mail', () => {
     servers.push(server);
     return server;
   };
+  const admin = async (statement: string) => {
+    const client = new Client({ connectionString: process.env.TEST_POSTGRES_URL });
+    await client.connect();
+    await client.query(statement);
+    await client.end();
+  };
   beforeAll(async () => {
+    await admin(`CREATE DATABASE ${database}`);
     smtp = new TestMailServer(await freePort());
     await smtp.start();
+    await app(); // applies the migrations
+    db = new Client({ connectionString: databaseUrl });
+    await db.connect();
   });
   afterAll(async () => {
     for (const s of servers) await s.stop();
     await smtp.stop();
+    await db?.end();
+    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
   it('arrives with text and HTML parts, and its link\'s token accepts the invitation', async () => {
-    const server = await app();
+    const server = servers[0];
     const owner = newUser('Grace Hopper');
-    const org = await createOrganization(owner, 'Compilers Inc');
+    const org = await createOrganization(owner, 'Compilers Inc', { url: server.url });
     const address = `${unique('mail')}@example.test`;
     const { data } = await gql(INVITE, { input: { organizationId: org.id, emails: [address], role: 'DEVELOPER' } }, owner, { url: server.url });
     const [mail] = await smtp.waitFor(address);
@@ -97,7 +116,7 @@ describe('invitation mail', () => {
     expect(text).toMatch(/expires on/);
     const token = /https:\/\/app\.example\.test\/invitations\/accept\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
     expect(token).toBeDefined();
-    const accepted = await ok('mutation($t: String!) { acceptInvitation(token: $t) { role organization { id } } }', { t: token }, userWithEmail(address));
+    const accepted = await ok('mutation($t: String!) { acceptInvitation(token: $t) { role organization { id } } }', { t: token }, userWithEmail(address), { url: server.url });
     expect(accepted.acceptInvitation).toEqual({ role: 'DEVELOPER', organization: { id: org.id } });
     // Sent: the sealed payload (and the link in it) is gone from the outbox.
     const [row] = await sql('SELECT payload, sent_at FROM mail_outbox WHERE topic = $1', [`invitation:${data!.inviteMembers[0].id}`]);
@@ -106,10 +125,10 @@ describe('invitation mail', () => {
   });
 
   it('with the mail server down, the invitation is created and its mail arrives once the server is back', async () => {
-    const server = servers[0] ?? (await app());
+    const server = servers[0];
     await smtp.stop();
     const owner = newUser('Patient Inviter');
-    const org = await createOrganization(owner, 'Outage');
+    const org = await createOrganization(owner, 'Outage', { url: server.url });
     const address = `${unique('later')}@example.test`;
     const res = await gql(INVITE, { input: { organizationId: org.id, emails: [address] } }, owner, { url: server.url });
     expect(res.errors).toBeUndefined();
@@ -129,9 +148,9 @@ describe('invitation mail', () => {
   });
 
   it('two workers on one database deliver each mail exactly once', async () => {
-    const [one, two] = [servers[0] ?? (await app()), await app()];
+    const [one, two] = [servers[0], await app()];
     const owner = newUser('Busy Inviter');
-    const org = await createOrganization(owner, 'Crowd');
+    const org = await createOrganization(owner, 'Crowd', { url: one.url });
     const addresses = Array.from({ length: 10 }, () => `${unique('once')}@example.test`);
     for (const [i, address] of addresses.entries()) {
       const res = await gql(INVITE, { input: { organizationId: org.id, emails: [address] } }, owner, { url: (i % 2 ? one : two).url });

@@ -61,8 +61,8 @@ export async function gql<T = Record<string, any>>(
 }
 
 /** The data of a request that must succeed. */
-export async function ok<T = Record<string, any>>(query: string, variables: Record<string, unknown>, auth: TestUser | string): Promise<T> {
-  const res = await gql<T>(query, variables, auth);
+export async function ok<T = Record<string, any>>(query: string, variables: Record<string, unknown>, auth: TestUser | string, options: { url?: string } = {}): Promise<T> {
+  const res = await gql<T>(query, variables, auth, options);
   if (res.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(res.errors)}`);
   return res.data as T;
 }
@@ -95,9 +95,9 @@ afterAll(async () => {
 
 export const CREATE_ORG = `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id slug name kind viewerRole } }`;
 
-/** A TEAM organization owned by `owner`. */
-export async function createOrganization(owner: TestUser, name = 'Team'): Promise<{ id: string; slug: string }> {
-  const data = await ok<{ createOrganization: { id: string; slug: string } }>(CREATE_ORG, { input: { name } }, owner);
+/** A TEAM organization owned by `owner` (through the test server, or the server at `url`). */
+export async function createOrganization(owner: TestUser, name = 'Team', options: { url?: string } = {}): Promise<{ id: string; slug: string }> {
+  const data = await ok<{ createOrganization: { id: string; slug: string } }>(CREATE_ORG, { input: { name } }, owner, options);
   return data.createOrganization;
 }
 

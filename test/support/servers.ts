@@ -30,7 +30,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       JWT_SECRET: TEST_JWT_SECRET,
-      // The outbox is shared by every server of the run: only the mail tests' servers send.
+      // Other test files read invitation tokens from the outbox: only servers on a database of their own send (test/mail.test.ts).
       MAIL_WORKER: 'false',
       ...env,
       PORT: String(port),
