@@ -204,7 +204,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
   // A parent column of `t` comes back with each row; another table's is read once more.
   const parentKey = query.parentColumn.startsWith('t.') ? query.parentColumn.slice(2) : '__parent';
   const columnsFor = (own: string) => [own, query.joined?.columns, parentKey === '__parent' ? 'p.parent_id AS __parent' : null].filter(Boolean).join(', ');
-  const columns = { full: columnsFor('t.*'), lean: query.lean ? columnsFor(query.lean.columns) : null };
+  const columns = { full: columnsFor(columnsOf(db, entity, 't.')), lean: query.lean ? columnsFor(query.lean.columns) : null };
   const isLean = (key: PageKey<F>): boolean => {
     if (!query.lean || !key.fields) return false;
     for (const field of key.fields) if (!query.lean.fields.has(field)) return false;
@@ -234,6 +234,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
              ORDER BY t.id ${query.order} LIMIT ${params.add(page.first + 1)}
            ) c`,
           params.values,
+          { prepare: true },
         );
         const byParent = new Map<string, T[]>();
         const lean = selected === columns.lean;
@@ -267,6 +268,7 @@ export function childCountLoader<F>(db: Database, query: Pick<ChildListQuery<F>,
         const rows = await db.query<{ parent: string; count: string }>(
           `SELECT ${query.parentColumn} AS parent, count(*) AS count FROM ${query.from} WHERE ${conditions.join(' AND ')} GROUP BY 1`,
           params.values,
+          { prepare: true },
         );
         for (const row of rows) counts.set(JSON.stringify([String(row.parent), group[0].filter]), Number(row.count));
       }
@@ -286,10 +288,12 @@ export function rowLoader<T extends ObjectLiteral>(
     const wanted = options.type === 'uuid' ? keys.filter(isUuid) : [...keys];
     if (!wanted.length) return keys.map(() => null);
     const extra = options.where ? ` AND ${options.where}` : '';
-    const rows = await db.select(entity, `SELECT * FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[])${extra}`, [
-      wanted,
-      ...(options.params ?? []),
-    ]);
+    const rows = await db.select(
+      entity,
+      `SELECT ${columnsOf(db, entity)} FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[])${extra}`,
+      [wanted, ...(options.params ?? [])],
+      { prepare: true },
+    );
     const byKey = new Map(rows.map((row) => [String(row[options.property]), row]));
     return keys.map((key) => byKey.get(key) ?? null);
   });
@@ -304,13 +308,26 @@ export function groupLoader<T extends ObjectLiteral & { id: string }>(
   return new DataLoader(async (keys) => {
     const wanted = options.type === 'uuid' ? keys.filter(isUuid) : [...keys];
     const rows = wanted.length
-      ? await db.select(entity, `SELECT * FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[]) ORDER BY ${options.orderBy}`, [wanted])
+      ? await db.select(entity, `SELECT ${columnsOf(db, entity)} FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[]) ORDER BY ${options.orderBy}`, [wanted], {
+          prepare: true,
+        })
       : [];
     const groups = new Map<string, T[]>();
     for (const row of rows) pushTo(groups, String(row[options.property]), row);
     return keys.map((key) => groups.get(key) ?? []);
   });
 }
+
+/** The entity's columns by name (`t."organization_id", …`), not `*`: a prepared statement must keep its result columns when a migration adds one. */
+function columnsOf(db: Database, entity: EntityTarget<ObjectLiteral>, alias = ''): string {
+  const metadata = db.dataSource.getMetadata(entity);
+  let lists = columnLists.get(metadata);
+  if (!lists) columnLists.set(metadata, (lists = new Map()));
+  let list = lists.get(alias);
+  if (!list) lists.set(alias, (list = metadata.columns.map((column) => `${alias}"${column.databaseName}"`).join(', ')));
+  return list;
+}
+const columnLists = new WeakMap<object, Map<string, string>>();
 
 /** Appends to the list under `key` (in place: copying it on every row made lists quadratic). */
 function pushTo<K, V>(lists: Map<K, V[]>, key: K, value: V): void {

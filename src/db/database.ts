@@ -1,4 +1,4 @@
-import type { DataSource, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
+import { QueryFailedError, type DataSource, type EntityTarget, type ObjectLiteral, type QueryRunner } from 'typeorm';
 
 /** The statements one request has sent. */
 export interface StatementTally {
@@ -19,6 +19,9 @@ export type Tenant =
   | { kind: 'anonymous' };
 
 export const SYSTEM: Tenant = { kind: 'system' };
+
+/** Names of prepared statements by their text, the same on every connection (each prepares a name once). */
+const statementNames = new Map<string, string>();
 
 /** The tenant each pooled connection was last told about, so it is told again only when that changes. */
 const connectionTenants = new WeakMap<object, string>();
@@ -85,21 +88,55 @@ export class Database {
     return this.runner !== undefined;
   }
 
-  /** Raw rows, column names as PostgreSQL returns them. */
-  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+  /**
+   * Raw rows, column names as PostgreSQL returns them. `prepare`: a statement the server keeps
+   * per connection, parsed, rewritten (row-level security) and planned once instead of on
+   * every execution; for the few statement texts the loaders build, whose result columns are
+   * named (a `*` would fail once a migration adds a column: "cached plan must not change result type").
+   */
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
     this.tally.statements += 1;
-    if (this.runner) return (await this.runner.query(sql, params, true)).records as T[];
-    const runner = await this.connect();
+    if (this.runner) return (await this.run(this.runner, sql, params, options.prepare)) as T[];
+    for (let attempt = 1; ; attempt++) {
+      const runner = await this.connect();
+      try {
+        return (await this.run(runner, sql, params, options.prepare)) as T[];
+      } catch (error) {
+        // Its connection is dropped (below): a fresh one prepares the statement anew.
+        if (attempt === 1 && staleConnections.has(runner)) continue;
+        throw error;
+      } finally {
+        await release(runner);
+      }
+    }
+  }
+
+  private async run(runner: QueryRunner, sql: string, params: unknown[], prepare = false): Promise<unknown[]> {
+    if (!prepare) return (await runner.query(sql, params, true)).records;
+    // TypeORM's query cannot name a statement: the same logging and errors, on its pg client.
+    const logger = this.dataSource.logger;
+    const client = (runner as unknown as { databaseConnection: { query(config: object): Promise<{ rows: unknown[] }> } }).databaseConnection;
+    let name = statementNames.get(sql);
+    if (!name) statementNames.set(sql, (name = `organizations_${statementNames.size + 1}`));
+    logger.logQuery(sql, params, runner);
+    const started = Date.now();
     try {
-      return (await runner.query(sql, params, true)).records as T[];
-    } finally {
-      await runner.release();
+      const { rows } = await client.query({ name, text: sql, values: params });
+      const took = Date.now() - started;
+      const slow = (this.dataSource.options as { maxQueryExecutionTime?: number }).maxQueryExecutionTime;
+      if (slow && took > slow) logger.logQuerySlow(took, sql, params, runner);
+      return rows;
+    } catch (error) {
+      logger.logQueryError(error as Error, sql, params, runner);
+      // A migration changed what the statement returns (a column's type, say): this connection's plan is stale.
+      if ((error as { code?: string }).code === '0A000') staleConnections.add(runner);
+      throw new QueryFailedError(sql, params, error as Error);
     }
   }
 
   /** Rows of `entity`'s table, with their properties named as the entity names them. */
-  async select<T extends ObjectLiteral>(entity: EntityTarget<T>, sql: string, params: unknown[] = []): Promise<T[]> {
-    return mapRows(this.dataSource, entity, await this.query(sql, params));
+  async select<T extends ObjectLiteral>(entity: EntityTarget<T>, sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
+    return mapRows(this.dataSource, entity, await this.query(sql, params, options));
   }
 
   async selectOne<T extends ObjectLiteral>(entity: EntityTarget<T>, sql: string, params: unknown[] = []): Promise<T | undefined> {
@@ -121,9 +158,18 @@ export class Database {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
-      await runner.release();
+      await release(runner);
     }
   }
+}
+
+/** Connections holding a prepared statement whose plan a migration outdated: closed instead of pooled again. */
+const staleConnections = new WeakSet<QueryRunner>();
+
+async function release(runner: QueryRunner): Promise<void> {
+  if (!staleConnections.has(runner)) return runner.release();
+  // TypeORM's PostgresQueryRunner: with an error, pg-pool closes the connection instead of keeping it.
+  await (runner as unknown as { releasePostgresConnection(error: Error): Promise<void> }).releasePostgresConnection(new Error('stale prepared statement'));
 }
 
 const columnMaps = new WeakMap<object, [string, string][]>();
