@@ -189,6 +189,13 @@ export interface ChildListQuery<F, T = unknown> {
    * never prime another loader with them.
    */
   lean?: { columns: string; fields: ReadonlySet<string> };
+  /**
+   * One parent may hold nearly every row (a big organization's audit events): read through the
+   * (parent column, id) index whatever the statistics say. Otherwise the planner, expecting a
+   * page to be found at once, walks the primary key and skips every newer row of the other
+   * parents: 88 ms instead of 1.9 ms for a first page behind 20,000 events of another organization.
+   */
+  skewed?: boolean;
 }
 
 /**
@@ -224,14 +231,17 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
         const params = new SqlParams();
         // A lean and a full load of one parent's page share its rows.
         const parents = params.add([...new Set(group.map((k) => k.parentId))]);
-        const conditions = [`${query.parentColumn} = p.parent_id`, ...(query.where?.(filter, params) ?? [])];
+        // `= ANY(ARRAY[…])` keeps the parent column in the ORDER BY (an equality would make it constant), which only its index can follow.
+        const parentMatch = query.skewed ? `${query.parentColumn} = ANY(ARRAY[p.parent_id])` : `${query.parentColumn} = p.parent_id`;
+        const order = query.skewed ? `${query.parentColumn} ${query.order}, t.id ${query.order}` : `t.id ${query.order}`;
+        const conditions = [parentMatch, ...(query.where?.(filter, params) ?? [])];
         if (page.afterId) conditions.push(`t.id ${query.order === 'ASC' ? '>' : '<'} ${params.add(page.afterId)}::uuid`);
         const rows = await db.query(
           `SELECT c.* FROM unnest(${parents}::${query.parentType}[]) AS p(parent_id)
            CROSS JOIN LATERAL (
              SELECT ${selected} FROM ${query.from}
              WHERE ${conditions.join(' AND ')}
-             ORDER BY t.id ${query.order} LIMIT ${params.add(page.first + 1)}
+             ORDER BY ${order} LIMIT ${params.add(page.first + 1)}
            ) c`,
           params.values,
           { prepare: true },

@@ -31,6 +31,7 @@ export const EVENTS_OF_ORGANIZATION = {
   from: 'audit_events t',
   parentColumn: 't.organization_id',
   parentType: 'uuid' as const,
+  skewed: true,
   where: (f: AuditFilter, params: SqlParams) => {
     const conditions: string[] = [];
     if (f.actions?.length) conditions.push(`t.action = ANY(${params.add(f.actions)}::text[])`);
