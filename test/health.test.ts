@@ -1,4 +1,4 @@
-import { gql, serverUrl } from './support/client';
+import { createOrganization, gql, newUser, ok, serverUrl } from './support/client';
 
 describe('runtime endpoints', () => {
   it('reports liveness and readiness', async () => {
@@ -54,5 +54,18 @@ describe('runtime endpoints', () => {
   it('answers a malformed document with BAD_USER_INPUT', async () => {
     const res = await gql('{ viewer { id ');
     expect(res.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('records who sent a request: its request id (echoed back), user agent and address behind a local proxy', async () => {
+    const owner = newUser('Request Owner');
+    const headers = { 'x-request-id': 'req-from-the-router-1', 'user-agent': 'health-test/1.0', 'x-forwarded-for': '203.0.113.7' };
+    const res = await gql(`mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }`, { input: { name: 'Traced' } }, owner, { headers });
+    expect(res.headers.get('x-request-id')).toBe('req-from-the-router-1');
+    const { organization } = await ok(`query($id: ID!) { organization(id: $id) { auditEvents(first: 1) { nodes { action requestId userAgent ip } } } }`, { id: res.data!.createOrganization.id }, owner);
+    expect(organization.auditEvents.nodes).toEqual([{ action: 'organization.created', requestId: 'req-from-the-router-1', userAgent: 'health-test/1.0', ip: '203.0.113.7' }]);
+    // Without a proxy in front, the address is the peer's own.
+    const direct = await createOrganization(owner, 'Untraced');
+    const { organization: untraced } = await ok(`query($id: ID!) { organization(id: $id) { auditEvents(first: 1) { nodes { ip } } } }`, { id: direct.id }, owner);
+    expect(untraced.auditEvents.nodes[0].ip).toMatch(/^(::ffff:)?127\.0\.0\.1$|^::1$/);
   });
 });
