@@ -92,7 +92,8 @@ function contextBuilder(app: AppServices) {
   };
 }
 
-const isGraphqlPath = (url: string | undefined) => url !== undefined && /^\/graphql\/?(\?|$)/.test(url);
+/** What Express's `app.use('/graphql')` matched: the path and anything under it, in any case. */
+const isGraphqlPath = (url: string | undefined) => url !== undefined && /^\/graphql(\/|\?|$)/i.test(url);
 
 /**
  * One GraphQL request, as @as-integrations/express5 ran it but on Node's own request and

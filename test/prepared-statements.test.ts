@@ -1,75 +1,66 @@
 import { Client } from 'pg';
-import { createOrganization, gql, newUser, ok } from './support/client';
+import { createOrganization, newUser, ok } from './support/client';
 import { startServer, type RunningServer } from './support/servers';
 
 // The loaders' statements are prepared on each pooled connection. A replica of a newer release
-// may add a column while this one runs: its prepared statements must go on answering, which a
-// prepared `SELECT *` would not ("cached plan must not change result type").
-describe('prepared statements', () => {
+// may migrate the schema while this one runs: its prepared statements must go on answering.
+describe('prepared statements under a migration of a newer release', () => {
   const database = `orgs_prepared_${process.pid}_${Date.now()}`;
   const databaseUrl = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
   let server: RunningServer;
-  const admin = async (statement: string, url = process.env.TEST_POSTGRES_URL) => {
+  const admin = async <T = Record<string, unknown>>(statement: string, url = process.env.TEST_POSTGRES_URL): Promise<T[]> => {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      await client.query(statement);
+      return (await client.query(statement)).rows as T[];
     } finally {
       await client.end();
     }
   };
+  /** The server's own connections to its database. */
+  const backends = async () =>
+    (await admin<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = '${database}' AND usename = 'organizations_app' ORDER BY pid`)).map((r) => r.pid);
+
+  const query = `query($id: ID!) { organization(id: $id) { name createdAt
+    members(first: 5) { totalCount nodes { role email joinedAt assignments user { id } } }
+    workspaces(first: 5) { totalCount nodes { name slug createdAt } } } viewer { memberships(first: 5) { nodes { role joinedAt } } } }`;
+  const owner = newUser('Ada Lovelace');
+  let organizationId: string;
+  let before: unknown;
+  /** Four requests at a time, so that both pooled connections prepare the statements. */
+  const burst = () => Promise.all([1, 2, 3, 4].map(() => ok(query, { id: organizationId }, owner, { url: server.url })));
 
   beforeAll(async () => {
     await admin(`CREATE DATABASE ${database}`);
-    // One pooled connection: every statement below runs where the earlier ones were prepared.
-    server = await startServer({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '1' });
+    server = await startServer({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '2' });
+    const url = { url: server.url };
+    organizationId = (await createOrganization(owner, 'Engines', url)).id;
+    await ok(`mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { id } }`, { input: { organizationId, name: 'Analytical' } }, owner, url);
+    before = await ok(query, { id: organizationId }, owner, url);
+    // Past PostgreSQL's first five executions, after which it may keep a generic plan as well.
+    for (let i = 0; i < 4; i++) await burst();
   });
   afterAll(async () => {
     await server?.stop();
     await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
-  it('keep answering after a migration adds columns to, or retypes a column of, the tables they read', async () => {
-    const url = { url: server.url };
-    const owner = newUser('Ada Lovelace');
-    const org = await createOrganization(owner, 'Engines', url);
-    await ok(`mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { id } }`, { input: { organizationId: org.id, name: 'Analytical' } }, owner, url);
-    const query = `query($id: ID!) { organization(id: $id) { name createdAt
-      members(first: 5) { totalCount nodes { role email joinedAt assignments user { id } } }
-      workspaces(first: 5) { totalCount nodes { name slug createdAt } } } viewer { memberships(first: 5) { nodes { role joinedAt } } } }`;
-    const before = await ok(query, { id: org.id }, owner, url);
-    // Past PostgreSQL's first executions of a prepared statement, so that its plan is the cached one.
-    for (let i = 0; i < 6; i++) await ok(query, { id: org.id }, owner, url);
-
+  it('read on, on the same connections, after columns are added to the tables they read', async () => {
+    const connections = await backends();
+    expect(connections).toHaveLength(2);
     for (const table of ['organizations', 'memberships', 'workspaces', 'users']) {
       await admin(`ALTER TABLE ${table} ADD COLUMN added_by_a_newer_release text DEFAULT 'x'`, databaseUrl);
     }
-    expect(await ok(query, { id: org.id }, owner, url)).toEqual(before);
-    // Or changes the type of one they read.
-    await admin(`ALTER TABLE workspaces ALTER COLUMN slug TYPE varchar(100)`, databaseUrl);
-    expect(await ok(query, { id: org.id }, owner, url)).toEqual(before);
-    expect(before.organization.members.nodes).toHaveLength(1);
-    expect(before.organization.workspaces.nodes[0].name).toBe('Analytical');
+    for (const answer of await burst()) expect(answer).toEqual(before);
+    // A prepared `*` would have failed there ("cached plan must not change result type") and its connection been replaced.
+    expect(await backends()).toEqual(connections);
   });
 
-  it('answer each tenant with its own rows on one connection', async () => {
-    const url = { url: server.url };
-    const [ada, grace] = [newUser('Ada'), newUser('Grace')];
-    const adas = await createOrganization(ada, 'Ada Co', url);
-    const graces = await createOrganization(grace, 'Grace Co', url);
-    const members = `query($id: ID!) { organization(id: $id) { members(first: 5) { nodes { email } } } viewer { memberships(first: 5) { nodes { organization { name } } } } }`;
-    const names = (data: any) => data.viewer.memberships.nodes.map((m: any) => m.organization.name).sort();
-    for (let i = 0; i < 6; i++) {
-      const asAda = await ok(members, { id: adas.id }, ada, url);
-      expect(asAda.organization.members.nodes).toEqual([{ email: ada.email }]);
-      expect(names(asAda)).toContain('Ada Co');
-      expect(names(asAda)).not.toContain('Grace Co');
-      const asGrace = await ok(members, { id: graces.id }, grace, url);
-      expect(asGrace.organization.members.nodes).toEqual([{ email: grace.email }]);
-      expect(names(asGrace)).toContain('Grace Co');
-      expect(names(asGrace)).not.toContain('Ada Co');
-      const across = await gql(members, { id: graces.id }, ada, url);
-      expect(across.errors?.map((e) => e.extensions.code)).toEqual(['NOT_FOUND']);
-    }
+  it('read on after a column they read changes its type, each connection with an outdated plan replaced', async () => {
+    const connections = await backends();
+    await admin(`ALTER TABLE workspaces ALTER COLUMN slug TYPE varchar(100)`, databaseUrl);
+    for (let i = 0; i < 3; i++) for (const answer of await burst()) expect(answer).toEqual(before);
+    expect(await backends()).not.toEqual(connections);
+    expect((before as { organization: { workspaces: { nodes: { name: string }[] } } }).organization.workspaces.nodes[0].name).toBe('Analytical');
   });
 });

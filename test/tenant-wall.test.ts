@@ -43,6 +43,29 @@ describe('row-level security on every table that carries organization_id', () =>
   const rowsOf = (tenant: Tenant, table: string) => db.as(tenant).query<{ organization_id: string | null }>(`SELECT organization_id FROM "${table}"`);
   const asMe: Tenant = { kind: 'user', userId: mine.user.id, verifiedEmail: mine.user.email };
 
+  it('holds for prepared statements, whichever tenant their connection served before', async () => {
+    const single = createDataSource({ url: process.env.TEST_DATABASE_URL!, poolSize: 1, logger: pino({ level: 'silent' }), asRole: APP_ROLE, applicationName: 'tenant-wall-test' });
+    await single.initialize();
+    try {
+      const one = new Database(single);
+      const asVictim: Tenant = { kind: 'user', userId: victim.user.id, verifiedEmail: victim.user.email };
+      // More turns than PostgreSQL's five custom plans, on one connection and one prepared statement.
+      for (let i = 0; i < 8; i++) {
+        for (const [tenant, own, other] of [
+          [asMe, mine.org, victim.org],
+          [asVictim, victim.org, mine.org],
+        ] as const) {
+          const rows = await one.as(tenant).query<{ organization_id: string }>('SELECT organization_id FROM memberships', [], { prepare: true });
+          const organizations = rows.map((r) => r.organization_id);
+          expect(organizations).toContain(own);
+          expect(organizations).not.toContain(other);
+        }
+      }
+    } finally {
+      await single.destroy();
+    }
+  });
+
   it('covers every such table, and the app role can bypass none of it', async () => {
     expect(walled.length).toBeGreaterThanOrEqual(12);
     const tables = await sql<{ relname: string; relrowsecurity: boolean; policies: string }>(

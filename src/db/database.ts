@@ -90,21 +90,26 @@ export class Database {
 
   /**
    * Raw rows, column names as PostgreSQL returns them. `prepare`: a statement the server keeps
-   * per connection, parsed, rewritten (row-level security) and planned once instead of on
-   * every execution; for the few statement texts the loaders build, whose result columns are
-   * named (a `*` would fail once a migration adds a column: "cached plan must not change result type").
+   * per connection, parsed and rewritten (row-level security) once instead of on every
+   * execution, and after five executions possibly planned once too; for the few statement
+   * texts the loaders build, whose result columns are named (with `*`, a migration adding a
+   * column would make it fail: "cached plan must not change result type").
    */
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
     this.tally.statements += 1;
     if (this.runner) return (await this.run(this.runner, sql, params, options.prepare)) as T[];
-    for (let attempt = 1; ; attempt++) {
+    let prepare = options.prepare;
+    for (;;) {
       const runner = await this.connect();
       try {
-        return (await this.run(runner, sql, params, options.prepare)) as T[];
+        return (await this.run(runner, sql, params, prepare)) as T[];
       } catch (error) {
-        // Its connection is dropped (below): a fresh one prepares the statement anew.
-        if (attempt === 1 && staleConnections.has(runner)) continue;
-        throw error;
+        // A migration changed what the statement returns (a column's type): its connection is
+        // dropped (below), and the statement runs again unprepared, which no other pooled
+        // connection's outdated copy can fail.
+        if (!prepare || !staleConnections.has(runner)) throw error;
+        prepare = false;
+        this.tally.statements += 1;
       } finally {
         await release(runner);
       }
@@ -128,8 +133,7 @@ export class Database {
       return rows;
     } catch (error) {
       logger.logQueryError(error as Error, sql, params, runner);
-      // A migration changed what the statement returns (a column's type, say): this connection's plan is stale.
-      if ((error as { code?: string }).code === '0A000') staleConnections.add(runner);
+      if (isStalePlan(error)) staleConnections.add(runner);
       throw new QueryFailedError(sql, params, error as Error);
     }
   }
@@ -162,6 +166,12 @@ export class Database {
     }
   }
 }
+
+/** A prepared statement whose result a migration changed (PostgreSQL's own words: its code 0A000 covers more). */
+const isStalePlan = (error: unknown): boolean => {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === '0A000' && message === 'cached plan must not change result type';
+};
 
 /** Connections holding a prepared statement whose plan a migration outdated: closed instead of pooled again. */
 const staleConnections = new WeakSet<QueryRunner>();

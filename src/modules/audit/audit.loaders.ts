@@ -32,6 +32,7 @@ export const EVENTS_OF_ORGANIZATION = {
   parentColumn: 't.organization_id',
   parentType: 'uuid' as const,
   skewed: true,
+  planEachFilter: true,
   where: (f: AuditFilter, params: SqlParams) => {
     const conditions: string[] = [];
     if (f.actions?.length) conditions.push(`t.action = ANY(${params.add(f.actions)}::text[])`);

@@ -22,6 +22,7 @@ const MEMBERS_OF_ORGANIZATION = {
   },
   parentColumn: 't.organization_id',
   parentType: 'uuid' as const,
+  planEachFilter: true,
   // Who the members are and their roles, as lists of members show them.
   lean: { columns: 't.id, t.organization_id AS "organizationId", t.user_id AS "userId", t.role', fields: new Set(['__typename', 'id', 'role', 'email', 'displayName', 'user', 'organization']) },
   where: (filter: MemberFilter, params: SqlParams) => {
