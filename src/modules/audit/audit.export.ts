@@ -38,9 +38,14 @@ async function* pages(ctx: RequestContext, organizationId: string, filter: Audit
   let before: string | null = null;
   for (;;) {
     const params = new SqlParams();
-    const conditions = [`t.organization_id = ${params.add(organizationId)}::uuid`, ...EVENTS_OF_ORGANIZATION.where(filter, params)];
+    // As the audit pages read (EVENTS_OF_ORGANIZATION.skewed): through (organization_id, id), not backwards along the primary key.
+    const conditions = [`t.organization_id = ANY(ARRAY[${params.add(organizationId)}::uuid])`, ...EVENTS_OF_ORGANIZATION.where(filter, params)];
     if (before) conditions.push(`t.id < ${params.add(before)}::uuid`);
-    const rows = await ctx.db.select(AuditEventEntity, `SELECT t.* FROM audit_events t WHERE ${conditions.join(' AND ')} ORDER BY t.id DESC LIMIT ${PAGE}`, params.values);
+    const rows = await ctx.db.select(
+      AuditEventEntity,
+      `SELECT t.* FROM audit_events t WHERE ${conditions.join(' AND ')} ORDER BY t.organization_id DESC, t.id DESC LIMIT ${PAGE}`,
+      params.values,
+    );
     if (rows.length) yield rows;
     if (rows.length < PAGE) return;
     before = rows[rows.length - 1].id;
