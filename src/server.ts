@@ -27,9 +27,8 @@ export interface HttpServer {
 
 const jsonError = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] });
 
-/** Express's `trust proxy` for the client's address: X-Forwarded-For counts only through loopback and private proxies. */
-const TRUST_PROXY = 'loopback, linklocal, uniquelocal';
-const trustProxy = proxyaddr.compile(TRUST_PROXY.split(', '));
+/** Whose X-Forwarded-For gives the client's address: loopback and private proxies only (Express's `trust proxy` as this server set it). */
+const trustProxy = proxyaddr.compile(['loopback', 'linklocal', 'uniquelocal']);
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -133,7 +132,6 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   expressApp.disable('x-powered-by');
   // An ETag hashes every answer (63 KB for a dashboard) for caches that never see a POST.
   expressApp.set('etag', false);
-  expressApp.set('trust proxy', TRUST_PROXY);
   // /graphql is served on Node's own request and response (executeGraphql), everything else by Express.
   let graphql: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
   const server = http.createServer((req, res) => (isGraphqlPath(req.url) ? graphql(req, res) : expressApp(req, res)));
