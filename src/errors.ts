@@ -127,7 +127,7 @@ export function formatError(
   if (original instanceof AppError) {
     // `http` sets the response status; it is not for the client to read.
     const { http: _http, ...extensions } = original.extensions;
-    return { ...formatted, extensions };
+    return Object.assign({}, formatted, { extensions });
   }
   const sqlCode = (original as { driverError?: { code?: string } })?.driverError?.code;
   if (sqlCode && POSTGRES_INPUT_CODES.has(sqlCode)) {

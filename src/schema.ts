@@ -89,7 +89,7 @@ export async function buildSubgraph(): Promise<GraphQLSchema> {
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
   for (const { type, field, resolve } of directFieldResolvers()) resolvers[type][field] = resolve;
   for (const reference of REFERENCE_RESOLVERS) {
-    for (const [type, fields] of Object.entries(reference)) resolvers[type] = { ...resolvers[type], ...fields };
+    for (const [type, fields] of Object.entries(reference)) resolvers[type] = Object.assign({}, resolvers[type], fields);
   }
   return buildSubgraphSchema({
     typeDefs: gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`,

@@ -37,7 +37,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, Object.assign({}, headers, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }));
   res.end(text);
 }
 

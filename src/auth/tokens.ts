@@ -17,12 +17,12 @@ export function createTokenVerifier(config: Config): TokenVerifier {
   let verify: (token: string) => Promise<JWTPayload>;
   if (JWKS_URL) {
     const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(JWKS_URL));
-    verify = async (token) => (await jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
+    verify = async (token) => (await jwtVerify(token, keys, Object.assign({}, options, { algorithms: ['RS256', 'ES256'] }))).payload;
   } else {
     // A CryptoKey imported once: given raw bytes or a KeyObject, jose imports the key into
     // WebCrypto again on every request.
     const secret = webcrypto.subtle.importKey('raw', Buffer.from(config.jwtSecret ?? '', 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-    verify = async (token) => (await jwtVerify(token, await secret, { ...options, algorithms: ['HS256'] })).payload;
+    verify = async (token) => (await jwtVerify(token, await secret, Object.assign({}, options, { algorithms: ['HS256'] }))).payload;
   }
 
   // Tokens that verified, by their exact text (signature included), for a few minutes: a

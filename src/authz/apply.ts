@@ -19,7 +19,7 @@ type Resolver = GraphQLFieldResolver<unknown, object>;
  */
 export function applyPermissions(schema: GraphQLSchema, tree: RuleTree, options: { fallbackRule: ShieldRule; fallbackError: () => Error }): GraphQLSchema {
   // What rules see as shield's options: errors they return reach the client, nothing is rethrown.
-  const shieldOptions = { ...options, debug: false, allowExternalErrors: true } as unknown as ShieldOptions;
+  const shieldOptions = Object.assign({}, options, { debug: false, allowExternalErrors: true }) as unknown as ShieldOptions;
   const unknownTypes = Object.keys(tree).filter((name) => !schema.getType(name));
   if (unknownTypes.length) throw new Error(`Rules for types the schema does not have: ${unknownTypes.join(', ')}`);
   for (const type of Object.values(schema.getTypeMap())) {

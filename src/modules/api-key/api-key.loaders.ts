@@ -6,6 +6,6 @@ const KEYS_OF_ORGANIZATION = { from: 'api_keys t', parentColumn: 't.organization
 
 export const apiKeyLoaders = (db: Database) => ({
   apiKey: rowLoader(db, ApiKeyEntity, { table: 'api_keys', column: 'id', type: 'uuid', property: 'id' }),
-  apiKeysPage: childPageLoader<ApiKeyEntity, null>(db, ApiKeyEntity, { ...KEYS_OF_ORGANIZATION, order: 'DESC' }),
+  apiKeysPage: childPageLoader<ApiKeyEntity, null>(db, ApiKeyEntity, Object.assign({}, KEYS_OF_ORGANIZATION, { order: 'DESC' as const })),
   apiKeysCount: childCountLoader<null>(db, KEYS_OF_ORGANIZATION),
 });

@@ -47,6 +47,6 @@ export const EVENTS_OF_ORGANIZATION = {
 
 export const auditLoaders = (db: Database) => ({
   auditEvent: rowLoader(db, AuditEventEntity, { table: 'audit_events', column: 'id', type: 'uuid', property: 'id' }),
-  auditPage: childPageLoader(db, AuditEventEntity, { ...EVENTS_OF_ORGANIZATION, order: 'DESC' }),
+  auditPage: childPageLoader(db, AuditEventEntity, Object.assign({}, EVENTS_OF_ORGANIZATION, { order: 'DESC' as const })),
   auditCount: childCountLoader(db, EVENTS_OF_ORGANIZATION),
 });

@@ -198,7 +198,7 @@ export async function recordPartnerEvent(ctx: RequestContext, input: RecordAudit
   const eventId = await ctx.write(async (tx) => {
     const [organization] = isUuid(input.organizationId) ? await tx.query('SELECT id FROM organizations WHERE id = $1', [input.organizationId]) : [];
     if (!organization) throw notFound('Organization');
-    return idempotent(tx, ctx, 'recordAuditEvent', key, { ...input, idempotencyKey: undefined }, () =>
+    return idempotent(tx, ctx, 'recordAuditEvent', key, Object.assign({}, input, { idempotencyKey: undefined }), () =>
       recordAudit(tx, ctx, { organizationId: input.organizationId, action, target: target ?? undefined, metadata: metadata as Record<string, unknown> }),
     );
   });

@@ -64,7 +64,7 @@ export async function updateSubscription(ctx: RequestContext, input: UpdateSubsc
   if (!Number.isInteger(input.seats) || input.seats < 0 || input.seats > 1_000_000) throw badInput('seats', 'seats must be from 0 to 1,000,000');
   if (input.seats < limits.minSeats) throw badInput('seats', `The ${input.plan} plan needs at least ${limits.minSeats} seats`);
   return ctx.write((tx) =>
-    idempotent(tx, ctx, 'updateSubscription', key, { ...input, idempotencyKey: undefined }, async () => {
+    idempotent(tx, ctx, 'updateSubscription', key, Object.assign({}, input, { idempotencyKey: undefined }), async () => {
       const organization = await lockForService(tx, input.organizationId);
       if (organization.kind === OrganizationKind.PERSONAL && input.plan !== Plan.STARTER) {
         throw failedPrecondition('A personal organization stays on STARTER');
@@ -90,7 +90,7 @@ export async function recordUsage(ctx: RequestContext, input: RecordUsageInput):
   const key = cleanIdempotencyKey(input.idempotencyKey);
   if (!Number.isInteger(input.credits) || input.credits <= 0) throw badInput('credits', 'credits must be a positive whole number');
   return ctx.write((tx) =>
-    idempotent(tx, ctx, 'recordUsage', key, { ...input, idempotencyKey: undefined }, async () => {
+    idempotent(tx, ctx, 'recordUsage', key, Object.assign({}, input, { idempotencyKey: undefined }), async () => {
       const workspace = isUuid(input.workspaceId) ? await tx.selectOne(WorkspaceEntity, 'SELECT * FROM workspaces WHERE id = $1', [input.workspaceId]) : undefined;
       if (!workspace) throw notFound('Workspace');
       await tx.query(

@@ -22,6 +22,6 @@ const INVITATIONS_OF_ORGANIZATION = {
 
 export const invitationLoaders = (db: Database) => ({
   invitation: rowLoader(db, InvitationEntity, { table: 'invitations', column: 'id', type: 'uuid', property: 'id' }),
-  invitationsPage: childPageLoader(db, InvitationEntity, { ...INVITATIONS_OF_ORGANIZATION, order: 'DESC' }),
+  invitationsPage: childPageLoader(db, InvitationEntity, Object.assign({}, INVITATIONS_OF_ORGANIZATION, { order: 'DESC' as const })),
   invitationsCount: childCountLoader(db, INVITATIONS_OF_ORGANIZATION),
 });

@@ -56,7 +56,7 @@ export async function visibleInvitation(ctx: RequestContext, id: string): Promis
 export async function organizationInvitations(ctx: RequestContext, organizationId: string, args: InvitationsArgs) {
   const page = toPage(args);
   const key = { parentId: organizationId, filter: { status: args.status ?? null } };
-  const rows = await ctx.loaders.invitationsPage.load({ ...key, page });
+  const rows = await ctx.loaders.invitationsPage.load(Object.assign({ page }, key));
   return toConnection(rows, page, () => ctx.loaders.invitationsCount.load(key));
 }
 

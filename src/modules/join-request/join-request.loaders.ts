@@ -15,6 +15,6 @@ const REQUESTS_OF_ORGANIZATION = {
 
 export const joinRequestLoaders = (db: Database) => ({
   joinRequest: rowLoader(db, JoinRequestEntity, { table: 'join_requests', column: 'id', type: 'uuid', property: 'id' }),
-  joinRequestsPage: childPageLoader(db, JoinRequestEntity, { ...REQUESTS_OF_ORGANIZATION, order: 'DESC' }),
+  joinRequestsPage: childPageLoader(db, JoinRequestEntity, Object.assign({}, REQUESTS_OF_ORGANIZATION, { order: 'DESC' as const })),
   joinRequestsCount: childCountLoader(db, REQUESTS_OF_ORGANIZATION),
 });

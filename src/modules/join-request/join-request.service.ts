@@ -31,7 +31,7 @@ export async function searchOrganizations(ctx: RequestContext, args: SearchOrgan
 export async function organizationJoinRequests(ctx: RequestContext, organizationId: string, args: JoinRequestsArgs) {
   const page = toPage(args);
   const key = { parentId: organizationId, filter: { status: args.status ?? null } };
-  const rows = await ctx.loaders.joinRequestsPage.load({ ...key, page });
+  const rows = await ctx.loaders.joinRequestsPage.load(Object.assign({ page }, key));
   return toConnection(rows, page, () => ctx.loaders.joinRequestsCount.load(key));
 }
 

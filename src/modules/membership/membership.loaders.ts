@@ -68,8 +68,8 @@ export const membershipLoaders = (db: Database, principal: Principal | null) => 
           params: [principal.userId],
         })
       : new DataLoader<string, MembershipEntity | null>(async (keys) => keys.map(() => null)),
-  membersPage: childPageLoader(db, MembershipEntity, { ...MEMBERS_OF_ORGANIZATION, order: 'ASC' }),
+  membersPage: childPageLoader(db, MembershipEntity, Object.assign({}, MEMBERS_OF_ORGANIZATION, { order: 'ASC' as const })),
   membersCount: childCountLoader(db, MEMBERS_OF_ORGANIZATION),
-  userMembershipsPage: childPageLoader(db, MembershipEntity, { ...MEMBERSHIPS_OF_USER, order: 'ASC' }),
+  userMembershipsPage: childPageLoader(db, MembershipEntity, Object.assign({}, MEMBERSHIPS_OF_USER, { order: 'ASC' as const })),
   userMembershipsCount: childCountLoader(db, MEMBERSHIPS_OF_USER),
 });

@@ -64,9 +64,9 @@ export const workspaceLoaders = (db: Database, principal: Principal | null) => (
           params: [principal.userId],
         })
       : new DataLoader<string, WorkspaceAccessEntity | null>(async (keys) => keys.map(() => null)),
-  workspacesPage: childPageLoader(db, WorkspaceEntity, { ...WORKSPACES_OF_ORGANIZATION, order: 'ASC' }),
+  workspacesPage: childPageLoader(db, WorkspaceEntity, Object.assign({}, WORKSPACES_OF_ORGANIZATION, { order: 'ASC' as const })),
   workspacesCount: childCountLoader(db, WORKSPACES_OF_ORGANIZATION),
-  workspaceMembersPage: childPageLoader<MembershipEntity, null>(db, MembershipEntity, { ...MEMBERS_OF_WORKSPACE, order: 'ASC' }),
+  workspaceMembersPage: childPageLoader<MembershipEntity, null>(db, MembershipEntity, Object.assign({}, MEMBERS_OF_WORKSPACE, { order: 'ASC' as const })),
   workspaceMembersCount: childCountLoader<null>(db, MEMBERS_OF_WORKSPACE),
   /** A membership's workspace assignments, in the order the workspaces were made. */
   membershipWorkspaceAccess: groupLoader(db, WorkspaceAccessEntity, {

@@ -83,7 +83,7 @@ export class MembershipWorkspaceAccessResolver {
       .map((assignment) => {
         // Never null: an assignment always gives a role.
         const role = workspaceRoleOf(membership.role, organizationPermissions, assignment)!;
-        return { ...assignment, role, permissions: sortPermissions(WORKSPACE_ROLE_PERMISSIONS[role]) };
+        return Object.assign({}, assignment, { role, permissions: sortPermissions(WORKSPACE_ROLE_PERMISSIONS[role]) });
       });
   }
 }

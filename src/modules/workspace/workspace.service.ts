@@ -32,7 +32,7 @@ export async function organizationWorkspaces(ctx: RequestContext, organizationId
   else if (access && principal?.kind === 'user') filter = { assignedToUser: principal.userId };
   if (!filter) return toConnection<WorkspaceEntity>([], page, async () => 0);
   const key = { parentId: organizationId, filter };
-  const rows = await ctx.loaders.workspacesPage.load({ ...key, page, fields });
+  const rows = await ctx.loaders.workspacesPage.load({ parentId: organizationId, filter, page, fields });
   return toConnection(rows, page, () => ctx.loaders.workspacesCount.load(key));
 }
 
