@@ -48,10 +48,11 @@ function merge<T extends object[]>(...parts: T): Merged<T> {
 }
 
 function createLoaders(db: Database, principal: Principal | null, serviceSees: ReadonlySet<string>) {
+  const organizations = organizationLoaders(db);
   const loaders = merge(
     userLoaders(db),
-    organizationLoaders(db),
-    membershipLoaders(db, principal),
+    organizations,
+    membershipLoaders(db, principal, organizations.organization),
     auditLoaders(db),
     workspaceLoaders(db, principal),
     apiKeyLoaders(db),

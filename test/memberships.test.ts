@@ -135,6 +135,23 @@ describe('roles and permissions as each member sees them', () => {
     expect(await statements(`query($id: ID!) { organization(id: $id) { ${both} } }`)).toBe(await statements(`query($id: ID!) { organization(id: $id) { ${full} } }`));
   });
 
+  it('organizations read along with a user\'s memberships are whole, and the same as read by id', async () => {
+    const fields = 'id slug kind name description discoverable createdAt updatedAt';
+    await ok('mutation($input: UpdateOrganizationInput!) { updateOrganization(input: $input) { id } }', { input: { id: t.org.id, description: 'read along' } }, t.owner);
+    const byId = (await ok(`query($id: ID!) { organization(id: $id) { ${fields} } }`, { id: t.org.id }, t.owner)).organization;
+    const own = await gql(`{ viewer { memberships(first: 50) { nodes { organization { ${fields} } } } } }`, {}, t.owner);
+    expect(own.errors).toBeUndefined();
+    expect(own.data!.viewer.memberships.nodes.map((m: any) => m.organization)).toContainEqual(byId);
+    // Memberships and their organizations in one statement; their members in a second.
+    const withMembers = await gql(`{ viewer { memberships(first: 50) { nodes { organization { name members(first: 5) { nodes { id } } } } } } }`, {}, t.owner);
+    expect(withMembers.statements).toBe(2);
+    // Another member's memberships, as the owner sees them: the shared organization, whole.
+    const theirs = await ok(`query($id: ID!) { node: organization(id: $id) { members(first: 50) { nodes { user { memberships(first: 50) { nodes { organization { ${fields} } } } } } } } }`, { id: t.org.id }, t.owner);
+    const seen = theirs.node.members.nodes.flatMap((m: any) => m.user.memberships.nodes.map((n: any) => n.organization));
+    expect(seen.filter((o: any) => o.id === t.org.id)).toEqual(Array(seen.filter((o: any) => o.id === t.org.id).length).fill(byId));
+    expect(seen.filter((o: any) => o.id === t.org.id).length).toBeGreaterThan(1);
+  });
+
   it('refuses first over 100 and a forged cursor with BAD_USER_INPUT', async () => {
     expect(await failure('query($id: ID!) { organization(id: $id) { members(first: 101) { totalCount } } }', { id: t.org.id }, t.owner)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     expect(await failure('query($id: ID!) { organization(id: $id) { members(after: "zzz") { totalCount } } }', { id: t.org.id }, t.owner)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { isUuid } from '../common/pagination';
-import { mapRows, type Database } from '../db/database';
+import { joinedEntity, mapRows, type Database } from '../db/database';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { WorkspaceAccessEntity } from '../modules/workspace/workspace.entity';
 
@@ -18,22 +18,6 @@ export interface ViewerRowsOptions<T> {
   primeAssignment?: (workspaceId: string, assignment: WorkspaceAccessEntity | null) => void;
 }
 
-/** An entity's columns read under a prefix: `alias."column" AS "prefix.column"`, and splitting them off a row. */
-function prefixed(db: Database, entity: EntityTarget<ObjectLiteral>, alias: string, prefix: string) {
-  const columns = db.dataSource.getMetadata(entity).columns.map((c) => [c.databaseName, `${prefix}.${c.databaseName}`] as const);
-  const id = `${prefix}.id`;
-  return {
-    select: columns.map(([column, key]) => `${alias}."${column}" AS "${key}"`).join(', '),
-    /** The entity's columns of `row`, or null when the outer join found none. */
-    split(row: Record<string, unknown>): Record<string, unknown> | null {
-      if (row[id] === null || row[id] === undefined) return null;
-      const part: Record<string, unknown> = {};
-      for (const [column, key] of columns) part[column] = row[key];
-      return part;
-    },
-  };
-}
-
 /**
  * Rows by id together with the asking user's membership in their organization (and its
  * assignment to them, for workspaces), in ONE statement for any number of ids. It primes the
@@ -46,8 +30,8 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
   entity: EntityTarget<T>,
   options: ViewerRowsOptions<T>,
 ): DataLoader<string, T | null> {
-  const membership = prefixed(db, MembershipEntity, 'm', '__m');
-  const assignment = prefixed(db, WorkspaceAccessEntity, 'wa', '__wa');
+  const membership = joinedEntity(db.dataSource, MembershipEntity, 'm', '__m');
+  const assignment = joinedEntity(db.dataSource, WorkspaceAccessEntity, 'wa', '__wa');
   return new DataLoader(async (keys) => {
     const ids = keys.filter(isUuid);
     if (!ids.length) return keys.map(() => null);
@@ -65,12 +49,8 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
       options.prime(row);
       if (!userId) return;
       const organizationId = String(raw[i][options.organizationColumn]);
-      const membershipRow = membership.split(raw[i]);
-      options.primeMembership(organizationId, membershipRow ? mapRows(db.dataSource, MembershipEntity, [membershipRow])[0] : null);
-      if (options.withAssignment) {
-        const assignmentRow = assignment.split(raw[i]);
-        options.primeAssignment?.(row.id, assignmentRow ? mapRows(db.dataSource, WorkspaceAccessEntity, [assignmentRow])[0] : null);
-      }
+      options.primeMembership(organizationId, membership.from(raw[i]));
+      if (options.withAssignment) options.primeAssignment?.(row.id, assignment.from(raw[i]));
     });
     return keys.map((key) => byId.get(key) ?? null);
   });

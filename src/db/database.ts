@@ -219,6 +219,41 @@ export function mapRows<T extends ObjectLiteral>(dataSource: DataSource, entity:
   });
 }
 
+/** An entity read along with another table's rows under a prefix (`o."id" AS "__o.id"`), and taken off such a row again. */
+export interface JoinedEntity<T> {
+  /** The select list: named columns, as a prepared statement needs. */
+  select: string;
+  /** The entity `row` carries, or null when the outer join found none. */
+  from(row: Record<string, unknown>): T | null;
+}
+
+const joinedEntities = new WeakMap<object, Map<string, JoinedEntity<ObjectLiteral>>>();
+
+/** `entity`'s columns under `alias`, read as `prefix.column`: worked out once per process, not per request. */
+export function joinedEntity<T extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<T>, alias: string, prefix: string): JoinedEntity<T> {
+  const metadata = dataSource.getMetadata(entity);
+  let byPrefix = joinedEntities.get(metadata);
+  if (!byPrefix) joinedEntities.set(metadata, (byPrefix = new Map()));
+  const name = `${alias} ${prefix}`;
+  let joined = byPrefix.get(name);
+  if (!joined) {
+    const columns = metadata.columns.map((c) => [`${prefix}.${c.databaseName}`, c.propertyName] as const);
+    const id = `${prefix}.id`;
+    const prototype = (metadata.target as { prototype?: object }).prototype ?? Object.prototype;
+    joined = {
+      select: metadata.columns.map((c) => `${alias}."${c.databaseName}" AS "${prefix}.${c.databaseName}"`).join(', '),
+      from(row) {
+        if (row[id] === null || row[id] === undefined) return null;
+        const found: Record<string, unknown> = Object.create(prototype);
+        for (const [key, property] of columns) found[property] = row[key];
+        return found;
+      },
+    };
+    byPrefix.set(name, joined);
+  }
+  return joined as JoinedEntity<T>;
+}
+
 /** The PostgreSQL error code and constraint behind a failed statement, if any. */
 export function postgresError(error: unknown): { code?: string; constraint?: string } {
   const driverError = (error as { driverError?: { code?: string; constraint?: string } })?.driverError;

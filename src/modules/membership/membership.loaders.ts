@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import type { Principal } from '../../auth/principal';
 import type { OrganizationRole } from '../../authz/permissions';
 import { childCountLoader, childPageLoader, rowLoader, type SqlParams } from '../../common/pagination';
-import type { Database } from '../../db/database';
+import { joinedEntity, type Database } from '../../db/database';
+import { OrganizationEntity } from '../organization/organization.entity';
 import { MembershipEntity } from './membership.entity';
 
 export interface MemberFilter {
@@ -54,7 +55,26 @@ const MEMBERSHIPS_OF_USER = {
       : [],
 };
 
-export const membershipLoaders = (db: Database, principal: Principal | null) => ({
+/**
+ * A user's memberships with their organizations, which lists of memberships show (a dashboard,
+ * an organization switcher): one statement instead of a second round for the organizations.
+ */
+function membershipsOfUserWithOrganizations(db: Database, organization: DataLoader<string, OrganizationEntity | null>) {
+  const joined = joinedEntity(db.dataSource, OrganizationEntity, 'o', '__o');
+  return Object.assign({}, MEMBERSHIPS_OF_USER, {
+    from: 'memberships t LEFT JOIN organizations o ON o.id = t.organization_id',
+    joined: {
+      columns: joined.select,
+      attach: (_member: MembershipEntity, row: Record<string, unknown>) => {
+        const found = joined.from(row);
+        if (found) organization.prime(found.id, found);
+      },
+    },
+    order: 'ASC' as const,
+  });
+}
+
+export const membershipLoaders = (db: Database, principal: Principal | null, organization: DataLoader<string, OrganizationEntity | null>) => ({
   membership: rowLoader(db, MembershipEntity, { table: 'memberships', column: 'id', type: 'uuid', property: 'id' }),
   /** The asking user's own membership, by organization id: what every authorization check reads. */
   viewerMembership:
@@ -70,6 +90,6 @@ export const membershipLoaders = (db: Database, principal: Principal | null) => 
       : new DataLoader<string, MembershipEntity | null>(async (keys) => keys.map(() => null)),
   membersPage: childPageLoader(db, MembershipEntity, Object.assign({}, MEMBERS_OF_ORGANIZATION, { order: 'ASC' as const })),
   membersCount: childCountLoader(db, MEMBERS_OF_ORGANIZATION),
-  userMembershipsPage: childPageLoader(db, MembershipEntity, Object.assign({}, MEMBERSHIPS_OF_USER, { order: 'ASC' as const })),
+  userMembershipsPage: childPageLoader(db, MembershipEntity, membershipsOfUserWithOrganizations(db, organization)),
   userMembershipsCount: childCountLoader(db, MEMBERSHIPS_OF_USER),
 });
