@@ -62,6 +62,8 @@ const schema = z
     DATABASE_URL: url(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: integer(1, 500, 20),
     DATABASE_POOL_TIMEOUT_MS: integer(100, 600_000, 10_000),
+    /** GraphQL operations run at once; 0: as many as DATABASE_POOL_SIZE. */
+    GRAPHQL_CONCURRENCY: integer(0, 100_000, 0),
     DATA_DIR: optionalText,
     EMBEDDED_POSTGRES_PORT: integer(1, 65535, 5433),
     MIGRATIONS_RUN: flag(true),
@@ -125,6 +127,8 @@ export interface Config {
   exposeSqlCount: boolean;
   /** Encrypts BYOK credentials; `previous` still decrypts what it encrypted, during a rotation. */
   encryptionKeys: { current: Buffer; previous: Buffer | null };
+  /** GraphQL operations this process runs at once (OperationGate). */
+  graphqlConcurrency: number;
 }
 
 export class ConfigError extends Error {}
@@ -147,6 +151,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: env.JWT_SECRET ?? (env.JWKS_URL || isProduction ? undefined : DEVELOPMENT_JWT_SECRET),
     introspection: !isProduction || env.INTROSPECTION,
     exposeSqlCount: !isProduction || env.EXPOSE_SQL_COUNT,
+    graphqlConcurrency: env.GRAPHQL_CONCURRENCY || env.DATABASE_POOL_SIZE,
     encryptionKeys: {
       current: Buffer.from(env.ENCRYPTION_KEY ?? DEVELOPMENT_ENCRYPTION_KEY, 'base64'),
       previous: env.ENCRYPTION_KEY_PREVIOUS ? Buffer.from(env.ENCRYPTION_KEY_PREVIOUS, 'base64') : null,

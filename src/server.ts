@@ -7,13 +7,15 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import express, { type ErrorRequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import proxyaddr from 'proxy-addr';
+import { Gauge } from 'prom-client';
 import { bearerToken, createTokenVerifier } from './auth/tokens';
 import type { Principal } from './auth/principal';
 import { RequestContext, type AppServices } from './context';
-import { AppError, asDatabaseFailure, DATABASE_FAILURE_MESSAGES, databaseFailure, databaseFailurePlugin, formatError } from './errors';
+import { AppError, asDatabaseFailure, DATABASE_FAILURE_MESSAGES, databaseFailure, databaseFailurePlugin, formatError, type DatabaseFailure } from './errors';
 import { requestGuardPlugin } from './input-guard';
 import { LIMITS } from './query-limits';
 import type { Metrics } from './metrics';
+import { OperationGate } from './operation-gate';
 import { API_KEY_PREFIX, authenticateApiKey } from './modules/api-key/api-key.service';
 import { exportAuditEvents } from './modules/audit/audit.export';
 import { ensureUser } from './modules/user/user.service';
@@ -33,6 +35,12 @@ const trustProxy = proxyaddr.compile(['loopback', 'linklocal', 'uniquelocal']);
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** 503 with Retry-After, in GraphQL's shape: what a request the database could not serve gets. */
+function sendDatabaseFailure(res: ServerResponse, failure: DatabaseFailure): void {
+  const body = { errors: [{ message: DATABASE_FAILURE_MESSAGES[failure], extensions: { code: 'INTERNAL_SERVER_ERROR', reason: failure } }] };
+  sendJson(res, 503, body, { 'retry-after': '1' });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -193,11 +201,37 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   // A context the database could not build (authentication reads it): a clean 503, not Apollo's 500.
   const context = (args: { req: IncomingMessage }) => buildContext(args).catch((error: unknown) => Promise.reject(asDatabaseFailure(error)));
   const parseJson = express.json({ limit: '1mb' });
+  const gate = new OperationGate(config.graphqlConcurrency, config.env.DATABASE_POOL_TIMEOUT_MS);
+  new Gauge({
+    name: 'graphql_operations_waiting',
+    help: 'GraphQL operations waiting for their turn (GRAPHQL_CONCURRENCY)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(gate.load.waiting);
+    },
+  });
+  const serve = (req: IncomingMessage, res: ServerResponse) =>
+    parseJson(req, res, (error?: unknown) => {
+      if (error) {
+        gate.leave();
+        return sendFailure(error, res);
+      }
+      executeGraphql(apollo, req, res, context)
+        .catch((failure: unknown) => sendFailure(failure, res))
+        .finally(() => gate.leave());
+    });
   graphql = (req, res) => {
     if (refused('/graphql', req, res)) return;
-    parseJson(req, res, (error?: unknown) => {
-      if (error) return sendFailure(error, res);
-      executeGraphql(apollo, req, res, context).catch((failure: unknown) => sendFailure(failure, res));
+    const admitted = gate.enter();
+    if (admitted === true) return serve(req, res);
+    void (admitted as Promise<boolean>).then((turn) => {
+      if (!turn) {
+        logger.warn({ limit: gate.limit }, 'a GraphQL operation waited DATABASE_POOL_TIMEOUT_MS for its turn');
+        return sendDatabaseFailure(res, 'DATABASE_BUSY');
+      }
+      // The client left while it waited: the turn passes on.
+      if (req.socket.destroyed) return gate.leave();
+      serve(req, res);
     });
   };
 
@@ -222,8 +256,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
     const failure = databaseFailure(error);
     if (failure) {
       logger.warn({ err: error, reason: failure }, 'the database could not serve an HTTP request');
-      const body = { errors: [{ message: DATABASE_FAILURE_MESSAGES[failure], extensions: { code: 'INTERNAL_SERVER_ERROR', reason: failure } }] };
-      return sendJson(res, 503, body, { 'retry-after': '1' });
+      return sendDatabaseFailure(res, failure);
     }
     logger.error({ err: error }, 'unhandled HTTP error');
     return sendJson(res, 500, jsonError('INTERNAL_SERVER_ERROR', 'Internal server error'));

@@ -298,7 +298,8 @@ describe('the database failing under a running server', () => {
     const POOL_TIMEOUT_MS = 1000;
     let server: RunningServer;
     beforeAll(async () => {
-      server = await startServer({ DATABASE_URL: url, DATABASE_POOL_SIZE: '2', DATABASE_POOL_TIMEOUT_MS: String(POOL_TIMEOUT_MS), MIGRATIONS_RUN: 'false' });
+      // Operations enough for all of the test's at once: here it is the pool that runs out (the next block: the operations' turns).
+      server = await startServer({ DATABASE_URL: url, DATABASE_POOL_SIZE: '2', DATABASE_POOL_TIMEOUT_MS: String(POOL_TIMEOUT_MS), GRAPHQL_CONCURRENCY: '10', MIGRATIONS_RUN: 'false' });
       servers.push(server);
     }, 120_000);
 
@@ -365,6 +366,58 @@ describe('the database failing under a running server', () => {
         await holder.query('ROLLBACK').catch(() => undefined);
         await holder.end();
         await monitor.end();
+      }
+    }, 60_000);
+  });
+  describe('more operations than GRAPHQL_CONCURRENCY at once', () => {
+    const TURN_TIMEOUT_MS = 1000;
+    let server: RunningServer;
+    beforeAll(async () => {
+      server = await startServer({ DATABASE_URL: url, GRAPHQL_CONCURRENCY: '2', DATABASE_POOL_TIMEOUT_MS: String(TURN_TIMEOUT_MS), MIGRATIONS_RUN: 'false' });
+      servers.push(server);
+    }, 120_000);
+
+    it('the others wait their turn: they run when one ends, or fail cleanly after DATABASE_POOL_TIMEOUT_MS', async () => {
+      const owner = newUser('Turns');
+      const created = await call(server, 'write', CREATE, { input: { name: 'Turns', slug: unique('turns') } }, owner);
+      expect(succeeded(created)).toBe(true);
+      const org = created.data!.createOrganization;
+      const holder = new Client({ connectionString: url });
+      await holder.connect();
+      const waitingMetric = async () => Number(/^graphql_operations_waiting (\d+)/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]);
+      try {
+        // Two renames blocked on the test's row lock take both turns.
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [org.id]);
+        const held = [call(server, 'rename', RENAME, { id: org.id, name: 'Turn 1' }, owner), call(server, 'rename', RENAME, { id: org.id, name: 'Turn 2' }, owner)];
+        await sleep(300);
+
+        // A third, even one needing no database, waits its turn, then fails cleanly; a client that
+        // gives up while waiting leaves no turn behind.
+        const gaveUp = fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}', signal: AbortSignal.timeout(200) }).catch(() => 'gave up');
+        const third = call(server, 'typename', '{ __typename }', {}, null);
+        await sleep(100);
+        expect(await waitingMetric()).toBe(2);
+        expect(await gaveUp).toBe('gave up');
+        const refused = await third;
+        expect(refused.ended - refused.started).toBeGreaterThanOrEqual(TURN_TIMEOUT_MS - 50);
+        expectCleanFailure(refused, BUSY);
+
+        // One waiting when the lock goes runs as soon as a rename ends.
+        const next = call(server, 'read organization', READ_ORG, { id: org.id }, owner);
+        await sleep(100);
+        await holder.query('ROLLBACK');
+        for (const o of await Promise.all(held)) expect(succeeded(o)).toBe(true);
+        const served = await next;
+        expect(succeeded(served)).toBe(true);
+        expect(served.ended - served.started).toBeLessThan(TURN_TIMEOUT_MS);
+        expect(await waitingMetric()).toBe(0);
+        // Every turn came back: two at once run straight away.
+        const both = await Promise.all([call(server, 'typename', '{ __typename }', {}, null), call(server, 'typename', '{ __typename }', {}, null)]);
+        for (const o of both) expect(o).toMatchObject({ status: 200, data: { __typename: 'Query' } });
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined);
+        await holder.end();
       }
     }, 60_000);
   });

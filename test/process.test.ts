@@ -16,6 +16,7 @@ describe('configuration', () => {
 
   it.each([
     [{ PORT: 'abc' }, /^Invalid configuration: PORT: expected an integer from 0 to 65535, got "abc"$/],
+    [{ GRAPHQL_CONCURRENCY: '-1' }, /^Invalid configuration: GRAPHQL_CONCURRENCY: expected an integer from 0 to 100000, got "-1"$/],
     [{ DATABASE_URL: 'mysql://x' }, /^Invalid configuration: DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\//],
     [{ JWT_SECRET: 'short' }, /^Invalid configuration: JWT_SECRET: expected at least 32 characters/],
     [{ NODE_ENV: 'production' }, /^Invalid configuration: JWT_SECRET: JWT_SECRET or JWKS_URL is required when NODE_ENV=production/],
