@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { freePort } from '../src/db/embedded';
-import { freshDatabase } from './database';
+import { freshDatabase, POOL_SIZE } from './database';
 import { memoryMb } from './memory';
 import { generateDataset, type Dataset } from './generate';
 
@@ -214,7 +214,7 @@ async function startServer(databaseUrl: string, port: number, env: Record<string
   const flags = profile && !variantFlags.some((flag) => env[flag]) ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : [];
   const child = spawn(process.execPath, [...flags, ...NODE_FLAGS, 'dist/src/main.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: '40', ...env },
+    env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: String(POOL_SIZE), ...env },
     stdio: ['ignore', fs.openSync(path.join(OUT, `server-${port}.log`), 'w'), 'inherit'],
   });
   for (let i = 0; i < 600; i++) {
@@ -320,7 +320,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const floorPool = new Pool({ connectionString: benchUrl, max: Math.max(...connections) });
+    const floorPool = new Pool({ connectionString: benchUrl, max: POOL_SIZE });
     const rows: { op: string; c: number; ours: Figures; unguarded: Figures; unwalled: Figures; ceiling: Figures; floor: Figures }[] = [];
     for (const c of connections) {
       for (const op of ops.filter((o) => !only.length || only.includes(o.name))) {

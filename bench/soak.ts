@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../src/db/embedded';
-import { freshDatabase } from './database';
+import { freshDatabase, POOL_SIZE } from './database';
 import { memoryMb } from './memory';
 import { generateDataset } from './generate';
 
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const server = spawn(process.execPath, ['--max-semi-space-size=64', '-r', './dist/bench/graphql-production.js', 'dist/src/main.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: '40' },
+    env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: String(POOL_SIZE) },
     stdio: ['ignore', fs.openSync(path.join(OUT, 'soak-server.log'), 'w'), 'inherit'],
   });
   const lines: string[] = [];
