@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { visit, type DocumentNode } from 'graphql';
+import { visit, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { IMiddlewareFunction } from 'graphql-middleware';
 import { AppError, badInput } from './errors';
 import { queryLimitRefusal } from './query-limits';
@@ -30,8 +30,17 @@ function nulField(value: unknown, field: string): string | undefined {
   return undefined;
 }
 
+/** What nulInDocument found per document: Apollo hands every request of the same text the same parsed document. */
+const nulsInDocuments = new WeakMap<DocumentNode, string | null>();
+
 /** The same for literals written into the document: the argument or input field holding one. */
 function nulInDocument(document: DocumentNode): string | undefined {
+  let known = nulsInDocuments.get(document);
+  if (known === undefined) nulsInDocuments.set(document, (known = findNulInDocument(document) ?? null));
+  return known ?? undefined;
+}
+
+function findNulInDocument(document: DocumentNode): string | undefined {
   let found: string | undefined;
   const names: string[] = [];
   visit(document, {
@@ -60,7 +69,7 @@ export function requestGuardPlugin(): ApolloServerPlugin {
               http: { status: 400 },
             });
           }
-          const refusal = operation ? queryLimitRefusal(document, operation, request.variables ?? {}) : undefined;
+          const refusal = operation ? limitRefusal(document, operation, request.variables ?? {}) : undefined;
           if (refusal) throw new AppError('BAD_USER_INPUT', refusal, { reason: 'QUERY_LIMIT', http: { status: 400 } });
           const field = nulField(request.variables ?? {}, '') ?? nulInDocument(document);
           if (field) {
@@ -70,6 +79,16 @@ export function requestGuardPlugin(): ApolloServerPlugin {
       };
     },
   };
+}
+
+/** Refusals of operations without variables, per parsed document and operation: they cannot change. */
+const refusalsWithoutVariables = new WeakMap<OperationDefinitionNode, string | null>();
+
+function limitRefusal(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): string | undefined {
+  if (operation.variableDefinitions?.length) return queryLimitRefusal(document, operation, variables);
+  let known = refusalsWithoutVariables.get(operation);
+  if (known === undefined) refusalsWithoutVariables.set(operation, (known = queryLimitRefusal(document, operation, {}) ?? null));
+  return known ?? undefined;
 }
 
 /** The key fields of each entity this subgraph resolves. */
