@@ -74,7 +74,15 @@ describe('roles and permissions as each member sees them', () => {
     for (const field of ['kind', 'description', 'createdAt', 'discoverable', 'members { totalCount }', 'auditEvents { totalCount }']) {
       const res = await gql(`query($id: ID!) { organization(id: $id) { id ${field} } }`, { id: t.org.id }, guest);
       expect(res.errors?.[0].extensions.code).toBe('FORBIDDEN');
+      // The same through their own memberships, where their access is known before any rule asks.
+      const own = await gql(`{ viewer { memberships(first: 50) { nodes { organization { id name ${field} } } } } }`, {}, guest);
+      expect(own.errors?.map((e: any) => e.extensions.code)).toEqual(['FORBIDDEN']);
+      const shown = own.data?.viewer.memberships.nodes.find((m: any) => m.organization?.id === t.org.id)?.organization;
+      expect(shown?.[field.split(' ')[0]] ?? null).toBeNull();
     }
+    // Their own organization's fields, and the team's name, they read that way.
+    const names = await ok(`{ viewer { memberships(first: 50) { nodes { role organization { id name } } } } }`, {}, guest);
+    expect(names.viewer.memberships.nodes).toContainEqual({ role: 'GUEST', organization: { id: t.org.id, name: 'Crew' } });
   });
 
   it('members are readable with MEMBERS_READ; the audit log only with AUDIT_READ', async () => {

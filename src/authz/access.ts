@@ -35,8 +35,14 @@ export function accessLoader(
   principal: Principal | null,
   viewerMembership: DataLoader<string, MembershipEntity | null>,
   serviceSees: ReadonlySet<string>,
+  known: Map<string, Access | null>,
 ): DataLoader<string, Access | null> {
-  return new DataLoader(async (organizationIds) => {
+  const loader: DataLoader<string, Access | null> = new DataLoader(async (organizationIds) => {
+    const found = await accessOf(organizationIds);
+    organizationIds.forEach((id, i) => known.set(id, found[i]));
+    return found;
+  });
+  const accessOf = async (organizationIds: readonly string[]): Promise<(Access | null)[]> => {
     if (principal?.kind === 'service') {
       // A partner service holds no permission in any organization; it sees the basic fields
       // of one it just acted on (provisionUser's answer), and nothing of any other.
@@ -62,7 +68,8 @@ export function accessLoader(
       if (m instanceof Error) throw m;
       return m ? memberAccess(m) : null;
     });
-  });
+  };
+  return loader;
 }
 
 /** The membership behind an access, for what only people do (change members, manage keys). */

@@ -46,6 +46,14 @@ export function hasScope(scope: string) {
   return scoped;
 }
 
+/** True only when the rule would allow, decided without awaiting anything; false: ask the rule. */
+export type AllowedNow = (parent: unknown, args: Record<string, unknown>, ctx: RequestContext) => boolean;
+
+/** A rule that may allow at once (see apply.ts). */
+function withAllowedNow<R extends object>(shieldRule: R, allowedNow: AllowedNow): R & { allowedNow: AllowedNow } {
+  return Object.assign(shieldRule, { allowedNow });
+}
+
 export interface OrganizationRequirement {
   /** A permission of the catalog, or `member` (any role) / `nonGuest` (any role but GUEST). */
   need: Permission | 'member' | 'nonGuest';
@@ -69,7 +77,20 @@ function satisfies(access: Access, need: OrganizationRequirement['need']): boole
  * Depends on parent and arguments, hence no_cache — its lookups are request-cached loaders.
  */
 export function inOrganization(name: string, requirement: OrganizationRequirement) {
-  return rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext) =>
+  // Allowed at once when the user's access is already known (their memberships page was read):
+  // the same test as below, without its promises. Anything else takes the full path.
+  const allowedNow: AllowedNow = (parent, args, ctx) => {
+    if (ctx.principal?.kind !== 'user') return false;
+    const organizationId = requirement.locate(parent, args, ctx);
+    if (typeof organizationId !== 'string') {
+      // A lookup (a loader): the full path asks it again, and reports what it throws.
+      if (organizationId instanceof Promise) organizationId.catch(() => undefined);
+      return false;
+    }
+    const access = ctx.loaders.knownAccess.get(organizationId);
+    return !!access && satisfies(access, requirement.need);
+  };
+  return withAllowedNow(rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext) =>
     decide(ctx, async () => {
       const principal = requirement.peopleOnly ? ctx.requireUser() : ctx.requirePrincipal();
       // A service reads only the basic fields of what it just provisioned (see accessLoader).
@@ -84,7 +105,7 @@ export function inOrganization(name: string, requirement: OrganizationRequiremen
       }
       return true;
     }),
-  );
+  ), allowedNow);
 }
 
 /**
@@ -109,13 +130,19 @@ export function inWorkspace(name: string, need: Permission, locate: Locate) {
  * An organization's id, slug and name: for its members, and for someone it was shown to in
  * this request through their own invitation or join request (RequestContext.showName).
  */
-export const organizationNameVisible = rule('organizationNameVisible', { cache: 'no_cache' })(async (parent, _args, ctx: RequestContext) =>
-  decide(ctx, async () => {
-    ctx.requirePrincipal();
+export const organizationNameVisible = withAllowedNow(
+  rule('organizationNameVisible', { cache: 'no_cache' })(async (parent, _args, ctx: RequestContext) =>
+    decide(ctx, async () => {
+      ctx.requirePrincipal();
+      const id = (parent as { id: string }).id;
+      if (ctx.namesShown.has(id) || (await ctx.loaders.access.load(id))) return true;
+      throw notFound('Organization');
+    }),
+  ),
+  (parent, _args, ctx) => {
     const id = (parent as { id: string }).id;
-    if (ctx.namesShown.has(id) || (await ctx.loaders.access.load(id))) return true;
-    throw notFound('Organization');
-  }),
+    return !!ctx.principal && (ctx.namesShown.has(id) || !!ctx.loaders.knownAccess.get(id));
+  },
 );
 
 // Where rules find the organization.

@@ -42,7 +42,7 @@ export async function userMemberships(ctx: RequestContext, userId: string, args:
   if (!asker) return toConnection<MembershipEntity>([], page, async () => 0);
   const filter = { sharedWith: asker === userId ? null : asker };
   const rows = await ctx.loaders.userMembershipsPage.load({ parentId: userId, page, filter });
-  for (const row of rows) if (row.userId === asker) ctx.loaders.viewerMembership.prime(row.organizationId, row);
+  for (const row of rows) if (row.userId === asker) ctx.loaders.primeMembership(row.organizationId, row);
   return toConnection(rows, page, () => ctx.loaders.userMembershipsCount.load({ parentId: userId, filter }));
 }
 
