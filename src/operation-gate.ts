@@ -1,14 +1,14 @@
 /**
  * At most `limit` GraphQL operations run at once in this process (by default as many as the
  * pool has connections); the others wait their turn in order, each at most `timeoutMs`, holding
- * nothing but their socket. Past the pool, operations would wait for a connection halfway
+ * nothing but their request. Past the pool, operations would wait for a connection halfway
  * through, holding their rows, loaders and half-built answers, and V8's young-generation
  * collector then fell into copying and promoting most of every request (README, "Scaling past
  * one machine").
  */
 export class OperationGate {
   private running = 0;
-  private readonly waiting: { admit: () => void }[] = [];
+  private readonly queue: { admit: () => void }[] = [];
 
   constructor(
     readonly limit: number,
@@ -16,7 +16,7 @@ export class OperationGate {
   ) {}
 
   /** True once the operation may run (then `leave()` when it is done); false when it waited `timeoutMs` in vain. */
-  enter(): boolean | Promise<boolean> {
+  enter(): true | Promise<boolean> {
     if (this.running < this.limit) {
       this.running += 1;
       return true;
@@ -29,22 +29,22 @@ export class OperationGate {
         },
       };
       const timer = setTimeout(() => {
-        this.waiting.splice(this.waiting.indexOf(turn), 1);
+        this.queue.splice(this.queue.indexOf(turn), 1);
         resolve(false);
       }, this.timeoutMs);
-      this.waiting.push(turn);
+      this.queue.push(turn);
     });
   }
 
   /** Hands the slot to the next waiting operation, if any. */
   leave(): void {
-    const next = this.waiting.shift();
+    const next = this.queue.shift();
     if (next) next.admit();
     else this.running -= 1;
   }
 
-  /** Operations running and waiting, for the metrics. */
-  get load(): { running: number; waiting: number } {
-    return { running: this.running, waiting: this.waiting.length };
+  /** Operations waiting for their turn, for the metrics. */
+  get waiting(): number {
+    return this.queue.length;
   }
 }

@@ -207,31 +207,29 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
     help: 'GraphQL operations waiting for their turn (GRAPHQL_CONCURRENCY)',
     registers: [metrics.registry],
     collect() {
-      this.set(gate.load.waiting);
+      this.set(gate.waiting);
     },
   });
-  const serve = (req: IncomingMessage, res: ServerResponse) =>
-    parseJson(req, res, (error?: unknown) => {
-      if (error) {
-        gate.leave();
-        return sendFailure(error, res);
-      }
-      executeGraphql(apollo, req, res, context)
-        .catch((failure: unknown) => sendFailure(failure, res))
-        .finally(() => gate.leave());
-    });
+  const run = (req: IncomingMessage, res: ServerResponse) =>
+    void executeGraphql(apollo, req, res, context)
+      .catch((failure: unknown) => sendFailure(failure, res))
+      .finally(() => gate.leave());
   graphql = (req, res) => {
     if (refused('/graphql', req, res)) return;
-    const admitted = gate.enter();
-    if (admitted === true) return serve(req, res);
-    void (admitted as Promise<boolean>).then((turn) => {
-      if (!turn) {
-        logger.warn({ limit: gate.limit }, 'a GraphQL operation waited DATABASE_POOL_TIMEOUT_MS for its turn');
-        return sendDatabaseFailure(res, 'DATABASE_BUSY');
-      }
-      // The client left while it waited: the turn passes on.
-      if (req.socket.destroyed) return gate.leave();
-      serve(req, res);
+    // The body first: a client sending it slowly must not hold a turn meanwhile.
+    parseJson(req, res, (error?: unknown) => {
+      if (error) return sendFailure(error, res);
+      const admitted = gate.enter();
+      if (admitted === true) return run(req, res);
+      void admitted.then((turn) => {
+        if (!turn) {
+          logger.warn({ limit: gate.limit }, 'a GraphQL operation waited DATABASE_POOL_TIMEOUT_MS for its turn');
+          return sendDatabaseFailure(res, 'DATABASE_BUSY');
+        }
+        // The client left while it waited: the turn passes on.
+        if (req.socket.destroyed) return gate.leave();
+        run(req, res);
+      });
     });
   };
 
