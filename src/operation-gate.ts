@@ -29,7 +29,8 @@ export class OperationGate {
         },
       };
       const timer = setTimeout(() => {
-        this.queue.splice(this.queue.indexOf(turn), 1);
+        const at = this.queue.indexOf(turn);
+        if (at >= 0) this.queue.splice(at, 1);
         resolve(false);
       }, this.timeoutMs);
       this.queue.push(turn);

@@ -39,7 +39,8 @@ export function accessLoader(
 ): DataLoader<string, Access | null> {
   const loader: DataLoader<string, Access | null> = new DataLoader(async (organizationIds) => {
     const found = await accessOf(organizationIds);
-    organizationIds.forEach((id, i) => known.set(id, found[i]));
+    // What was primed meanwhile (context.ts, primeMembership) is what the loader now holds: keep it.
+    organizationIds.forEach((id, i) => known.has(id) || known.set(id, found[i]));
     return found;
   });
   const accessOf = async (organizationIds: readonly string[]): Promise<(Access | null)[]> => {

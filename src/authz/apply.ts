@@ -60,7 +60,14 @@ function guard(rule: ShieldRule, resolve: Resolver, fallbackError: () => Error, 
     // A rule that can tell at once that it allows (rules.ts, `allowedNow`) spares the field its promises.
     const allowedNow = (rule as { allowedNow?: (parent: unknown, args: Record<string, unknown>, ctx: object) => boolean }).allowedNow;
     if (!allowedNow) return checked;
-    return (parent, args, ctx, info) => (allowedNow(parent, args, ctx) ? resolve(parent, args, ctx, info) : checked(parent, args, ctx, info));
+    const allowsNow = (parent: unknown, args: Record<string, unknown>, ctx: object) => {
+      try {
+        return allowedNow(parent, args, ctx);
+      } catch {
+        return false; // the full path decides, and reports
+      }
+    };
+    return (parent, args, ctx, info) => (allowsNow(parent, args, ctx) ? resolve(parent, args, ctx, info) : checked(parent, args, ctx, info));
   }
   return (parent, args, ctx, info) => {
     let known = decisions.get(ctx);

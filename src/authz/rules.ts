@@ -77,7 +77,8 @@ function satisfies(access: Access, need: OrganizationRequirement['need']): boole
  * Depends on parent and arguments, hence no_cache — its lookups are request-cached loaders.
  */
 export function inOrganization(name: string, requirement: OrganizationRequirement) {
-  // Allowed at once when the user's access is already known (their memberships page was read):
+  // Allowed at once when the user's access is already known (their memberships page, or an entity
+  // read with their membership, src/authz/viewer-rows.ts):
   // the same test as below, without its promises. Anything else takes the full path.
   const allowedNow: AllowedNow = (parent, args, ctx) => {
     if (ctx.principal?.kind !== 'user') return false;
