@@ -37,12 +37,6 @@ export function accessLoader(
   serviceSees: ReadonlySet<string>,
   known: Map<string, Access | null>,
 ): DataLoader<string, Access | null> {
-  const loader: DataLoader<string, Access | null> = new DataLoader(async (organizationIds) => {
-    const found = await accessOf(organizationIds);
-    // What was primed meanwhile (context.ts, primeMembership) is what the loader now holds: keep it.
-    organizationIds.forEach((id, i) => known.has(id) || known.set(id, found[i]));
-    return found;
-  });
   const accessOf = async (organizationIds: readonly string[]): Promise<(Access | null)[]> => {
     if (principal?.kind === 'service') {
       // A partner service holds no permission in any organization; it sees the basic fields
@@ -70,7 +64,12 @@ export function accessLoader(
       return m ? memberAccess(m) : null;
     });
   };
-  return loader;
+  return new DataLoader(async (organizationIds) => {
+    const found = await accessOf(organizationIds);
+    // What was primed meanwhile (context.ts, primeMembership) is what the loader now holds: keep it.
+    organizationIds.forEach((id, i) => known.has(id) || known.set(id, found[i]));
+    return found;
+  });
 }
 
 /** The membership behind an access, for what only people do (change members, manage keys). */
