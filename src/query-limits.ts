@@ -38,6 +38,11 @@ const intValue = (node: ValueNode | undefined, variables: Record<string, unknown
  * costly — each field counts 1, and a list field's selection counts as many times as its
  * `first` (or its representations) ask for. Introspection (Sandbox's schema query) is not
  * counted. Run per request, with its variables, before execution.
+ *
+ * Linear in the document: each fragment is measured once and its measure reused at every
+ * spread, so fragments that spread each other twice cost one visit each, not 2^N (a 943-byte
+ * request once blocked the process for seconds). Aliases and directives are counted as
+ * written: a fragment's fields merge into one response key wherever it is spread.
  */
 export function queryLimitRefusal(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): string | undefined {
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -59,36 +64,50 @@ export function queryLimitRefusal(document: DocumentNode, operation: OperationDe
     return 1;
   };
 
-  const measure = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>): Measure => {
+  /** Each fragment's measure, relative to where it is spread; a cycle measures 0 (graphql's validation reports it). */
+  const measured = new Map<string, Measure>();
+  const measureFragment = (fragment: FragmentDefinitionNode): Measure => {
+    const name = fragment.name.value;
+    let known = measured.get(name);
+    if (!known) {
+      measured.set(name, { depth: 0, cost: 0 });
+      known = measure(fragment.selectionSet, 0);
+      measured.set(name, known);
+    }
+    return known;
+  };
+
+  function measure(set: SelectionSetNode | undefined, depth: number): Measure {
     if (!set) return { depth, cost: 0 };
     let maxDepth = depth;
     let cost = 0;
     for (const selection of set.selections) {
       directives += selection.directives?.length ?? 0;
-      let inner: Measure;
       if (selection.kind === Kind.FIELD) {
         if (selection.name.value.startsWith('__')) continue;
         if (selection.alias) aliases += 1;
-        inner = measure(selection.selectionSet, depth + 1, seen);
+        const inner = measure(selection.selectionSet, depth + 1);
         cost += 1 + multiplier(selection) * inner.cost;
+        maxDepth = Math.max(maxDepth, inner.depth);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        inner = measure(selection.selectionSet, depth, seen);
+        const inner = measure(selection.selectionSet, depth);
         cost += inner.cost;
+        maxDepth = Math.max(maxDepth, inner.depth);
       } else {
         const fragment = fragments.get(selection.name.value);
-        if (!fragment || seen.has(fragment.name.value)) continue; // cycles are graphql's own validation's to report
-        inner = measure(fragment.selectionSet, depth, new Set([...seen, fragment.name.value]));
+        if (!fragment) continue;
+        const inner = measureFragment(fragment);
         cost += inner.cost;
+        maxDepth = Math.max(maxDepth, depth + inner.depth);
       }
-      maxDepth = Math.max(maxDepth, inner.depth);
     }
     return { depth: maxDepth, cost };
-  };
+  }
 
-  const { depth, cost } = measure(operation.selectionSet, 0, new Set());
+  const { depth, cost } = measure(operation.selectionSet, 0);
   if (depth > LIMITS.depth) return `The operation is ${depth} levels deep; at most ${LIMITS.depth} are allowed`;
   if (aliases > LIMITS.aliases) return `The operation uses ${aliases} aliases; at most ${LIMITS.aliases} are allowed`;
   if (directives > LIMITS.directives) return `The operation uses ${directives} directives; at most ${LIMITS.directives} are allowed`;
-  if (cost > LIMITS.cost) return `The operation would cost ${cost} (lists multiply by their page size); at most ${LIMITS.cost} is allowed`;
+  if (cost > LIMITS.cost) return `The operation would cost ${Number.isSafeInteger(cost) ? cost : 'over a quadrillion'} (lists multiply by their page size); at most ${LIMITS.cost} is allowed`;
   return undefined;
 }

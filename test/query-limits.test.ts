@@ -51,3 +51,42 @@ describe('hostile queries are refused before execution', () => {
     expect(res.errors).toBeUndefined();
   });
 });
+
+describe('limit analysis is linear in the document', () => {
+  /** Fragments that each spread the next one twice: 2^levels fields once expanded. */
+  const chained = (levels: number) => {
+    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Viewer { ...F${i + 1} ...F${i + 1} }`);
+    fragments.push(`fragment F${levels} on Viewer { id }`);
+    return `query Chained { viewer { ...F0 } } ${fragments.join(' ')}`;
+  };
+
+  it('150 chained fragments are refused at once, and a health check meanwhile is served at once', async () => {
+    const user = newUser();
+    await gql('{ viewer { id } }', {}, user);
+    const started = Date.now();
+    const pending = gql(chained(150), {}, user);
+    const health = await fetch(`${process.env.TEST_SERVER_URL}/health/live`);
+    const healthMs = Date.now() - started;
+    const res = await pending;
+    const totalMs = Date.now() - started;
+    expect(health.status).toBe(200);
+    refused(res, /would cost/);
+    // Exponential analysis took seconds at 21 levels; linear takes a few milliseconds at 150.
+    expect(totalMs).toBeLessThan(1000);
+    expect(healthMs).toBeLessThan(1000);
+  });
+
+  it('a fragment spread many times still counts its cost at every spread', async () => {
+    const user = newUser();
+    // 2^10 = 1,024 spreads of a 100-member page: over the cost limit although the document is small.
+    const fragments = Array.from({ length: 10 }, (_, i) => `fragment F${i} on Organization { ...F${i + 1} ...F${i + 1} }`);
+    fragments.push('fragment F10 on Organization { members(first: 100) { nodes { id } } }');
+    const res = await gql(`query($id: ID!) { organization(id: $id) { ...F0 } } ${fragments.join(' ')}`, { id: '00000000-0000-7000-8000-000000000000' }, user);
+    refused(res, /would cost/);
+    // Depth through fragments is counted too.
+    let inner = 'id';
+    for (let i = 0; i < 7; i++) inner = `organization { members(first: 1) { nodes { ${inner} } } }`;
+    const deep = await gql(`query($id: ID!) { organization(id: $id) { ...D } } fragment D on Organization { members(first: 1) { nodes { ${inner} } } }`, { id: '00000000-0000-7000-8000-000000000000' }, user);
+    refused(deep, /levels deep/);
+  });
+});
