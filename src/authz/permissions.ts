@@ -122,6 +122,31 @@ export const WORKSPACE_ROLE_PERMISSIONS: Readonly<Record<WorkspaceRole, Readonly
   VIEWER: new Set([Permission.WORKSPACE_READ]),
 };
 
+/** The highest workspace role a member of each role may hold: a GUEST at most DEVELOPER (API.md). */
+const WORKSPACE_ROLE_CAP: Readonly<Record<OrganizationRole, WorkspaceRole>> = {
+  OWNER: WorkspaceRole.ADMIN,
+  ADMIN: WorkspaceRole.ADMIN,
+  DEVELOPER: WorkspaceRole.ADMIN,
+  VIEWER: WorkspaceRole.ADMIN,
+  GUEST: WorkspaceRole.DEVELOPER,
+};
+const WORKSPACE_ROLE_RANK: readonly WorkspaceRole[] = [WorkspaceRole.VIEWER, WorkspaceRole.DEVELOPER, WorkspaceRole.ADMIN];
+
+/**
+ * What a member of `role` may hold of a wanted workspace role: the role itself, or its cap.
+ * The one decision every writer (setWorkspaceAccess, role changes) and every reader
+ * (workspaceRoleOf) applies, so an override stored under an older role never outranks the cap.
+ */
+export function holdableWorkspaceRole(role: OrganizationRole, wanted: WorkspaceRole): WorkspaceRole {
+  const cap = WORKSPACE_ROLE_CAP[role];
+  return WORKSPACE_ROLE_RANK.indexOf(wanted) > WORKSPACE_ROLE_RANK.indexOf(cap) ? cap : wanted;
+}
+
+/** The workspace roles a member of `role` may not hold (the overrides a change to `role` must lower). */
+export function workspaceRolesAboveCap(role: OrganizationRole): WorkspaceRole[] {
+  return WORKSPACE_ROLE_RANK.slice(WORKSPACE_ROLE_RANK.indexOf(WORKSPACE_ROLE_CAP[role]) + 1);
+}
+
 /** The permissions that only make sense inside a workspace: all a workspace-bound API key may carry. */
 export const WORKSPACE_SCOPES: ReadonlySet<Permission> = WORKSPACE_ROLE_PERMISSIONS.ADMIN;
 
@@ -138,7 +163,7 @@ export function workspaceRoleOf(
 ): WorkspaceRole | null {
   if (organizationPermissions.has(Permission.WORKSPACES_MANAGE)) return WorkspaceRole.ADMIN;
   if (!assignment) return null;
-  if (assignment.roleOverride) return assignment.roleOverride;
+  if (assignment.roleOverride) return holdableWorkspaceRole(role, assignment.roleOverride);
   return role === OrganizationRole.DEVELOPER ? WorkspaceRole.DEVELOPER : WorkspaceRole.VIEWER;
 }
 

@@ -7,6 +7,7 @@ import { changes, recordAudit } from '../audit/audit.service';
 import { assertSeats } from '../billing/subscription.service';
 import { OrganizationKind } from '../organization/organization.entity';
 import { assertAnotherOwner, lockMembership, lockOrganization } from '../organization/organization.service';
+import { capWorkspaceAccess } from '../workspace/workspace.service';
 import { MembershipEntity } from './membership.entity';
 import type { MembersArgs, UpdateMembershipInput } from './membership.types';
 
@@ -73,11 +74,13 @@ export async function updateMembership(ctx: RequestContext, input: UpdateMembers
       'UPDATE memberships SET role = $2, assignments = $3, updated_at = now() WHERE id = $1 RETURNING *',
       [target.id, next.role, next.assignments],
     );
+    // The member keeps only the workspace access its new role may hold (a GUEST: at most DEVELOPER).
+    const lowered = await capWorkspaceAccess(tx, updated!);
     await recordAudit(tx, ctx, {
       organizationId,
       action: diff.role ? 'member.role_changed' : 'member.assignments_changed',
       target: { type: 'Membership', id: target.id },
-      metadata: { userId: target.userId, changes: diff },
+      metadata: Object.assign({ userId: target.userId, changes: diff }, lowered.length ? { workspaceAccessLowered: lowered } : {}),
     });
     return updated!;
   });

@@ -1,5 +1,5 @@
 import { requireMembership } from '../../authz/access';
-import { OrganizationRole, Permission, WorkspaceRole } from '../../authz/permissions';
+import { grantRefusal, holdableWorkspaceRole, Permission, WorkspaceRole, workspaceRolesAboveCap } from '../../authz/permissions';
 import { isUuid, toConnection, toPage, type PageArgs } from '../../common/pagination';
 import { insertUnderFreeSlug } from '../../common/slugs';
 import { cleanDescription, cleanName, cleanSlug } from '../../common/validation';
@@ -135,6 +135,22 @@ export async function deleteWorkspace(ctx: RequestContext, id: string): Promise<
   });
 }
 
+/**
+ * Lowers a member's workspace overrides to what its role may hold (a GUEST: at most
+ * DEVELOPER), inside the transaction that changes its role; returns what was lowered.
+ */
+export async function capWorkspaceAccess(tx: Database, membership: Pick<MembershipEntity, 'id' | 'role'>) {
+  const above = workspaceRolesAboveCap(membership.role);
+  if (!above.length) return [];
+  const cap = holdableWorkspaceRole(membership.role, above[0]);
+  return tx.query<{ workspaceId: string; before: WorkspaceRole; after: WorkspaceRole }>(
+    `UPDATE workspace_access a SET role_override = $2 FROM workspace_access old
+     WHERE a.membership_id = $1 AND a.role_override = ANY($3::text[]) AND old.id = a.id
+     RETURNING a.workspace_id AS "workspaceId", old.role_override AS before, a.role_override AS after`,
+    [membership.id, cap, above],
+  );
+}
+
 /** Replaces a member's workspace assignments. */
 export async function setWorkspaceAccess(ctx: RequestContext, input: SetWorkspaceAccessInput): Promise<MembershipEntity> {
   const known = isUuid(input.membershipId) ? await ctx.loaders.membership.load(input.membershipId) : null;
@@ -145,11 +161,12 @@ export async function setWorkspaceAccess(ctx: RequestContext, input: SetWorkspac
   if (!ids.every(isUuid)) throw notFound('Workspace');
   return ctx.write(async (tx) => {
     const { actor } = await lockOrganization(tx, ctx, known.organizationId, Permission.WORKSPACES_MANAGE);
-    requireMembership(actor);
     const target = await lockMembership(tx, known.organizationId, input.membershipId);
-    if (target.role === OrganizationRole.GUEST && input.workspaces.some((w) => w.roleOverride === WorkspaceRole.ADMIN)) {
-      throw badInput('workspaces', 'A GUEST can be at most a DEVELOPER inside a workspace');
-    }
+    // Nobody changes a member holding more than they do (an ADMIN's or the OWNER's access included).
+    const refusal = grantRefusal(requireMembership(actor), target, target);
+    if (refusal) throw forbidden(refusal);
+    const above = input.workspaces.find((w) => w.roleOverride && holdableWorkspaceRole(target.role, w.roleOverride) !== w.roleOverride);
+    if (above) throw badInput('workspaces', `A ${target.role} can be at most ${holdableWorkspaceRole(target.role, above.roleOverride!)} inside a workspace`);
     const found = await tx.query<{ id: string }>('SELECT id FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [known.organizationId, ids]);
     if (found.length !== ids.length) throw notFound('Workspace');
     const before = await tx.query<{ workspace_id: string; role_override: WorkspaceRole | null }>(
