@@ -70,10 +70,10 @@ export async function organizationApiKeys(ctx: RequestContext, organizationId: s
 }
 
 /**
- * What the caller holds where the key will act: organization-wide for an unbound key, inside
- * the workspace for a bound one. Nobody hands a key more than that.
+ * What the caller holds where the key acts: organization-wide for an unbound key, inside
+ * the workspace for a bound one. Nobody creates, rotates or revokes a key carrying more.
  */
-async function assertMayIssue(tx: Database, ctx: RequestContext, organizationId: string, workspaceId: string | null, scopes: Permission[]) {
+async function assertMayHandleKey(tx: Database, ctx: RequestContext, organizationId: string, workspaceId: string | null, scopes: Permission[]) {
   const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.API_KEYS_MANAGE);
   const membership = requireMembership(actor);
   let held = actor.permissions;
@@ -88,7 +88,7 @@ async function assertMayIssue(tx: Database, ctx: RequestContext, organizationId:
     if (!role) throw notFound('Workspace');
     held = WORKSPACE_ROLE_PERMISSIONS[role];
   }
-  if (!holdsAll(held, scopes)) throw forbidden('An API key cannot carry permissions you do not hold where it acts');
+  if (!holdsAll(held, scopes)) throw forbidden('You cannot create, rotate or revoke an API key carrying permissions you do not hold where it acts');
 }
 
 function cleanScopes(scopes: Permission[], bound: boolean): Permission[] {
@@ -109,7 +109,7 @@ export async function createApiKey(ctx: RequestContext, input: CreateApiKeyInput
     throw badInput('expiresAt', 'expiresAt must be in the future');
   }
   return ctx.write(async (tx) => {
-    await assertMayIssue(tx, ctx, input.organizationId, workspaceId, scopes);
+    await assertMayHandleKey(tx, ctx, input.organizationId, workspaceId, scopes);
     const { secret, prefix, hash } = newSecret();
     const apiKey = (await tx.selectOne(
       ApiKeyEntity,
@@ -133,13 +133,13 @@ async function lockKey(tx: Database, id: string): Promise<ApiKeyEntity> {
   return key;
 }
 
-/** A new secret for the same key: the old one stops working at once. The caller must hold every scope. */
+/** A new secret for the same key: the old one stops working at once. */
 export async function rotateApiKey(ctx: RequestContext, id: string): Promise<{ apiKey: ApiKeyEntity; secret: string }> {
   ctx.requireUser();
   const known = isUuid(id) ? await ctx.loaders.apiKey.load(id) : null;
   if (!known) throw notFound('API key');
   return ctx.write(async (tx) => {
-    await assertMayIssue(tx, ctx, known.organizationId, known.workspaceId, known.scopes);
+    await assertMayHandleKey(tx, ctx, known.organizationId, known.workspaceId, known.scopes);
     const key = await lockKey(tx, id);
     if (key.revokedAt) throw failedPrecondition('A revoked key cannot be rotated');
     if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) throw failedPrecondition('An expired key cannot be rotated');
@@ -160,7 +160,7 @@ export async function revokeApiKey(ctx: RequestContext, id: string): Promise<Api
   const known = isUuid(id) ? await ctx.loaders.apiKey.load(id) : null;
   if (!known) throw notFound('API key');
   return ctx.write(async (tx) => {
-    await lockOrganization(tx, ctx, known.organizationId, Permission.API_KEYS_MANAGE);
+    await assertMayHandleKey(tx, ctx, known.organizationId, known.workspaceId, known.scopes);
     const key = await lockKey(tx, id);
     if (key.revokedAt) return key;
     const apiKey = (await tx.selectOne(ApiKeyEntity, 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING *', [key.id]))!;
