@@ -14,7 +14,7 @@ import type { UserPrincipal } from '../../auth/principal';
 import { isUuid, toConnection, toPage } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
-import { badInput, conflict, failedPrecondition, forbidden, notFound, quotaExceeded } from '../../errors';
+import { AppError, badInput, conflict, failedPrecondition, forbidden, notFound, quotaExceeded } from '../../errors';
 import { recordAudit } from '../audit/audit.service';
 import { assertSeats } from '../billing/subscription.service';
 import { enqueueMail } from '../mail/mail.service';
@@ -182,6 +182,36 @@ async function assertMayGrantWorkspaces(
   }
 }
 
+/**
+ * An invitation grants only what its inviter could grant now: checked again at acceptance
+ * against the inviter's current membership, so an inviter demoted or removed since cannot hand
+ * out its former authority (the invitation stays pending; an inviter who may grant it can
+ * invite again). Invitations made by nobody in particular (no inviter) are not affected.
+ */
+async function assertInviterMayStillGrant(tx: Database, invitation: InvitationEntity): Promise<void> {
+  if (!invitation.invitedById) return;
+  const inviter = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [
+    invitation.organizationId,
+    invitation.invitedById,
+  ]);
+  const permissions = inviter ? permissionsOf(inviter.role, inviter.assignments) : new Set<Permission>();
+  let mayGrant = !!inviter && permissions.has(Permission.MEMBERS_INVITE) && !grantRefusal(inviter, undefined, invitation);
+  if (mayGrant && invitation.workspaceIds.length) {
+    // Workspaces deleted since are simply not granted; each of the others must still be the inviter's to grant.
+    const existing = await tx.query<{ id: string }>('SELECT id FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [
+      invitation.organizationId,
+      invitation.workspaceIds,
+    ]);
+    try {
+      await assertMayGrantWorkspaces(tx, invitation.organizationId, inviter!, permissions, existing.map((w) => w.id), invitation.role, invitation.assignments);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      mayGrant = false;
+    }
+  }
+  if (!mayGrant) throw failedPrecondition('Whoever invited you can no longer grant this role or access: ask the organization for a new invitation');
+}
+
 /** Locks an invitation of an organization the asker may invite to (MEMBERS_INVITE). */
 async function lockForInviter(tx: Database, ctx: RequestContext, id: string) {
   const known = isUuid(id) ? await ctx.loaders.invitation.load(id) : null;
@@ -268,6 +298,7 @@ export async function acceptInvitation(ctx: RequestContext, token?: string | nul
     const invitation = await findForInvitee(tx, user, token, id);
     const [member] = await tx.query('SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2', [invitation.organizationId, user.userId]);
     if (member) throw conflict('You are already a member of this organization');
+    await assertInviterMayStillGrant(tx, invitation);
     if (invitation.role !== OrganizationRole.GUEST) await assertSeats(tx, invitation.organizationId);
     const membership = await insertMembership(tx, {
       organizationId: invitation.organizationId,
