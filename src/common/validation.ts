@@ -1,8 +1,13 @@
 import { badInput } from '../errors';
 
-// Control characters (NUL among them) never belong in a name, slug or description.
-// eslint-disable-next-line no-control-regex -- matching them is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/**
+ * Control and format characters never belong in a name: newlines and tabs (C0/C1 controls),
+ * line and paragraph separators, and format characters (Cf) — bidi overrides and isolates that
+ * make "Acme" render as something else, zero-width characters that make two names look alike.
+ */
+const NAME_REFUSED = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/** A description may run over lines and hold tabs; nothing else of the above. */
+const DESCRIPTION_REFUSED = /(?![\n\r\t])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** Words a slug cannot be: they collide with routes, subdomains or intent. */
@@ -19,7 +24,7 @@ export const RESERVED_SLUGS = new Set([
 export function cleanName(field: string, value: string, max = 100): string {
   const name = value.trim();
   if (name.length < 1 || name.length > max) throw badInput(field, `${field} must be 1 to ${max} characters`);
-  if (CONTROL.test(name)) throw badInput(field, `${field} contains control characters`);
+  if (NAME_REFUSED.test(name)) throw badInput(field, `${field} may not contain control or invisible formatting characters (line breaks, tabs, bidi overrides, zero-width characters)`);
   return name;
 }
 
@@ -29,7 +34,7 @@ export function cleanDescription(field: string, value: string | null | undefined
   const text = value.trim();
   if (text === '') return null;
   if (text.length > max) throw badInput(field, `${field} must be at most ${max} characters`);
-  if (CONTROL.test(text)) throw badInput(field, `${field} contains control characters`);
+  if (DESCRIPTION_REFUSED.test(text)) throw badInput(field, `${field} may not contain control or invisible formatting characters (bidi overrides, zero-width characters)`);
   return text;
 }
 
