@@ -84,13 +84,15 @@ export const permissions: RuleTree = {
       recordAuditEvent: hasScope('audit:write'),
     },
     Organization: {
-      // A GUEST sees the organization's id, slug and name, and its own role; nothing else.
+      // A GUEST sees the organization's id, slug and name, its own role and its own workspaces; nothing else.
       '*': orgNonGuest,
       id: organizationNameVisible,
       slug: organizationNameVisible,
       name: organizationNameVisible,
       viewerRole: orgMember,
       viewerPermissions: orgMember,
+      // Those the viewer may read: a GUEST, the ones it is assigned to (organizationWorkspaces filters).
+      workspaces: orgMember,
       members: can(Permission.MEMBERS_READ, parentId, 'Organization.members'),
       auditEvents: can(Permission.AUDIT_READ, parentId, 'Organization.auditEvents'),
       auditIntegrity: can(Permission.AUDIT_READ, parentId, 'Organization.auditIntegrity'),
