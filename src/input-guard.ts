@@ -91,14 +91,14 @@ function limitRefusal(document: DocumentNode, operation: OperationDefinitionNode
   return known ?? undefined;
 }
 
-/** The key fields of each entity this subgraph resolves. */
-const ENTITY_KEYS: Readonly<Record<string, readonly (readonly string[])[]>> = {
-  Organization: [['id'], ['slug']],
-  Membership: [['id']],
-  Workspace: [['id']],
-  User: [['id']],
-  Invitation: [['id']],
-};
+/** The key fields of each entity this subgraph resolves. A Map: a client's `__typename` never reaches a prototype. */
+const ENTITY_KEYS: ReadonlyMap<string, readonly (readonly string[])[]> = new Map([
+  ['Organization', [['id'], ['slug']]],
+  ['Membership', [['id']]],
+  ['Workspace', [['id']]],
+  ['User', [['id']]],
+  ['Invitation', [['id']]],
+]);
 
 /**
  * `_entities` accepts only representations of our entities carrying a whole key of strings:
@@ -110,7 +110,7 @@ export const entitiesGuard: IMiddlewareFunction = async (resolve, parent, args, 
   if (representations.length > 1000) throw badInput('representations', 'At most 1,000 representations at once');
   representations.forEach((representation, i) => {
     const r = representation as Record<string, unknown> | null;
-    const keys = r && typeof r === 'object' && typeof r.__typename === 'string' ? ENTITY_KEYS[r.__typename] : undefined;
+    const keys = r && typeof r === 'object' && typeof r.__typename === 'string' ? ENTITY_KEYS.get(r.__typename) : undefined;
     if (!keys) throw badInput('representations', `representations[${i}] is not an entity of this subgraph`);
     if (!keys.some((key) => key.every((field) => typeof r![field] === 'string'))) {
       throw badInput('representations', `representations[${i}] needs its key (${keys.map((k) => k.join(' ')).join(' or ')}) as strings`);

@@ -52,22 +52,23 @@ describe('strings with an unpaired surrogate are refused up front (found by test
     [
       'a surrogate in a JSON key',
       'mutation($i: RecordAuditEventInput!) { recordAuditEvent(input: $i) { id } }',
-      () => ({ i: { organizationId: org.id, action: 'model.invoked', metadata: { ['k\ud83d']: 1 }, idempotencyKey: unique('k') } }),
+      () => ({ i: { organizationId: org.id, action: 'hostile-audit.model.invoked', metadata: { ['k\ud83d']: 1 }, idempotencyKey: unique('k') } }),
       'k\ud83d',
     ],
   ])('%s: BAD_USER_INPUT naming it', async (_label, query, variables, field) => {
-    const res = await gql(query, variables(), query.includes('recordAuditEvent') ? serviceToken(unique('audit'), 'audit:write') : owner);
+    const res = await gql(query, variables(), query.includes('recordAuditEvent') ? serviceToken('hostile-audit', 'audit:write') : owner);
     expectCode(res, 'BAD_USER_INPUT');
     expect(res.errors![0].extensions.field).toBe(field);
   });
 
   it('a partner\'s audit event with one is refused, and the chain still verifies', async () => {
-    const service = serviceToken(unique('audit'), 'audit:write');
+    const clientId = unique('audit');
+    const service = serviceToken(clientId, 'audit:write');
     const RECORD = 'mutation($i: RecordAuditEventInput!) { recordAuditEvent(input: $i) { id } }';
-    const res = await gql(RECORD, { i: { organizationId: org.id, action: 'model.invoked', target: { type: 'Model', id: 'x\ud83dy' }, idempotencyKey: unique('k') } }, service);
+    const res = await gql(RECORD, { i: { organizationId: org.id, action: `${clientId}.model.invoked`, target: { type: 'Model', id: 'x\ud83dy' }, idempotencyKey: unique('k') } }, service);
     expectCode(res, 'BAD_USER_INPUT');
     expect(res.errors![0].extensions.field).toBe('id');
-    await ok(RECORD, { i: { organizationId: org.id, action: 'model.invoked', target: { type: 'Model', id: 'x\ud83d\ude00y' }, idempotencyKey: unique('k') } }, service);
+    await ok(RECORD, { i: { organizationId: org.id, action: `${clientId}.model.invoked`, target: { type: 'Model', id: 'x\ud83d\ude00y' }, idempotencyKey: unique('k') } }, service);
     expect((await ok(INTEGRITY, { id: org.id }, owner)).organization.auditIntegrity).toEqual({ verified: true, eventsChecked: 2 });
   });
 
@@ -88,6 +89,10 @@ describe('_entities takes only representations of our entities', () => {
     ['an object as a key', [{ __typename: 'User', id: { a: 1 } }]],
   ])('%s: BAD_USER_INPUT', async (_label, representations) => {
     expectCode(await gql(ENTITIES, { r: representations }, newUser()), 'BAD_USER_INPUT');
+  });
+  // Every name a plain object inherits: a look-up keyed by the client's string must not find it.
+  it.each(Object.getOwnPropertyNames(Object.prototype))('__typename "%s": BAD_USER_INPUT, not a 500', async (typename) => {
+    expectCode(await gql(ENTITIES, { r: [{ __typename: typename, id: 'x', slug: 'x' }] }, newUser()), 'BAD_USER_INPUT');
   });
 });
 
