@@ -122,6 +122,13 @@ const ODD_STRINGS = [
   'a'.repeat(1001),
   '00000000-0000-0000-0000-000000000000',
   'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  // Names that select something from a plain object's prototype where a look-up is keyed by a client's string.
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '__defineGetter__',
 ];
 
 const anyChar = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
@@ -615,6 +622,11 @@ async function invariantViolations(): Promise<string[]> {
     `SELECT i.id FROM invitations i JOIN workspaces w ON w.id = ANY(i.workspace_ids) WHERE w.organization_id <> i.organization_id`,
   );
   await check('GUEST holding assignments', `SELECT id FROM memberships WHERE role = 'GUEST' AND cardinality(assignments) > 0`);
+  // Whatever path changed the role or the access, a member holds only what setWorkspaceAccess would give it.
+  await check(
+    'GUEST holding a workspace role above DEVELOPER',
+    `SELECT a.id FROM workspace_access a JOIN memberships m ON m.id = a.membership_id WHERE m.role = 'GUEST' AND a.role_override = 'ADMIN'`,
+  );
   await check(
     'audit chain with a gap or a head out of step (suite organizations)',
     `SELECT h.organization_id, h.seq, max(e.seq) AS last, count(e.*) AS events FROM audit_chain_heads h JOIN audit_events e ON e.organization_id = h.organization_id
