@@ -61,9 +61,10 @@ describe('tamper evidence', () => {
 
   it('stays correct under concurrent writes to one organization', async () => {
     const { owner, id } = await orgWithEvents(1);
-    const service = serviceToken(unique('audit'), 'audit:write');
+    const clientId = unique('audit');
+    const service = serviceToken(clientId, 'audit:write');
     const writes = Array.from({ length: 20 }, (_, i) =>
-      gql('mutation($input: RecordAuditEventInput!) { recordAuditEvent(input: $input) { id } }', { input: { organizationId: id, action: 'load.tested', metadata: { i }, idempotencyKey: unique('k') } }, service),
+      gql('mutation($input: RecordAuditEventInput!) { recordAuditEvent(input: $input) { id } }', { input: { organizationId: id, action: `${clientId}.load.tested`, metadata: { i }, idempotencyKey: unique('k') } }, service),
     );
     const renames = Array.from({ length: 10 }, (_, i) => gql(RENAME, { id, n: `Concurrent ${i}` }, owner));
     for (const r of await Promise.all([...writes, ...renames])) expect(r.errors).toBeUndefined();
@@ -141,7 +142,7 @@ describe('export', () => {
     const csv = await get({ organizationId: id, format: 'csv', actions: 'organization.updated,organization.created' }, owner);
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     const rows = (await csv.text()).trim().split('\r\n');
-    expect(rows[0]).toBe('id,occurredAt,action,actorType,actorId,actorDisplay,targetType,targetId,targetDisplay,metadata,ip,userAgent,requestId,seq,hash');
+    expect(rows[0]).toBe('id,occurredAt,action,actorType,actorId,actorDisplay,targetType,targetId,targetDisplay,metadata,ip,userAgent,requestId,seq,hash,origin');
     expect(rows).toHaveLength(5);
     expect(rows[1]).toMatch(/,organization\.updated,USER,/);
     expect(rows[1]).toMatch(/"\{""changes"":/);

@@ -9,7 +9,8 @@ describe('every mutation writes exactly one event per change', () => {
   const seen = new Set<string>();
   let owner: TestUser;
   let org: { id: string; slug: string };
-  const service = serviceToken(unique('partner'), 'users:provision billing:write usage:write audit:write');
+  const partner = unique('partner');
+  const service = serviceToken(partner, 'users:provision billing:write usage:write audit:write');
   const secrets: string[] = [];
 
   /** Runs a mutation and returns the events it wrote in `organizationId`. */
@@ -72,7 +73,7 @@ describe('every mutation writes exactly one event per change', () => {
 
     await expectEvents('updateSubscription', org.id, () => q('mutation($id: ID!, $k: String!) { updateSubscription(input: { organizationId: $id, plan: BUSINESS, seats: 10, idempotencyKey: $k }) { plan } }', { id: org.id, k: unique('k') }, service), ['subscription.updated']);
     await expectEvents('recordUsage', org.id, () => q('mutation($w: ID!, $k: String!) { recordUsage(input: { workspaceId: $w, credits: 5, idempotencyKey: $k }) { creditsUsed } }', { w: ws, k: unique('k') }, service), ['usage.recorded']);
-    await expectEvents('recordAuditEvent', org.id, () => q('mutation($id: ID!, $k: String!) { recordAuditEvent(input: { organizationId: $id, action: "model.invoked", idempotencyKey: $k }) { id } }', { id: org.id, k: unique('k') }, service), ['model.invoked']);
+    await expectEvents('recordAuditEvent', org.id, () => q('mutation($id: ID!, $a: String!, $k: String!) { recordAuditEvent(input: { organizationId: $id, action: $a, idempotencyKey: $k }) { id } }', { id: org.id, a: `${partner}.model.invoked`, k: unique('k') }, service), [`${partner}.model.invoked`]);
     await expectEvents('deleteWorkspace', org.id, () => q('mutation($id: ID!) { deleteWorkspace(id: $id) }', { id: ws }), ['workspace.deleted']);
     await expectEvents('removeMember', org.id, () => q('mutation($m: ID!) { removeMember(membershipId: $m) }', { m: memberId }), ['member.removed']);
 

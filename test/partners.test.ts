@@ -1,7 +1,7 @@
 import { createOrganization, failure, gql, newUser, ok, serviceToken, signToken, sql, unique } from './support/client';
 
 const PROVISION = 'mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { id name kind slug } }';
-const RECORD_EVENT = 'mutation($input: RecordAuditEventInput!) { recordAuditEvent(input: $input) { id action actor { type id display } target { type id display } metadata organization { id } } }';
+const RECORD_EVENT = 'mutation($input: RecordAuditEventInput!) { recordAuditEvent(input: $input) { id action origin actor { type id display } target { type id display } metadata organization { id } } }';
 
 describe('scopes of partner operations', () => {
   const org = { id: '01900000-0000-7000-8000-000000000000' };
@@ -9,7 +9,7 @@ describe('scopes of partner operations', () => {
     ['users:provision', PROVISION, { input: { userId: 'u-scope', email: 'scope@x.test' } }],
     ['billing:write', 'mutation($input: UpdateSubscriptionInput!) { updateSubscription(input: $input) { plan } }', { input: { organizationId: org.id, plan: 'PRO', seats: 1, idempotencyKey: 'k' } }],
     ['usage:write', 'mutation($input: RecordUsageInput!) { recordUsage(input: $input) { creditsUsed } }', { input: { workspaceId: org.id, credits: 1, idempotencyKey: 'k' } }],
-    ['audit:write', RECORD_EVENT, { input: { organizationId: org.id, action: 'a.b', idempotencyKey: 'k' } }],
+    ['audit:write', RECORD_EVENT, { input: { organizationId: org.id, action: 'svc.a.b', idempotencyKey: 'k' } }],
     ['byok:read', 'query($id: ID!) { byokCredentials(organizationId: $id) { accessKeyId } }', { id: org.id }],
   ];
 
@@ -88,34 +88,91 @@ describe('provisionUser', () => {
 });
 
 describe('recordAuditEvent', () => {
+  const EVENTS = 'query($id: ID!, $actions: [String!]) { organization(id: $id) { auditEvents(filter: { actions: $actions }) { totalCount nodes { action origin actor { type id } } } } }';
+
   it('appends to the organization\'s log with the service as actor, once per idempotency key', async () => {
     const owner = newUser();
     const org = await createOrganization(owner, 'Partner log');
     const clientId = unique('model-proxy');
     const token = serviceToken(clientId, 'audit:write');
-    const input = { organizationId: org.id, action: 'model.invoked', target: { type: 'Workspace', id: 'w-1', display: 'Main' }, metadata: { model: 'claude', tokens: 1200 }, idempotencyKey: unique('e') };
+    const action = `${clientId}.model.invoked`;
+    const input = { organizationId: org.id, action, target: { type: 'Workspace', id: 'w-1', display: 'Main' }, metadata: { model: 'claude', tokens: 1200 }, idempotencyKey: unique('e') };
     const results = await Promise.all(Array.from({ length: 5 }, () => gql(RECORD_EVENT, { input }, token)));
     for (const r of results) expect(r.errors).toBeUndefined();
     expect(new Set(results.map((r) => r.data!.recordAuditEvent.id)).size).toBe(1);
     expect(results[0].data!.recordAuditEvent).toMatchObject({
-      action: 'model.invoked',
+      action,
+      origin: 'PARTNER',
       actor: { type: 'SERVICE', id: clientId, display: clientId },
       target: { type: 'Workspace', id: 'w-1', display: 'Main' },
       metadata: { model: 'claude', tokens: 1200 },
       organization: { id: org.id },
     });
-    const { organization } = await ok('query($id: ID!) { organization(id: $id) { auditEvents(filter: { actions: ["model.invoked"] }) { totalCount } } }', { id: org.id }, owner);
+    const { organization } = await ok(EVENTS, { id: org.id, actions: [action] }, owner);
     expect(organization.auditEvents.totalCount).toBe(1);
+  });
+
+  it('records only the calling service\'s own actions: <client id>.<target>.<verb>', async () => {
+    const owner = newUser();
+    const org = await createOrganization(owner, 'Forgery');
+    const clientId = unique('billing');
+    const token = serviceToken(clientId, 'audit:write');
+    const other = unique('crm');
+    const before = await sql('SELECT count(*)::int AS n FROM audit_events WHERE organization_id = $1', [org.id]);
+    for (const action of [
+      'organization.deleted',
+      'member.role_changed',
+      'x.y',
+      `${other}.invoice.paid`,
+      `${clientId}.invoice`,
+      `${clientId}.invoice.paid.twice`,
+      `${clientId.toUpperCase()}.invoice.paid`,
+      `${clientId}.Invoice.paid`,
+      `${clientId}..paid`,
+      `x.${clientId}.invoice.paid`,
+    ]) {
+      const res = await failure(RECORD_EVENT, { input: { organizationId: org.id, action, metadata: { role: 'OWNER' }, idempotencyKey: unique('e') } }, token);
+      expect({ action, ...res }).toMatchObject({ action, code: 'BAD_USER_INPUT', field: 'action', message: expect.stringContaining(`${clientId}.<target>.<verb>`) });
+    }
+    expect(await sql('SELECT count(*)::int AS n FROM audit_events WHERE organization_id = $1', [org.id])).toEqual(before);
+
+    await ok(RECORD_EVENT, { input: { organizationId: org.id, action: `${clientId}.invoice.paid`, target: { type: 'Invoice', id: 'in_1' }, idempotencyKey: unique('e') } }, token);
+    expect(await sql('SELECT action, actor_type, actor_id FROM audit_events WHERE organization_id = $1 AND seq > $2 ORDER BY seq', [org.id, before[0].n])).toEqual([
+      { action: `${clientId}.invoice.paid`, actor_type: 'SERVICE', actor_id: clientId },
+    ]);
+  });
+
+  it('a client id that cannot be an action\'s first segment records nothing, and is told why', async () => {
+    const org = await createOrganization(newUser(), 'Odd client');
+    for (const clientId of ['https://idp.example/clients/7', 'svc@clients', 'a.b']) {
+      const res = await failure(RECORD_EVENT, { input: { organizationId: org.id, action: `${clientId}.invoice.paid`, idempotencyKey: unique('e') } }, serviceToken(clientId, 'audit:write'));
+      expect(res).toMatchObject({ code: 'BAD_USER_INPUT', field: 'action', message: expect.stringContaining('client id') });
+    }
+    expect(await sql("SELECT count(*)::int AS n FROM audit_events WHERE organization_id = $1 AND actor_type = 'SERVICE'", [org.id])).toEqual([{ n: 0 }]);
+  });
+
+  it('shows a partner\'s events as a partner\'s; a core event written by a service stays a core one', async () => {
+    const owner = newUser();
+    const org = await createOrganization(owner, 'Origins');
+    const clientId = unique('ledger');
+    await ok(RECORD_EVENT, { input: { organizationId: org.id, action: `${clientId}.invoice.paid`, idempotencyKey: unique('e') } }, serviceToken(clientId, 'audit:write'));
+    await ok('mutation($input: UpdateSubscriptionInput!) { updateSubscription(input: $input) { plan } }', { input: { organizationId: org.id, plan: 'PRO', seats: 2, idempotencyKey: unique('k') } }, serviceToken(unique('billing'), 'billing:write'));
+    const { organization } = await ok(EVENTS, { id: org.id }, owner);
+    expect(organization.auditEvents.nodes.map((n: any) => ({ action: n.action, origin: n.origin, actor: n.actor.type }))).toEqual([
+      { action: 'subscription.updated', origin: 'CORE', actor: 'SERVICE' },
+      { action: `${clientId}.invoice.paid`, origin: 'PARTNER', actor: 'SERVICE' },
+      { action: 'organization.created', origin: 'CORE', actor: 'USER' },
+    ]);
   });
 
   it.each([
     ['an action without a verb', { action: 'invoked' }, 'action'],
     ['an upper-case action', { action: 'Model.Invoked' }, 'action'],
-    ['metadata that is a list', { action: 'a.b', metadata: [1, 2] }, 'metadata'],
-    ['metadata over 16 KB', { action: 'a.b', metadata: { pad: 'x'.repeat(17_000) } }, 'metadata'],
+    ['metadata that is a list', { action: 'svc.a.b', metadata: [1, 2] }, 'metadata'],
+    ['metadata over 16 KB', { action: 'svc.a.b', metadata: { pad: 'x'.repeat(17_000) } }, 'metadata'],
   ])('refuses %s', async (_label, spec, field) => {
     const org = await createOrganization(newUser(), 'Refused');
-    const res = await failure(RECORD_EVENT, { input: { organizationId: org.id, idempotencyKey: unique('e'), ...spec } }, serviceToken(unique('svc'), 'audit:write'));
+    const res = await failure(RECORD_EVENT, { input: { organizationId: org.id, idempotencyKey: unique('e'), ...spec } }, serviceToken('svc', 'audit:write'));
     expect(res).toMatchObject({ code: 'BAD_USER_INPUT', field });
   });
 });

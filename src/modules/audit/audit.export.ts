@@ -4,10 +4,13 @@ import { Permission } from '../../authz/permissions';
 import { isUuid, SqlParams } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { AppError, badInput } from '../../errors';
+import { auditOrigin } from './audit-action';
 import { auditFilter, EVENTS_OF_ORGANIZATION, type AuditFilter } from './audit.loaders';
 import { AuditEventEntity } from './audit.entity';
 
-const COLUMNS = ['id', 'occurredAt', 'action', 'actorType', 'actorId', 'actorDisplay', 'targetType', 'targetId', 'targetDisplay', 'metadata', 'ip', 'userAgent', 'requestId', 'seq', 'hash'] as const;
+const STORED = ['id', 'occurredAt', 'action', 'actorType', 'actorId', 'actorDisplay', 'targetType', 'targetId', 'targetDisplay', 'metadata', 'ip', 'userAgent', 'requestId', 'seq', 'hash'] as const;
+// origin last: a reader that takes the CSV's columns by position keeps working.
+const COLUMNS = [...STORED, 'origin'] as const;
 const PAGE = 1000;
 
 const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400 };
@@ -17,8 +20,12 @@ function csvField(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+function csvRow(record: Record<(typeof COLUMNS)[number], unknown>): string {
+  return `${COLUMNS.map((c) => csvField(record[c])).join(',')}\r\n`;
+}
+
 function exportRecord(e: AuditEventEntity): Record<(typeof COLUMNS)[number], unknown> {
-  return Object.fromEntries(COLUMNS.map((c) => [c, e[c]])) as Record<(typeof COLUMNS)[number], unknown>;
+  return Object.assign(Object.fromEntries(STORED.map((c) => [c, e[c]])) as Record<(typeof STORED)[number], unknown>, { origin: auditOrigin(e.action) });
 }
 
 const param = (req: Request, name: string): string | undefined => {
@@ -84,7 +91,7 @@ export async function exportAuditEvents(ctx: RequestContext, req: Request, res: 
       if (res.destroyed) return;
       const chunk =
         format === 'csv'
-          ? rows.map((e) => `${COLUMNS.map((c) => csvField(exportRecord(e)[c])).join(',')}\r\n`).join('')
+          ? rows.map((e) => csvRow(exportRecord(e))).join('')
           : rows.map((e) => `${JSON.stringify(exportRecord(e))}\n`).join('');
       if (!res.write(chunk)) await once(res, 'drain');
     }

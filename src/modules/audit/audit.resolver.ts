@@ -4,6 +4,7 @@ import type { RequestContext } from '../../context';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';
 import type { AuditEventEntity } from './audit.entity';
+import { auditOrigin, AuditEventOrigin } from './audit-action';
 import { auditFilter } from './audit.loaders';
 import { recordPartnerEvent, verifyChain } from './audit.service';
 import { AuditActor, AuditEvent, AuditEventConnection, AuditEventsArgs, AuditIntegrity, AuditTarget, RecordAuditEventInput } from './audit.types';
@@ -39,6 +40,11 @@ export class AuditEventResolver {
   @FieldResolver(() => Organization, { nullable: true, description: 'Null once the organization is deleted.' })
   organization(@Root() event: AuditEventEntity, @Ctx() ctx: RequestContext) {
     return ctx.loaders.organization.load(event.organizationId);
+  }
+
+  @FieldResolver(() => AuditEventOrigin, { description: 'CORE for this service\'s own actions, PARTNER for what a partner service recorded.' })
+  origin(@Root() event: AuditEventEntity): AuditEventOrigin {
+    return auditOrigin(event.action);
   }
 
   @FieldResolver(() => AuditActor)

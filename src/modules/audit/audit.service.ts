@@ -2,9 +2,10 @@ import { displayName } from '../../auth/principal';
 import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
 import { isUuid } from '../../common/pagination';
-import { badInput, notFound } from '../../errors';
+import { badInput, forbidden, notFound } from '../../errors';
 import { cleanIdempotencyKey, idempotent } from '../billing/idempotency';
 import { v7 as uuidv7 } from 'uuid';
+import { assertCoreAction, partnerAction } from './audit-action';
 import { eventHash } from './audit-chain';
 import { ActorType, AuditEventEntity } from './audit.entity';
 import type { RecordAuditEventInput } from './audit.types';
@@ -17,7 +18,7 @@ export interface AuditTargetRef {
 
 export interface AuditRecord {
   organizationId: string;
-  /** `<target>.<verb>`, e.g. `member.role_changed`. */
+  /** Core: `<target>.<verb>`, e.g. `member.role_changed`; a partner's: `<client id>.<target>.<verb>`. */
   action: string;
   target?: AuditTargetRef;
   /** Before and after values of what changed; never a secret or a token. */
@@ -38,6 +39,11 @@ function actorOf(ctx: RequestContext): { type: ActorType; id: string; display: s
  * concurrent writers of one organization. Returns the event's id.
  */
 export async function recordAudit(tx: Database, ctx: RequestContext, event: AuditRecord): Promise<string> {
+  assertCoreAction(event.action);
+  return appendEvent(tx, ctx, event);
+}
+
+async function appendEvent(tx: Database, ctx: RequestContext, event: AuditRecord): Promise<string> {
   const actor = actorOf(ctx);
   const [head] = await tx.query<{ seq: string; head_hash: string }>(
     `INSERT INTO audit_chain_heads AS h (organization_id, seq) VALUES ($1, 1)
@@ -178,14 +184,14 @@ export function changes<T extends object>(before: T, after: Partial<T>): Record<
   return diff;
 }
 
-const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const TARGET_TYPE = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-/** audit:write. A partner appends to an organization's log; the actor is the service. */
+/** audit:write. A partner appends its own actions to an organization's log; the actor is the service. */
 export async function recordPartnerEvent(ctx: RequestContext, input: RecordAuditEventInput): Promise<string> {
   const key = cleanIdempotencyKey(input.idempotencyKey);
-  const action = input.action.trim();
-  if (action.length > 100 || !ACTION.test(action)) throw badInput('action', 'action must look like <target>.<verb>, lower-case, at most 100 characters');
+  // Shield lets only services through; the action's first segment is this one's client id.
+  if (ctx.principal?.kind !== 'service') throw forbidden('This operation is for partner services');
+  const action = partnerAction(ctx.principal.clientId, input.action.trim());
   const target = input.target ?? null;
   if (target) {
     if (target.type.length > 100 || !TARGET_TYPE.test(target.type)) throw badInput('type', 'target.type must be a type name such as Workspace');
@@ -199,7 +205,7 @@ export async function recordPartnerEvent(ctx: RequestContext, input: RecordAudit
     const [organization] = isUuid(input.organizationId) ? await tx.query('SELECT id FROM organizations WHERE id = $1', [input.organizationId]) : [];
     if (!organization) throw notFound('Organization');
     return idempotent(tx, ctx, 'recordAuditEvent', key, Object.assign({}, input, { idempotencyKey: undefined }), () =>
-      recordAudit(tx, ctx, { organizationId: input.organizationId, action, target: target ?? undefined, metadata: metadata as Record<string, unknown> }),
+      appendEvent(tx, ctx, { organizationId: input.organizationId, action, target: target ?? undefined, metadata: metadata as Record<string, unknown> }),
     );
   });
   ctx.showToService(input.organizationId);

@@ -1,9 +1,18 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Connection, PageArgs } from '../../common/pagination';
+import { AuditEventOrigin } from './audit-action';
 import { ActorType } from './audit.entity';
 
 registerEnumType(ActorType, { name: 'ActorType' });
+registerEnumType(AuditEventOrigin, {
+  name: 'AuditEventOrigin',
+  description: 'Whose action an audit event records, read from the shape of its action.',
+  valuesConfig: {
+    CORE: { description: 'This service\'s own action, `<target>.<verb>`: a change it made, whoever asked for it.' },
+    PARTNER: { description: 'A partner service\'s statement through recordAuditEvent, `<client id>.<target>.<verb>`: recorded as told, not a change made here.' },
+  },
+});
 
 @ObjectType({ simpleResolvers: true })
 export class AuditActor {
@@ -37,7 +46,7 @@ export class AuditEvent {
   @Field(() => Date)
   occurredAt!: Date;
 
-  @Field(() => String, { description: '<target>.<verb>, for example member.role_changed.' })
+  @Field(() => String, { description: '<target>.<verb> for a core action (member.role_changed), <client id>.<target>.<verb> for a partner\'s.' })
   action!: string;
 
   @Field(() => GraphQLJSON, { nullable: true })
@@ -114,7 +123,7 @@ export class RecordAuditEventInput {
   @Field(() => ID)
   organizationId!: string;
 
-  @Field(() => String, { description: '<target>.<verb>, e.g. model.invoked.' })
+  @Field(() => String, { description: '<client id>.<target>.<verb>: the calling service\'s client id (its token\'s sub), then lower-case words, e.g. model-proxy.model.invoked.' })
   action!: string;
 
   @Field(() => AuditTargetInput, { nullable: true })
