@@ -15,8 +15,17 @@ const PAGE = 1000;
 
 const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400 };
 
+/** What a spreadsheet reads as the start of a formula (OWASP, CSV Injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One cell, RFC 4180: quoted when it holds a quote, comma or line break. A cell that would start
+ * a formula is neutralised as OWASP advises: a single quote first, the whole cell quoted. NDJSON
+ * carries no such prefix: it is read by programs, which get the values exactly as stored.
+ */
 function csvField(value: unknown): string {
   const text = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (FORMULA_START.test(text)) return `"'${text.replace(/"/g, '""')}"`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
