@@ -133,3 +133,95 @@ describe('another organization\'s ids, for every operation that takes one', () =
     return kindOf === 'OBJECT' || kindOf === 'INTERFACE' || kindOf === 'UNION' ? ' { __typename }' : '';
   }
 });
+
+/**
+ * Generated from the schema like the suite above, inside one organization: every mutation that
+ * takes the id of a membership or an API key is called by members who hold the operation's
+ * permission but less than the target (an ADMIN against the OWNER, a DEVELOPER with every
+ * assignment against the OWNER and an ADMIN, an API key with every scope). Nobody changes a
+ * member holding more than they do, nor a key carrying more than they hold: each call fails and
+ * nothing of the targets changes. A new mutation of that kind is covered without editing this.
+ */
+describe('a weaker member, for every mutation that takes a membership or API key id', () => {
+  it('is refused against a stronger member or key, and changes nothing', async () => {
+    const { __schema } = await ok(INTROSPECTION, {}, newUser());
+    const types = new Map<string, any>(__schema.types.map((t: any) => [t.name, t]));
+    const results = await ok(`{ __schema { mutationType { fields { name type { ...T } } } } } fragment T on __Type { kind name ofType { kind name ofType { kind name } } }`, {}, newUser());
+    const resultOf = new Map<string, TypeRef>(results.__schema.mutationType.fields.map((f: Field) => [f.name, f.type]));
+    const owner = newUser('Rank Owner');
+    const org = await createOrganization(owner, 'Rank Corp');
+    const workspaceId = (await ok('mutation($id: ID!) { createWorkspace(input: { organizationId: $id, name: "Rank WS" }) { id } }', { id: org.id }, owner)).createWorkspace.id;
+    const ownerMembership = (await sql('SELECT id FROM memberships WHERE organization_id = $1', [org.id]))[0].id;
+    const admin = newUser('Rank Admin');
+    const adminMembership = await addMember(org.id, admin, 'ADMIN');
+    const developer = newUser('Rank Developer');
+    await addMember(org.id, developer, 'DEVELOPER', ['MEMBERS_ADMIN', 'WORKSPACES_ADMIN']);
+    const key = (scopes: string[]) =>
+      ok('mutation($id: ID!, $s: [Permission!]!) { createApiKey(input: { organizationId: $id, name: "rank", scopes: $s }) { apiKey { id } secret } }', { id: org.id, s: scopes }, owner);
+    const auditKey = (await key(['AUDIT_READ'])).createApiKey.apiKey.id;
+    const adminKey = (await key(['ORGANIZATION_UPDATE'])).createApiKey.apiKey.id;
+    const everyScope = (await key(types.get('Permission').enumValues.map((v: any) => v.name))).createApiKey;
+    const attacks = [
+      { label: 'ADMIN', token: admin.token, targets: { ownerMembership, ownerOnlyKey: auditKey } },
+      { label: 'DEVELOPER with every assignment', token: developer.token, targets: { ownerMembership, adminMembership, adminKey } },
+      { label: 'API key with every scope', token: everyScope.secret as string, targets: { ownerMembership, adminMembership, adminKey } },
+    ];
+    const state = () =>
+      sql(
+        `SELECT (SELECT json_agg(json_build_array(id, role, assignments) ORDER BY id) FROM memberships WHERE organization_id = $1) AS members,
+                (SELECT json_agg(json_build_array(membership_id, workspace_id, role_override) ORDER BY id) FROM workspace_access WHERE organization_id = $1) AS access,
+                (SELECT json_agg(json_build_array(id, secret_hash, revoked_at) ORDER BY id) FROM api_keys WHERE organization_id = $1) AS keys`,
+        [org.id],
+      );
+    const before = await state();
+
+    // An organization's id and a workspace's id where those go; the target's id in every other ID; enums at their weakest value.
+    const fill = (name: string, type: TypeRef, target: string): unknown => {
+      const base = named(type);
+      const one = (() => {
+        if (base.name === 'ID') return /^organizationId$/.test(name) ? org.id : /^workspaceIds?$/.test(name) ? workspaceId : target;
+        if (base.name === 'String') return 'Filler';
+        if (base.name === 'Int') return 1;
+        if (base.name === 'Boolean') return false;
+        if (base.name === 'DateTime') return new Date(Date.now() + 86_400_000).toISOString();
+        if (base.kind === 'ENUM') return types.get(base.name!).enumValues.at(-1).name;
+        if (base.kind === 'INPUT_OBJECT') return Object.fromEntries(types.get(base.name!).inputFields.map((f: InputValue) => [f.name, fill(f.name, f.type, target)]));
+        return null;
+      })();
+      return isList(type) ? [one] : one;
+    };
+    const takesTarget = (args: InputValue[], depth = 0): boolean =>
+      args.some(
+        (a) =>
+          (named(a.type).name === 'ID' && !/^(organizationId|workspaceIds?)$/.test(a.name)) ||
+          (depth < 2 && named(a.type).kind === 'INPUT_OBJECT' && takesTarget(types.get(named(a.type).name!).inputFields, depth + 1)),
+      );
+    const mutations: Field[] = __schema.mutationType.fields.filter((f: Field) => takesTarget(f.args));
+    expect(mutations.map((m) => m.name)).toEqual(expect.arrayContaining(['updateMembership', 'removeMember', 'setWorkspaceAccess', 'transferOwnership', 'rotateApiKey', 'revokeApiKey']));
+
+    const failures: string[] = [];
+    for (const mutation of mutations) {
+      const vars = mutation.args.map((a) => `$${a.name}: ${typeString(a.type)}`).join(', ');
+      const objectResult = ['OBJECT', 'INTERFACE', 'UNION'].includes(named(resultOf.get(mutation.name)!).kind);
+      const document = `mutation(${vars}) { ${mutation.name}(${mutation.args.map((a) => `${a.name}: $${a.name}`).join(', ')})${objectResult ? ' { __typename }' : ''} }`;
+      for (const attack of attacks) {
+        for (const [label, target] of Object.entries(attack.targets)) {
+          const variables = Object.fromEntries(mutation.args.map((a) => [a.name, fill(a.name, a.type, target)]));
+          const res = await gql(document, variables, attack.token);
+          const data = (res.data as Record<string, unknown> | null)?.[mutation.name];
+          if (!res.errors?.length || (data !== null && data !== undefined)) {
+            failures.push(`${mutation.name} on the ${label} as ${attack.label}: ${JSON.stringify(res.errors ?? res.data).slice(0, 200)}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(await state()).toEqual(before);
+  });
+});
+
+function typeString(t: TypeRef): string {
+  if (t.kind === 'NON_NULL') return `${typeString(t.ofType!)}!`;
+  if (t.kind === 'LIST') return `[${typeString(t.ofType!)}]`;
+  return t.name!;
+}
