@@ -77,6 +77,8 @@ const schema = z
     JWKS_URL: url(['http:', 'https:']),
     JWT_ISSUER: optionalText,
     JWT_AUDIENCE: optionalText,
+    /** 0 (the default): every token must carry `exp`. Else a token without `exp` is accepted while its `iat` is younger than this many seconds, and no token older. */
+    JWT_MAX_AGE_SECONDS: integer(0, 31_536_000, 0),
     ROUTER_SECRET: optionalText,
     INTROSPECTION: flag(false),
     DEFAULT_TEAM_PLAN: z.enum(PLANS, { message: `expected one of ${PLANS.join(', ')}` }).default('TEAM'),

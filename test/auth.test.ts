@@ -1,7 +1,7 @@
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { failure, gql, newUser, ok, serviceToken, signToken, unique } from './support/client';
+import { CREATE_ORG, failure, gql, newUser, ok, serviceToken, signToken, sql, unique, type GqlResponse } from './support/client';
 import { startServer, type RunningServer } from './support/servers';
 
 const VIEWER = '{ viewer { id } }';
@@ -55,6 +55,93 @@ describe('authentication', () => {
     const token = serviceToken(unique('billing'), 'billing:write');
     expect((await failure(VIEWER, {}, token)).code).toBe('FORBIDDEN');
     expect((await failure('mutation { createOrganization(input: { name: "Svc" }) { id } }', {}, token)).code).toBe('FORBIDDEN');
+  });
+});
+
+describe('token lifetime', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('refuses a token without exp (UNAUTHENTICATED, saying so) while JWT_MAX_AGE_SECONDS is unset', async () => {
+    const sub = unique('u-noexp');
+    const { code, message } = await failure(VIEWER, {}, signToken({ sub, email: `${sub}@x.test`, exp: undefined }));
+    expect([code, message]).toEqual(['UNAUTHENTICATED', expect.stringMatching(/exp/)]);
+  });
+
+  it('refuses an iat or nbf more than a minute in the future, and accepts one within the clock skew', async () => {
+    const sub = unique('u-future');
+    const claims = { sub, email: `${sub}@x.test` };
+    for (const future of [{ iat: 4102444800 }, { iat: now() + 120 }, { nbf: now() + 120 }]) {
+      const { code, message } = await failure(VIEWER, {}, signToken({ ...claims, ...future }));
+      expect([code, message]).toEqual(['UNAUTHENTICATED', expect.stringMatching(/future/)]);
+    }
+    expect(await ok(VIEWER, {}, signToken({ ...claims, iat: now() + 30, nbf: now() + 30 }))).toEqual({ viewer: { id: sub } });
+  });
+
+  it('an iat in 2100 cannot freeze the stored claims: the next real token still updates email and name', async () => {
+    const user = newUser('Before');
+    await ok(VIEWER, {}, user);
+    const frozen = signToken({ sub: user.id, email: 'frozen@x.test', email_verified: true, name: 'Frozen', iat: 4102444800, exp: 4102448400 });
+    expect((await failure(VIEWER, {}, frozen)).code).toBe('UNAUTHENTICATED');
+    const renamed = signToken({ sub: user.id, email: `renamed.${user.email}`, email_verified: true, name: 'After', iat: now() + 1 });
+    expect(await ok('{ viewer { memberships { nodes { email displayName } } } }', {}, renamed)).toEqual({
+      viewer: { memberships: { nodes: [{ email: `renamed.${user.email}`, displayName: 'After' }] } },
+    });
+  });
+
+  describe('with JWT_MAX_AGE_SECONDS', () => {
+    let server: RunningServer | undefined;
+    afterAll(async () => {
+      await server?.stop('SIGKILL');
+    });
+
+    it('accepts a token without exp only while its iat is younger than that, also when remembered', async () => {
+      server = await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL, JWT_MAX_AGE_SECONDS: '3' });
+      const call = (token: string) => gql(VIEWER, {}, token, { url: server!.url });
+      const sub = unique('u-maxage');
+      const claims = { sub, email: `${sub}@x.test`, exp: undefined };
+      expect((await call(signToken({ ...claims, iat: undefined }))).errors?.[0]).toMatchObject({ message: expect.stringMatching(/iat/), extensions: { code: 'UNAUTHENTICATED' } });
+      expect((await call(signToken({ ...claims, iat: now() - 10 }))).errors?.[0]).toMatchObject({ message: expect.stringMatching(/expired/), extensions: { code: 'UNAUTHENTICATED' } });
+      // A token with exp is still accepted; one without, young enough, too — until it ages out, cached or not.
+      expect((await call(signToken({ sub, email: claims.email }))).data).toEqual({ viewer: { id: sub } });
+      const iat = now() - 1;
+      const young = signToken({ ...claims, iat });
+      expect((await call(young)).data).toEqual({ viewer: { id: sub } });
+      // Asked again every 100 ms: accepted while it was sent before iat + 3 s, refused once answered after it.
+      const until = (iat + 3) * 1000;
+      let refused: GqlResponse | undefined;
+      while (!refused && Date.now() < until + 3000) {
+        const sent = Date.now();
+        const res = await call(young);
+        if (res.errors) refused = res;
+        else expect(sent).toBeLessThan(until);
+        if (!refused) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(Date.now()).toBeGreaterThanOrEqual(until);
+      expect(refused?.errors?.[0]).toMatchObject({ message: expect.stringMatching(/expired/), extensions: { code: 'UNAUTHENTICATED' } });
+    });
+  });
+});
+
+describe('people and partner services', () => {
+  const PROVISION = 'mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { id } }';
+
+  it('a token that carries an email claim, even empty or null, is a person\'s: it cannot act as a partner service', async () => {
+    for (const email of ['', null, '   ']) {
+      const token = signToken({ sub: unique('u-mixed'), email, scope: 'users:provision' });
+      const userId = unique('provisioned');
+      const res = await gql(PROVISION, { input: { userId, email: `${userId}@x.test` } }, token);
+      expect(res.data).toBeNull();
+      expect(['FORBIDDEN', 'UNAUTHENTICATED']).toContain(res.errors?.[0].extensions.code);
+      expect(await sql('SELECT 1 FROM users WHERE id = $1', [userId])).toEqual([]);
+    }
+  });
+
+  it('a token without an email claim, with a scope, is a partner service and cannot act as a person', async () => {
+    const token = serviceToken(unique('provisioner'), 'users:provision');
+    const userId = unique('provisioned');
+    expect((await ok(PROVISION, { input: { userId, email: `${userId}@x.test` } }, token)).provisionUser.id).toBeTruthy();
+    expect(['FORBIDDEN', 'UNAUTHENTICATED']).toContain((await failure(CREATE_ORG, { input: { name: 'Svc' } }, token)).code);
+    expect(['FORBIDDEN', 'UNAUTHENTICATED']).toContain((await failure(VIEWER, {}, token)).code);
   });
 });
 

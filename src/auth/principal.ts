@@ -11,7 +11,7 @@ export interface UserPrincipal {
   issuedAt: Date | null;
 }
 
-/** A partner service: a JWT whose `sub` is a client id, with scopes and no email. */
+/** A partner service: a JWT whose `sub` is a client id, with scopes and no `email` claim at all (src/auth/tokens.ts). */
 export interface ServicePrincipal {
   kind: 'service';
   clientId: string;
