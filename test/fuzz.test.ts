@@ -203,6 +203,14 @@ const index = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, ar
 const fromPool = (pool: string) => index.map((i) => ref(pool, i));
 const anyRef = fc.tuple(fc.constantFrom(...POOLS), fc.nat(11)).map(([p, i]) => ref(p, i));
 
+/**
+ * Non-ASCII letters that Unicode case mapping turns into ASCII ones: the Kelvin sign (U+212A,
+ * lower-cased "k"), the dotted capital I (U+0130, "i̇") and the long s (U+017F, upper-cased "S").
+ * An address written with them is another address than the pool's.
+ */
+const FOLDING_ONTO_ASCII: Record<string, string> = { k: '\u212A', i: '\u0130', s: '\u017F' };
+const foldOntoAscii = (email: string) => email.replace(/[kis]/g, (c) => FOLDING_ONTO_ASCII[c]);
+
 function plausibleString(name: string, scope: string): fc.Arbitrary<unknown> {
   const pool = idPool(name, scope);
   if (pool) return fc.oneof({ weight: 6, arbitrary: fromPool(pool) }, anyRef, fc.uuid());
@@ -211,6 +219,7 @@ function plausibleString(name: string, scope: string): fc.Arbitrary<unknown> {
       { weight: 3, arbitrary: fromPool('email') },
       fc.emailAddress(),
       index.map((i) => new Lazy(`<EMAIL#${i} upper-cased, padded>`, (w) => ` ${String(pick(w.pools.email, i)).toUpperCase()} `)),
+      index.map((i) => new Lazy(`<EMAIL#${i} with letters that fold onto k, i, s>`, (w) => foldOntoAscii(String(pick(w.pools.email, i))))),
     );
   }
   if (name === 'token') return fc.oneof({ weight: 4, arbitrary: fromPool('token') }, fc.base64String({ minLength: 40, maxLength: 50 }));

@@ -196,6 +196,54 @@ describe('accepting', () => {
   });
 });
 
+describe('email addresses', () => {
+  const PENDING = '{ viewer { pendingInvitations { id } } }';
+  const ENTITY = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Invitation { id email } } }';
+
+  it('compares them after lower-casing ASCII only: a Kelvin sign (U+212A) is not a k', async () => {
+    const { owner, org } = await team();
+    const address = `${unique('kate')}@example.test`;
+    const { inviteMembers } = await ok(INVITE, { input: { organizationId: org.id, emails: [address] } }, owner);
+    const invitation = inviteMembers[0];
+    const token = await invitationToken(invitation.id);
+    // A verified address that JavaScript's toLowerCase() turns into the invited one.
+    const kelvin = userWithEmail(address.replace('k', '\u212A'));
+    expect(kelvin.email.toLowerCase()).toBe(address);
+    expect((await ok(PENDING, {}, kelvin)).viewer.pendingInvitations).toEqual([]);
+    expect((await gql(ENTITY, { r: [{ __typename: 'Invitation', id: invitation.id }] }, kelvin)).errors?.[0].extensions.code).toBe('NOT_FOUND');
+    expect((await failure(ACCEPT, { id: invitation.id }, kelvin)).code).toBe('NOT_FOUND');
+    expect((await failure(DECLINE, { id: invitation.id }, kelvin)).code).toBe('NOT_FOUND');
+    expect((await failure(ACCEPT, { token }, kelvin)).code).toBe('FORBIDDEN');
+    expect((await failure(DECLINE, { token }, kelvin)).code).toBe('FORBIDDEN');
+    expect((await sql('SELECT status FROM invitations WHERE id = $1', [invitation.id]))[0].status).toBe('PENDING');
+    // The owner of the ASCII address, whatever the case of its token's claim, still can.
+    const kate = userWithEmail(address.replace('kate', 'Kate').replace('example.test', 'Example.TEST'));
+    expect((await ok(PENDING, {}, kate)).viewer.pendingInvitations).toEqual([{ id: invitation.id }]);
+    expect((await ok(ACCEPT, { token }, kate)).acceptInvitation.organization.id).toBe(org.id);
+  });
+
+  it('keeps an invitation to the Kelvin-sign address apart from one to the ASCII address', async () => {
+    const { owner, org } = await team();
+    const address = `${unique('kate')}@example.test`;
+    const lookalike = address.replace('k', '\u212A');
+    const { inviteMembers } = await ok(INVITE, { input: { organizationId: org.id, emails: [address, lookalike] } }, owner);
+    expect(inviteMembers.map((i: { email: string }) => i.email).sort()).toEqual([address, lookalike].sort());
+  });
+
+  it('an unverified address of a member does not block inviting its real owner', async () => {
+    const { owner, org } = await team();
+    const address = email();
+    // A member whose token claims the address without the issuer having verified it.
+    await addMember(org.id, userWithEmail(address, 'Claimer', false), 'VIEWER');
+    const { inviteMembers } = await ok(INVITE, { input: { organizationId: org.id, emails: [address] } }, owner);
+    expect(inviteMembers).toEqual([expect.objectContaining({ email: address, status: 'PENDING' })]);
+    // A verified member's address still does.
+    const verified = userWithEmail(email(), 'Verified');
+    await addMember(org.id, verified, 'VIEWER');
+    expect(await failure(INVITE, { input: { organizationId: org.id, emails: [verified.email] } }, owner)).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(verified.email) });
+  });
+});
+
 describe('resending and canceling', () => {
   it('a resend issues a new link (the old one stops working), renews the expiry and counts; 5 sends a day at most', async () => {
     const { owner, org } = await team();

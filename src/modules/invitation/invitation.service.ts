@@ -11,6 +11,7 @@ import {
   workspaceRoleOf,
 } from '../../authz/permissions';
 import type { UserPrincipal } from '../../auth/principal';
+import { normalizeEmail } from '../../common/email';
 import { isUuid, toConnection, toPage } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
@@ -74,7 +75,7 @@ export async function pendingInvitations(ctx: RequestContext, userId: string): P
 }
 
 function cleanEmails(emails: string[]): string[] {
-  const unique = [...new Set(emails.map((e) => e.trim().toLowerCase()))];
+  const unique = [...new Set(emails.map(normalizeEmail))];
   if (unique.length < 1 || unique.length > 10) throw badInput('emails', 'Invite 1 to 10 email addresses at once');
   for (const email of unique) {
     if (email.length > 254 || !EMAIL.test(email)) throw badInput('emails', `"${email.slice(0, 100)}" is not an email address`);
@@ -116,7 +117,8 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
     await assertMayGrantWorkspaces(tx, organization.id, inviter, actor.permissions, workspaceIds, role, assignments);
 
     const members = await tx.query<{ email: string }>(
-      `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND u.email = ANY($2::text[])`,
+      // Only a verified address is a member's: an unverified claim never holds an address against its owner.
+      `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND u.email = ANY($2::text[]) AND u.email_verified`,
       [organization.id, emails],
     );
     if (members.length) throw conflict(`${members[0].email} is already a member`, 'emails');

@@ -1,5 +1,6 @@
 import type { UserPrincipal } from '../../auth/principal';
 import type { RequestContext } from '../../context';
+import { normalizeEmail } from '../../common/email';
 import { cleanName } from '../../common/validation';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { badInput, notFound } from '../../errors';
@@ -34,18 +35,22 @@ export async function ensureUser(ctx: RequestContext, user: UserPrincipal): Prom
   recentlySeen.set(user.userId, seen);
 }
 
-/** Upserts the user's id, email and name — unless the stored ones came from a newer token. */
+/**
+ * Upserts the user's id, email (with whether it is verified) and name — unless the stored ones
+ * came from a newer token. A token without an address keeps the stored one and its flag.
+ */
 async function storeClaims(db: Database, user: UserPrincipal): Promise<void> {
   await db.query(
     `INSERT INTO users (id, email, email_verified, name, claims_issued_at) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (id) DO UPDATE SET
        email = COALESCE(excluded.email, users.email),
-       email_verified = excluded.email_verified,
+       email_verified = CASE WHEN excluded.email IS NULL THEN users.email_verified ELSE excluded.email_verified END,
        name = COALESCE(excluded.name, users.name),
        claims_issued_at = excluded.claims_issued_at,
        updated_at = now()
      WHERE (users.email, users.email_verified, users.name) IS DISTINCT FROM
-           (COALESCE(excluded.email, users.email), excluded.email_verified, COALESCE(excluded.name, users.name))
+           (COALESCE(excluded.email, users.email), CASE WHEN excluded.email IS NULL THEN users.email_verified ELSE excluded.email_verified END,
+            COALESCE(excluded.name, users.name))
        AND (users.claims_issued_at IS NULL OR excluded.claims_issued_at IS NULL OR excluded.claims_issued_at >= users.claims_issued_at)`,
     [user.userId, user.email, user.emailVerified, user.name, user.issuedAt],
   );
@@ -113,20 +118,22 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 /**
  * users:provision. Stores the user's email and name (the accounts service is authoritative:
  * later calls overwrite them) and creates the personal organization once, whatever the retries.
+ * The address is stored as verified: the accounts service owns it and issues the
+ * `email_verified` claim of the user's tokens; a newer token's claim still replaces it.
  */
 export async function provisionUser(ctx: RequestContext, input: ProvisionUserInput): Promise<OrganizationEntity> {
   const userId = input.userId;
   if (userId.length < 1 || userId.length > 255 || userId.trim() !== userId || CONTROL.test(userId)) {
     throw badInput('userId', 'userId must be 1 to 255 characters, without surrounding spaces or control characters');
   }
-  const email = input.email.trim().toLowerCase();
+  const email = normalizeEmail(input.email);
   if (email.length > 320 || !/^[^\s@]+@[^\s@]+$/.test(email) || CONTROL.test(email)) throw badInput('email', 'email is not an email address');
   const name = input.name === null || input.name === undefined ? null : cleanName('name', input.name, 200);
   await ctx.write(async (tx) => {
     const [before] = await tx.query<{ email: string | null; name: string | null }>('SELECT email, name FROM users WHERE id = $1 FOR UPDATE', [userId]);
     await tx.query(
-      `INSERT INTO users (id, email, name, claims_issued_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = COALESCE(excluded.name, users.name), claims_issued_at = now(), updated_at = now()`,
+      `INSERT INTO users (id, email, email_verified, name, claims_issued_at) VALUES ($1, $2, true, $3, now())
+       ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_verified = true, name = COALESCE(excluded.name, users.name), claims_issued_at = now(), updated_at = now()`,
       [userId, email, name],
     );
     const after = { email, name: name ?? before?.name ?? null };
