@@ -1,4 +1,4 @@
-import { addMember, createOrganization, failure, gql, newUser, ok, serviceToken, sql, unique, type TestUser } from './support/client';
+import { addMember, createOrganization, failure, gql, newUser, ok, serviceToken, sql, unique, userWithEmail, type TestUser } from './support/client';
 
 const SEARCH = 'query($q: String!, $first: Int) { searchOrganizations(query: $q, first: $first) { id slug name } }';
 const REQUEST = 'mutation($id: ID!, $m: String) { requestToJoin(organizationId: $id, message: $m) { id status message organization { id name } user { id } email } }';
@@ -51,6 +51,19 @@ describe('join requests', () => {
     const actions = (await sql(`SELECT action FROM audit_events WHERE organization_id = $1 AND action LIKE 'join_request.%' ORDER BY id`, [org.id])).map((r) => r.action);
     expect(actions).toEqual(['join_request.created', 'join_request.approved']);
     expect((await failure(APPROVE, { id: requestToJoin.id }, owner)).code).toBe('FAILED_PRECONDITION');
+  });
+
+  it('shows the owner whether the requester\'s address is verified before approving (JoinRequest.emailVerified)', async () => {
+    const { owner, org } = await discoverable('Careful');
+    const claimer = userWithEmail(`${unique('claimer')}@example.test`, 'Claimer', false);
+    const checked = newUser();
+    const claimed = (await ok(REQUEST, { id: org.id }, claimer)).requestToJoin.id;
+    const verified = (await ok(REQUEST, { id: org.id }, checked)).requestToJoin.id;
+    const listed = await ok('query($id: ID!) { organization(id: $id) { joinRequests(status: PENDING) { nodes { id email emailVerified } } } }', { id: org.id }, owner);
+    expect(listed.organization.joinRequests.nodes).toEqual([
+      { id: verified, email: checked.email, emailVerified: true },
+      { id: claimed, email: claimer.email, emailVerified: false },
+    ]);
   });
 
   it('refuses what it must', async () => {

@@ -1,4 +1,4 @@
-import { addMember, createOrganization, failure, gql, newUser, ok, sql, type TestUser } from './support/client';
+import { addMember, createOrganization, failure, gql, newUser, ok, serviceToken, sql, unique, userWithEmail, type TestUser } from './support/client';
 
 const UPDATE = 'mutation($input: UpdateMembershipInput!) { updateMembership(input: $input) { id role assignments permissions } }';
 const REMOVE = 'mutation($id: ID!) { removeMember(membershipId: $id) }';
@@ -163,6 +163,40 @@ describe('roles and permissions as each member sees them', () => {
   it('refuses first over 100 and a forged cursor with BAD_USER_INPUT', async () => {
     expect(await failure('query($id: ID!) { organization(id: $id) { members(first: 101) { totalCount } } }', { id: t.org.id }, t.owner)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     expect(await failure('query($id: ID!) { organization(id: $id) { members(after: "zzz") { totalCount } } }', { id: t.org.id }, t.owner)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+});
+
+describe('Membership.emailVerified', () => {
+  it('tells a verified address from a merely claimed one, on a members page and elsewhere, at no extra statement', async () => {
+    const owner = newUser('Owner');
+    const org = await createOrganization(owner, 'Verified?');
+    const claimer = userWithEmail(`${unique('claimer')}@example.test`, 'Claimer', false);
+    const claimed = await addMember(org.id, claimer, 'VIEWER');
+    const checked = newUser('Checked');
+    const verified = await addMember(org.id, checked, 'VIEWER');
+    const page = (fields: string) => gql(`query($id: ID!) { organization(id: $id) { members(first: 10) { nodes { ${fields} } } } }`, { id: org.id }, owner);
+    const withFlag = await page('id email emailVerified');
+    expect(withFlag.errors).toBeUndefined();
+    const byId = new Map(withFlag.data!.organization.members.nodes.map((m: any) => [m.id, m]));
+    expect(byId.get(claimed)).toEqual({ id: claimed, email: claimer.email, emailVerified: false });
+    expect(byId.get(verified)).toEqual({ id: verified, email: checked.email, emailVerified: true });
+    expect(withFlag.statements).toBe((await page('id email')).statements);
+    expect(withFlag.statements).toBe((await page('id email emailVerified joinedAt')).statements);
+    // Read without a members page: through the user loader.
+    const own = await ok('{ viewer { memberships { nodes { id emailVerified } } } }', {}, claimer);
+    expect(own.viewer.memberships.nodes).toContainEqual({ id: claimed, emailVerified: false });
+    const entities = await ok('query($r: [_Any!]!) { _entities(representations: $r) { ... on Membership { id emailVerified } } }', { r: [claimed, verified].map((id) => ({ __typename: 'Membership', id })) }, owner);
+    expect(entities._entities).toEqual([{ id: claimed, emailVerified: false }, { id: verified, emailVerified: true }]);
+  });
+
+  it('a provisioned address reads verified: the accounts service is authoritative for the address it provisions', async () => {
+    const owner = newUser('Owner');
+    const org = await createOrganization(owner, 'Provisioned');
+    const userId = unique('provisioned');
+    await ok('mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { id } }', { input: { userId, email: `${userId}@example.test` } }, serviceToken(unique('accounts'), 'users:provision'));
+    const [{ id }] = await sql<{ id: string }>(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'VIEWER') RETURNING id`, [org.id, userId]);
+    const { _entities } = await ok('query($r: [_Any!]!) { _entities(representations: $r) { ... on Membership { email emailVerified } } }', { r: [{ __typename: 'Membership', id }] }, owner);
+    expect(_entities).toEqual([{ email: `${userId}@example.test`, emailVerified: true }]);
   });
 });
 

@@ -63,6 +63,11 @@ export class JoinRequestResolver {
     return (await ctx.loaders.user.load(request.userId))?.email ?? null;
   }
 
+  @FieldResolver(() => Boolean, { description: 'Whether the accounts service verified the requester\'s `email`: look before approving.' })
+  async emailVerified(@Root() request: JoinRequestEntity, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return (await ctx.loaders.user.load(request.userId))?.emailVerified ?? false;
+  }
+
   @FieldResolver(() => User, { nullable: true })
   decidedBy(@Root() request: JoinRequestEntity): User | null {
     return request.decidedById ? { id: request.decidedById } : null;

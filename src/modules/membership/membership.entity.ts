@@ -42,6 +42,12 @@ export class MembershipEntity {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 
-  /** The member's email and name, when the statement that read this row joined its user (a members page). */
-  profile?: { email: string | null; name: string | null };
+  /** The member's email (verified or not) and name, when the statement that read this row joined its user (a members page). */
+  profile?: MemberProfile;
+}
+
+export interface MemberProfile {
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
 }

@@ -16,16 +16,16 @@ const MEMBERS_OF_ORGANIZATION = {
   from: 'memberships t JOIN users u ON u.id = t.user_id',
   // A members page shows who they are: read it with the page instead of a user per member.
   joined: {
-    columns: 'u.email AS member_email, u.name AS member_name',
+    columns: 'u.email AS member_email, u.email_verified AS member_email_verified, u.name AS member_name',
     attach: (member: MembershipEntity, row: Record<string, unknown>) => {
-      member.profile = { email: row.member_email as string | null, name: row.member_name as string | null };
+      member.profile = { email: row.member_email as string | null, emailVerified: row.member_email_verified === true, name: row.member_name as string | null };
     },
   },
   parentColumn: 't.organization_id',
   parentType: 'uuid' as const,
   planEachFilter: true,
   // Who the members are and their roles, as lists of members show them.
-  lean: { columns: 't.id, t.organization_id AS "organizationId", t.user_id AS "userId", t.role', fields: new Set(['__typename', 'id', 'role', 'email', 'displayName', 'user', 'organization']) },
+  lean: { columns: 't.id, t.organization_id AS "organizationId", t.user_id AS "userId", t.role', fields: new Set(['__typename', 'id', 'role', 'email', 'emailVerified', 'displayName', 'user', 'organization']) },
   where: (filter: MemberFilter, params: SqlParams) => {
     const conditions: string[] = [];
     if (filter.role) conditions.push(`t.role = ${params.add(filter.role)}`);

@@ -4,7 +4,7 @@ import type { RequestContext } from '../../context';
 import { notFound } from '../../errors';
 import { Organization } from '../organization/organization.types';
 import { User } from '../user/user.types';
-import type { MembershipEntity } from './membership.entity';
+import type { MemberProfile, MembershipEntity } from './membership.entity';
 import * as memberships from './membership.service';
 import { Membership, UpdateMembershipInput } from './membership.types';
 
@@ -45,6 +45,11 @@ export class MembershipResolver {
     return membership.profile ? membership.profile.email : memberProfile(ctx, membership).then((user) => user.email);
   }
 
+  @FieldResolver(() => Boolean, { description: 'Whether the accounts service verified `email` (its `email_verified` claim): an unverified address is only claimed.' })
+  emailVerified(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext): boolean | Promise<boolean> {
+    return membership.profile ? membership.profile.emailVerified : memberProfile(ctx, membership).then((user) => user.emailVerified);
+  }
+
   @FieldResolver(() => String, { nullable: true, description: 'The member\'s name, else its email.' })
   displayName(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext): string | null | Promise<string | null> {
     const displayName = (user: { email: string | null; name: string | null }) => user.name ?? user.email;
@@ -63,7 +68,7 @@ export class MembershipResolver {
 }
 
 /** The email and name of a member read without its members page, through the user loader. */
-async function memberProfile(ctx: RequestContext, membership: MembershipEntity): Promise<{ email: string | null; name: string | null }> {
+async function memberProfile(ctx: RequestContext, membership: MembershipEntity): Promise<MemberProfile> {
   const user = await ctx.loaders.user.load(membership.userId);
-  return { email: user?.email ?? null, name: user?.name ?? null };
+  return { email: user?.email ?? null, emailVerified: user?.emailVerified ?? false, name: user?.name ?? null };
 }
