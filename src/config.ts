@@ -80,6 +80,11 @@ const schema = z
     /** 0 (the default): every token must carry `exp`. Else a token without `exp` is accepted while its `iat` is younger than this many seconds, and no token older. */
     JWT_MAX_AGE_SECONDS: integer(0, 31_536_000, 0),
     ROUTER_SECRET: optionalText,
+    /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'expected at least 16 characters' }),
+    /** When set (not 0), /metrics is served on a listener of its own on METRICS_HOST:METRICS_PORT. */
+    METRICS_PORT: integer(0, 65535, 0),
+    METRICS_HOST: optionalText.default('127.0.0.1'),
     INTROSPECTION: flag(false),
     DEFAULT_TEAM_PLAN: z.enum(PLANS, { message: `expected one of ${PLANS.join(', ')}` }).default('TEAM'),
     DEFAULT_TEAM_SEATS: integer(1, 1_000_000, 5),
@@ -131,6 +136,11 @@ export interface Config {
   encryptionKeys: { current: Buffer; previous: Buffer | null };
   /** GraphQL operations this process runs at once (OperationGate). */
   graphqlConcurrency: number;
+  /**
+   * Who reads GET /metrics: bearers of `token` when set; a listener of its own when `port` is set;
+   * on the main port only with a token, or in development when neither is set.
+   */
+  metrics: { token: string | undefined; port: number | undefined; host: string; onMainPort: boolean };
 }
 
 export class ConfigError extends Error {}
@@ -154,6 +164,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     introspection: !isProduction || env.INTROSPECTION,
     exposeSqlCount: !isProduction || env.EXPOSE_SQL_COUNT,
     graphqlConcurrency: env.GRAPHQL_CONCURRENCY || env.DATABASE_POOL_SIZE,
+    metrics: {
+      token: env.METRICS_TOKEN,
+      port: env.METRICS_PORT || undefined,
+      // Never all interfaces by accident (an empty METRICS_HOST).
+      host: env.METRICS_HOST ?? '127.0.0.1',
+      onMainPort: env.METRICS_TOKEN !== undefined || (!env.METRICS_PORT && !isProduction),
+    },
     encryptionKeys: {
       current: Buffer.from(env.ENCRYPTION_KEY ?? DEVELOPMENT_ENCRYPTION_KEY, 'base64'),
       previous: env.ENCRYPTION_KEY_PREVIOUS ? Buffer.from(env.ENCRYPTION_KEY_PREVIOUS, 'base64') : null,

@@ -1,11 +1,33 @@
 import client from 'prom-client';
 
+/** Distinct operation names that get a label of their own; later names are counted as `other`. */
+export const MAX_OPERATION_LABELS = 100;
+/** A GraphQL name of at most 64 characters: longer ones are not names an application chose to read on a dashboard. */
+const LABELLED_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
+
+/**
+ * The `operation` label of a request: its name while the label set has room, `other` after
+ * that, `anonymous` when it has none. Names come from clients: unbounded, they would grow every
+ * series in the registry (and its memory) forever.
+ */
+function operationLabeller(max = MAX_OPERATION_LABELS) {
+  const known = new Set<string>();
+  return (name: string | null | undefined): string => {
+    if (!name) return 'anonymous';
+    if (known.has(name)) return name;
+    if (known.size >= max || !LABELLED_NAME.test(name) || name === 'anonymous' || name === 'other') return 'other';
+    known.add(name);
+    return name;
+  };
+}
+
 /** Process metrics plus what an operator of a GraphQL subgraph watches. */
 export function createMetrics() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   return {
     registry,
+    operationLabel: operationLabeller(),
     httpRequests: new client.Counter({
       name: 'http_requests_total',
       help: 'HTTP requests by route and status code',
@@ -14,7 +36,7 @@ export function createMetrics() {
     }),
     operations: new client.Histogram({
       name: 'graphql_operation_duration_seconds',
-      help: 'GraphQL operations by name, type and outcome',
+      help: `GraphQL operations by name (the first ${MAX_OPERATION_LABELS} names seen; then "other"), type and outcome`,
       labelNames: ['operation', 'type', 'outcome'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -56,7 +56,7 @@ function observabilityPlugin(app: AppServices, metrics: Metrics): ApolloServerPl
       const started = process.hrtime.bigint();
       return {
         async willSendResponse({ contextValue, operationName, operation, response, errors }) {
-          const name = operationName ?? 'anonymous';
+          const name = metrics.operationLabel(operationName);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           metrics.operations.observe({ operation: name, type: operation?.operation ?? 'unknown', outcome: errors?.length ? 'error' : 'ok' }, seconds);
           // Absent when the context could not be built.
@@ -69,6 +69,32 @@ function observabilityPlugin(app: AppServices, metrics: Metrics): ApolloServerPl
         },
       };
     },
+  };
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/** GET /metrics for whom config.metrics admits: with METRICS_TOKEN, only its bearers (compared in constant time). */
+function metricsHandler(metrics: Metrics, token: string | undefined, logger: AppServices['logger']) {
+  const expected = token === undefined ? undefined : sha256(token);
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    if (expected) {
+      const given = /^Bearer\s+(\S+)\s*$/i.exec(header(req, 'authorization') ?? '')?.[1] ?? '';
+      // Both sides hashed: equal lengths, so neither the comparison nor its length reveals the token.
+      if (!timingSafeEqual(sha256(given), expected)) {
+        return sendJson(res, 401, jsonError('UNAUTHENTICATED', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>'), { 'www-authenticate': 'Bearer' });
+      }
+    }
+    metrics.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'metrics could not be collected');
+        sendJson(res, 500, jsonError('INTERNAL_SERVER_ERROR', 'Internal server error'));
+      },
+    );
   };
 }
 
@@ -143,6 +169,14 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   // /graphql is served on Node's own request and response (executeGraphql), everything else by Express.
   let graphql: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
   const server = http.createServer((req, res) => (isGraphqlPath(req.url) ? graphql(req, res) : expressApp(req, res)));
+  const serveMetrics = metricsHandler(metrics, config.metrics.token, logger);
+  // METRICS_PORT: /metrics alone, on its own listener (loopback unless METRICS_HOST says otherwise).
+  const metricsServer = config.metrics.port
+    ? http.createServer((req, res) => {
+        if (req.method === 'GET' && /^\/metrics(\?|$)/.test(req.url ?? '')) return serveMetrics(req, res);
+        sendJson(res, 404, jsonError('NOT_FOUND', 'Only GET /metrics is served here'));
+      })
+    : undefined;
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -159,6 +193,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
       ),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      ...(metricsServer ? [ApolloServerPluginDrainHttpServer({ httpServer: metricsServer })] : []),
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       observabilityPlugin(app, metrics),
       requestGuardPlugin(),
@@ -180,9 +215,8 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
       res.status(503).json({ status: 'unavailable', reason: 'the database does not answer' });
     }
   });
-  expressApp.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  if (config.metrics.onMainPort) expressApp.get('/metrics', serveMetrics);
+  else if (!metricsServer) logger.info('GET /metrics is off in production: set METRICS_TOKEN (scrape with Authorization: Bearer <token>) or METRICS_PORT (a listener on METRICS_HOST, default 127.0.0.1)');
 
   const buildContext = contextBuilder(app);
   /** Counts the response; refuses (true) when ROUTER_SECRET is set and the request did not come through the router. */
@@ -263,14 +297,23 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   const onError: ErrorRequestHandler = (error, _req, res, _next) => sendFailure(error, res);
   expressApp.use(onError);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.env.PORT, resolve);
-  });
+  if (metricsServer) {
+    await listen(metricsServer, config.metrics.port!, config.metrics.host);
+    logger.info({ url: `http://${config.metrics.host}:${config.metrics.port}/metrics` }, 'metrics served on their own listener');
+  }
+  await listen(server, config.env.PORT);
 
   return {
     server,
     apollo,
+    // Drains both listeners (ApolloServerPluginDrainHttpServer).
     close: () => apollo.stop(),
   };
+}
+
+function listen(server: http.Server, port: number, host?: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
 }
