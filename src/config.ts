@@ -141,6 +141,11 @@ export interface Config {
    * on the main port only with a token, or in development when neither is set.
    */
   metrics: { token: string | undefined; port: number | undefined; host: string; onMainPort: boolean };
+  /**
+   * The router's views of the subgraph, `_service { sdl }` and inline traces (ftv1): in
+   * development, or in production when ROUTER_SECRET proves every request came through the router.
+   */
+  routerViews: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -171,6 +176,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       host: env.METRICS_HOST ?? '127.0.0.1',
       onMainPort: env.METRICS_TOKEN !== undefined || (!env.METRICS_PORT && !isProduction),
     },
+    routerViews: !isProduction || env.ROUTER_SECRET !== undefined,
     encryptionKeys: {
       current: Buffer.from(env.ENCRYPTION_KEY ?? DEVELOPMENT_ENCRYPTION_KEY, 'base64'),
       previous: env.ENCRYPTION_KEY_PREVIOUS ? Buffer.from(env.ENCRYPTION_KEY_PREVIOUS, 'base64') : null,

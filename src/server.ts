@@ -2,7 +2,11 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express, { type ErrorRequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -66,6 +70,26 @@ function observabilityPlugin(app: AppServices, metrics: Metrics): ApolloServerPl
             if (app.config.exposeSqlCount) response.http.headers.set('x-sql-statements', String(statements));
           }
           response.http.headers.set('x-request-id', contextValue.request.requestId);
+        },
+      };
+    },
+  };
+}
+
+/** "Did you mean …?" at the end of a graphql-js message: it names fields, arguments, types and enum values. */
+const SUGGESTION = / ?Did you mean(.+?)\?$/;
+
+/**
+ * Suggestions off in variable errors too: `hideSchemaDetailsFromClientErrors` cleans validation
+ * errors only, while graphql-js coerces variables inside execute() ("Field "nam" is not defined by
+ * type "CreateOrganizationInput". Did you mean "name"?").
+ */
+function hideVariableSuggestionsPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) error.message = error.message.replace(SUGGESTION, '');
         },
       };
     },
@@ -183,6 +207,8 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
     logger,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    // No "Did you mean …" naming the schema's fields, arguments, types and enum values.
+    hideSchemaDetailsFromClientErrors: config.isProduction,
     csrfPrevention: true,
     parseOptions: { maxTokens: LIMITS.tokens },
     formatError: (formatted, error) =>
@@ -194,6 +220,9 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ...(metricsServer ? [ApolloServerPluginDrainHttpServer({ httpServer: metricsServer })] : []),
+      ...(config.isProduction ? [hideVariableSuggestionsPlugin()] : []),
+      // ftv1 traces (`apollo-federation-include-trace`) show resolver timings and paths: the router's only.
+      ...(config.routerViews ? [] : [ApolloServerPluginInlineTraceDisabled()]),
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       observabilityPlugin(app, metrics),
       requestGuardPlugin(),

@@ -7,6 +7,7 @@ import {
   inOrganization,
   inWorkspace,
   isAuthenticated,
+  isRouter,
   isUser,
   organizationOfApiKey,
   organizationOfInvitation,
@@ -38,7 +39,7 @@ const orgNonGuest = inOrganization('nonGuest@Organization', { need: 'nonGuest', 
  */
 export const permissions: RuleTree = {
     Query: {
-      _service: allow,
+      _service: isRouter,
       _entities: allow,
       viewer: isUser,
       organization: isAuthenticated,

@@ -30,6 +30,13 @@ export const isUser = rule('isUser', { cache: 'contextual' })(async (_parent, _a
   decide(ctx, async () => (ctx.requireUser(), true)),
 );
 
+/** The subgraph's SDL (`_service`): only where Config.routerViews says the router alone asks. */
+export const isRouter = rule('isRouter', { cache: 'contextual' })(async (_parent, _args, ctx: RequestContext) =>
+  ctx.config.routerViews
+    ? true
+    : forbidden('In production the subgraph SDL is served only to the router: set ROUTER_SECRET (and send it as Router-Authorization), or compose the supergraph from schema.graphql'),
+);
+
 const scopeRules = new Map<string, ReturnType<ReturnType<typeof rule>>>();
 
 /** A partner service holding `scope`; a person, an API key or a service without it: FORBIDDEN. One rule per scope. */
