@@ -81,6 +81,14 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
       prime: (row) => loaders.organization.clear(row.id).prime(row.id, row),
       primeMembership,
     }),
+    /** Keys are lower-case slugs. */
+    organizationBySlugForViewer: viewerRowsLoader(db, principal, OrganizationEntity, {
+      table: 'organizations',
+      key: { column: 'slug', type: 'text', property: 'slug' },
+      organizationColumn: 'id',
+      prime: (row) => loaders.organization.clear(row.id).prime(row.id, row),
+      primeMembership,
+    }),
     membershipForViewer: viewerRowsLoader(db, principal, MembershipEntity, {
       table: 'memberships',
       organizationColumn: 'organization_id',

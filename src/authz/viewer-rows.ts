@@ -8,6 +8,8 @@ import { WorkspaceAccessEntity } from '../modules/workspace/workspace.entity';
 
 export interface ViewerRowsOptions<T> {
   table: string;
+  /** The column the keys are matched against: `id` (a UUID) unless told. */
+  key?: { column: string; type: 'uuid' | 'text'; property: keyof T & string };
   /** Column of the row holding its organization's id (`id` for organizations themselves). */
   organizationColumn: string;
   /** Also join the viewer's assignment to the row (a workspace). */
@@ -19,10 +21,11 @@ export interface ViewerRowsOptions<T> {
 }
 
 /**
- * Rows by id together with the asking user's membership in their organization (and its
- * assignment to them, for workspaces), in ONE statement for any number of ids. It primes the
- * loaders authorization reads, so that resolving a hundred entity references and checking
- * who may see them costs one SQL statement per entity type. Other principals get plain rows.
+ * Rows by id (or another unique key) together with the asking user's membership in their
+ * organization (and its assignment to them, for workspaces), in ONE statement for any number
+ * of ids. It primes the loaders authorization reads, so that resolving a hundred entity
+ * references and checking who may see them costs one SQL statement per entity type, and
+ * another tenant's row costs the same statements as a made-up key. Other principals get plain rows.
  */
 export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
   db: Database,
@@ -32,8 +35,9 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
 ): DataLoader<string, T | null> {
   const membership = joinedEntity(db.dataSource, MembershipEntity, 'm', '__m');
   const assignment = joinedEntity(db.dataSource, WorkspaceAccessEntity, 'wa', '__wa');
+  const key = options.key ?? { column: 'id', type: 'uuid', property: 'id' };
   return new DataLoader(async (keys) => {
-    const ids = keys.filter(isUuid);
+    const ids = key.type === 'uuid' ? keys.filter(isUuid) : [...keys];
     if (!ids.length) return keys.map(() => null);
     const userId = principal?.kind === 'user' ? principal.userId : null;
     const joins = userId
@@ -41,17 +45,17 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
         (options.withAssignment ? ` LEFT JOIN workspace_access wa ON wa.workspace_id = t.id AND wa.membership_id = m.id` : '')
       : '';
     const columns = userId ? ['t.*', membership.select, ...(options.withAssignment ? [assignment.select] : [])].join(', ') : 't.*';
-    const raw = await db.query(`SELECT ${columns} FROM ${options.table} t ${joins} WHERE t.id = ANY($1::uuid[])`, userId ? [ids, userId] : [ids]);
+    const raw = await db.query(`SELECT ${columns} FROM ${options.table} t ${joins} WHERE t.${key.column} = ANY($1::${key.type}[])`, userId ? [ids, userId] : [ids]);
     const rows = mapRows(db.dataSource, entity, raw);
-    const byId = new Map<string, T>();
+    const byKey = new Map<string, T>();
     rows.forEach((row, i) => {
-      byId.set(row.id, row);
+      byKey.set(String(row[key.property]), row);
       options.prime(row);
       if (!userId) return;
       const organizationId = String(raw[i][options.organizationColumn]);
       options.primeMembership(organizationId, membership.from(raw[i]));
       if (options.withAssignment) options.primeAssignment?.(row.id, assignment.from(raw[i]));
     });
-    return keys.map((key) => byId.get(key) ?? null);
+    return keys.map((k) => byKey.get(k) ?? null);
   });
 }

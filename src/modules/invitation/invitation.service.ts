@@ -271,10 +271,11 @@ export async function cancelInvitation(ctx: RequestContext, id: string): Promise
  */
 async function findForInvitee(tx: Database, user: UserPrincipal, token: string | null | undefined, id: string | null | undefined): Promise<InvitationEntity> {
   if ((token ? 1 : 0) + (id ? 1 : 0) !== 1) throw badInput('token', 'Give either the token of the invitation link or the invitation id');
+  // By id, only one addressed to the asker: another's is neither read nor locked, exactly like a made-up id.
   const invitation = token
     ? await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE token_hash = $1 FOR UPDATE', [hashToken(token)])
     : isUuid(id!)
-      ? await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE id = $1 FOR UPDATE', [id])
+      ? await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE id = $1 AND email = $2 FOR UPDATE', [id, user.email])
       : undefined;
   if (!invitation || (!token && invitation.email !== user.email)) throw notFound('Invitation');
   if (!user.emailVerified || user.email !== invitation.email) {
@@ -294,7 +295,7 @@ export async function acceptInvitation(ctx: RequestContext, token?: string | nul
     const [located] = token
       ? await tx.query<{ organization_id: string }>('SELECT organization_id FROM invitations WHERE token_hash = $1', [hashToken(token)])
       : id && isUuid(id)
-        ? await tx.query<{ organization_id: string }>('SELECT organization_id FROM invitations WHERE id = $1', [id])
+        ? await tx.query<{ organization_id: string }>('SELECT organization_id FROM invitations WHERE id = $1 AND email = $2', [id, user.email])
         : [];
     if (located) await tx.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [located.organization_id]);
     const invitation = await findForInvitee(tx, user, token, id);

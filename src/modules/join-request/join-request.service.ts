@@ -46,8 +46,9 @@ export async function requestToJoin(ctx: RequestContext, organizationId: string,
   const user = ctx.requireUser();
   const text = cleanDescription('message', message, 500);
   const request = await ctx.write(async (tx) => {
+    // Only a discoverable team is read and locked: any other costs what a made-up id does.
     const organization = isUuid(organizationId)
-      ? await tx.selectOne(OrganizationEntity, 'SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [organizationId])
+      ? await tx.selectOne(OrganizationEntity, `SELECT * FROM organizations WHERE id = $1 AND kind = 'TEAM' AND discoverable FOR UPDATE`, [organizationId])
       : undefined;
     // Only a discoverable team can be asked; any other organization does not exist to a stranger.
     if (!organization || organization.kind !== OrganizationKind.TEAM || !organization.discoverable) throw notFound('Organization');

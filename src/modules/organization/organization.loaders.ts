@@ -4,12 +4,11 @@ import { OrganizationEntity } from './organization.entity';
 
 export const organizationLoaders = (db: Database) => ({
   organization: rowLoader(db, OrganizationEntity, { table: 'organizations', column: 'id', type: 'uuid', property: 'id' }),
-  /** Keys are lower-case slugs. */
+  /** Keys are user ids. */
   personalOrganization: rowLoader(db, OrganizationEntity, {
     table: 'organizations',
     column: 'personal_owner_id',
     type: 'text',
     property: 'personalOwnerId',
   }),
-  organizationBySlug: rowLoader(db, OrganizationEntity, { table: 'organizations', column: 'slug', type: 'text', property: 'slug' }),
 });

@@ -14,16 +14,21 @@ import type { CreateOrganizationInput, UpdateOrganizationInput } from './organiz
 
 /** The organization if the asker belongs to it; NOT_FOUND otherwise, exactly as if it did not exist. */
 export async function visibleOrganization(ctx: RequestContext, id: string): Promise<OrganizationEntity> {
-  const organization = await ctx.loaders.organizationForViewer.load(id);
-  const access = organization ? await ctx.loaders.access.load(organization.id) : null;
-  if (!organization || !access) throw notFound('Organization');
-  return organization;
+  return onlyIfMember(ctx, await ctx.loaders.organizationForViewer.load(id));
 }
 
 export async function visibleOrganizationBySlug(ctx: RequestContext, slug: string): Promise<OrganizationEntity> {
-  const organization = await ctx.loaders.organizationBySlug.load(slug.trim().toLowerCase());
-  if (!organization) throw notFound('Organization');
-  return visibleOrganization(ctx, organization.id);
+  return onlyIfMember(ctx, await ctx.loaders.organizationBySlugForViewer.load(slug.trim().toLowerCase()));
+}
+
+/**
+ * An organization read with the asker's membership (one statement, src/authz/viewer-rows.ts),
+ * or NOT_FOUND: another tenant's costs the same statement and answer as one that does not exist.
+ */
+async function onlyIfMember(ctx: RequestContext, organization: OrganizationEntity | null): Promise<OrganizationEntity> {
+  const access = organization ? await ctx.loaders.access.load(organization.id) : null;
+  if (!organization || !access) throw notFound('Organization');
+  return organization;
 }
 
 export interface LockedOrganization {
