@@ -636,8 +636,10 @@ async function invariantViolations(): Promise<string[]> {
   await check('GUEST holding assignments', `SELECT id FROM memberships WHERE role = 'GUEST' AND cardinality(assignments) > 0`);
   // Whatever path changed the role or the access, a member holds only what setWorkspaceAccess would give it.
   await check(
-    'GUEST holding a workspace role above DEVELOPER',
-    `SELECT a.id FROM workspace_access a JOIN memberships m ON m.id = a.membership_id WHERE m.role = 'GUEST' AND a.role_override = 'ADMIN'`,
+    'GUEST holding a workspace role above DEVELOPER (suite organizations)',
+    `SELECT a.id FROM workspace_access a JOIN memberships m ON m.id = a.membership_id WHERE m.role = 'GUEST' AND a.role_override = 'ADMIN'
+       AND a.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = ANY($1))`,
+    [[...users.keys()]],
   );
   await check(
     'audit chain with a gap or a head out of step (suite organizations)',
