@@ -147,6 +147,12 @@ describe('names refuse control and invisible formatting characters', () => {
     }
   });
 
+  it('a personal organization named after a token holding a bidi override does not carry it', async () => {
+    const user = newUser('\u202EAda\u200B Lovelace');
+    const read = await ok('{ viewer { personalOrganization { name } } }', {}, user);
+    expect(read.viewer.personalOrganization.name).toBe("Ada's Organization");
+  });
+
   it('descriptions keep their line breaks, and refuse bidi overrides', async () => {
     const owner = newUser();
     const CREATE = 'mutation($d: String) { createOrganization(input: { name: "Described", description: $d }) { description } }';

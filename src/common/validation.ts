@@ -6,6 +6,8 @@ import { badInput } from '../errors';
  * make "Acme" render as something else, zero-width characters that make two names look alike.
  */
 const NAME_REFUSED = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/** `text` without the characters a name refuses: for names derived from what a name was not checked against (a token's name claim). */
+export const withoutRefusedInName = (text: string) => text.replace(new RegExp(NAME_REFUSED.source, 'gu'), '');
 /** A description may run over lines and hold tabs; nothing else of the above. */
 const DESCRIPTION_REFUSED = /(?![\n\r\t])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;

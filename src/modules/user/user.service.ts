@@ -1,7 +1,7 @@
 import type { UserPrincipal } from '../../auth/principal';
 import type { RequestContext } from '../../context';
 import { normalizeEmail } from '../../common/email';
-import { cleanName } from '../../common/validation';
+import { cleanName, withoutRefusedInName } from '../../common/validation';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { badInput, notFound } from '../../errors';
 import { changes, recordAudit } from '../audit/audit.service';
@@ -11,7 +11,8 @@ import { insertOrganization, lockOrganization } from '../organization/organizati
 
 /** "Ada's Organization": from the first word of the name, else the email's local part. */
 export function personalOrganizationName(user: Pick<UserPrincipal, 'name' | 'email' | 'userId'>): string {
-  const owner = user.name?.trim().split(/\s+/)[0] || user.email?.split('@')[0] || 'My';
+  // The name claim is the identity provider's: it may hold what an organization name refuses (a bidi override).
+  const owner = withoutRefusedInName(user.name?.trim().split(/\s+/)[0] ?? '') || withoutRefusedInName(user.email?.split('@')[0] ?? '') || 'My';
   return `${owner.slice(0, 80)}'s Organization`;
 }
 
