@@ -1,12 +1,5 @@
-import { named, required, type Field, type InputValue, type TypeRef } from './support/introspection';
+import { INTROSPECTION, named, required, typeString, type Field, type InputValue, type TypeRef } from './support/introspection';
 import { addMember, createOrganization, gql, invitationToken, newUser, ok, sql } from './support/client';
-
-const INTROSPECTION = `{ __schema {
-  queryType { fields { name args { name type { ...T } } } }
-  mutationType { fields { name args { name type { ...T } } } }
-  types { name kind inputFields { name type { ...T } } enumValues { name } }
-} }
-fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }`;
 
 const isList = (t: TypeRef): boolean => t.kind === 'LIST' || (t.kind === 'NON_NULL' && t.ofType!.kind === 'LIST');
 
@@ -119,12 +112,6 @@ describe('another organization\'s ids, for every operation that takes one', () =
     expect((await sql('SELECT revoked_at FROM api_keys WHERE id = $1', [victim.apiKey]))[0].revoked_at).toBeNull();
   });
 
-  function typeString(t: TypeRef): string {
-    if (t.kind === 'NON_NULL') return `${typeString(t.ofType!)}!`;
-    if (t.kind === 'LIST') return `[${typeString(t.ofType!)}]`;
-    return t.name!;
-  }
-
   /** `{ __typename }` for object results, nothing for scalars. */
   async function selectionFor(kind: 'query' | 'mutation', fieldName: string): Promise<string> {
     const res = await gql<any>(`{ __schema { ${kind}Type { fields { name type { ...T } } } } } fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }`, {}, null);
@@ -146,8 +133,6 @@ describe('a weaker member, for every mutation that takes a membership or API key
   it('is refused against a stronger member or key, and changes nothing', async () => {
     const { __schema } = await ok(INTROSPECTION, {}, newUser());
     const types = new Map<string, any>(__schema.types.map((t: any) => [t.name, t]));
-    const results = await ok(`{ __schema { mutationType { fields { name type { ...T } } } } } fragment T on __Type { kind name ofType { kind name ofType { kind name } } }`, {}, newUser());
-    const resultOf = new Map<string, TypeRef>(results.__schema.mutationType.fields.map((f: Field) => [f.name, f.type]));
     const owner = newUser('Rank Owner');
     const org = await createOrganization(owner, 'Rank Corp');
     const workspaceId = (await ok('mutation($id: ID!) { createWorkspace(input: { organizationId: $id, name: "Rank WS" }) { id } }', { id: org.id }, owner)).createWorkspace.id;
@@ -202,7 +187,7 @@ describe('a weaker member, for every mutation that takes a membership or API key
     const failures: string[] = [];
     for (const mutation of mutations) {
       const vars = mutation.args.map((a) => `$${a.name}: ${typeString(a.type)}`).join(', ');
-      const objectResult = ['OBJECT', 'INTERFACE', 'UNION'].includes(named(resultOf.get(mutation.name)!).kind);
+      const objectResult = ['OBJECT', 'INTERFACE', 'UNION'].includes(named(mutation.type).kind);
       const document = `mutation(${vars}) { ${mutation.name}(${mutation.args.map((a) => `${a.name}: $${a.name}`).join(', ')})${objectResult ? ' { __typename }' : ''} }`;
       for (const attack of attacks) {
         for (const [label, target] of Object.entries(attack.targets)) {
@@ -219,9 +204,3 @@ describe('a weaker member, for every mutation that takes a membership or API key
     expect(await state()).toEqual(before);
   });
 });
-
-function typeString(t: TypeRef): string {
-  if (t.kind === 'NON_NULL') return `${typeString(t.ofType!)}!`;
-  if (t.kind === 'LIST') return `[${typeString(t.ofType!)}]`;
-  return t.name!;
-}
