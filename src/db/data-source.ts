@@ -1,5 +1,4 @@
 import path from 'node:path';
-import './timestamps';
 import { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import { PROJECT_ROOT } from '../paths';
