@@ -76,6 +76,24 @@ describe('limit analysis is linear in the document', () => {
     expect(healthMs).toBeLessThan(1000);
   });
 
+  it.each(['members', 'workspaces'])('150 chained fragments of free fields under Organization.%s answer at once, and a health check meanwhile', async (connection) => {
+    const user = newUser();
+    const orgId = (await createOrganization(user, 'Chains')).id;
+    const type = connection === 'members' ? 'Membership' : 'Workspace';
+    // __typename costs nothing, so the limits let this through: what reads the selection must be linear too.
+    const fragments = Array.from({ length: 150 }, (_, i) => `fragment F${i} on ${type} { ...F${i + 1} ...F${i + 1} }`);
+    fragments.push(`fragment F150 on ${type} { __typename }`);
+    const started = Date.now();
+    const pending = gql(`query($id: ID!) { organization(id: $id) { ${connection}(first: 5) { nodes { ...F0 } } } } ${fragments.join(' ')}`, { id: orgId }, user);
+    const health = await fetch(`${process.env.TEST_SERVER_URL}/health/live`);
+    const healthMs = Date.now() - started;
+    const res = await pending;
+    expect(health.status).toBe(200);
+    expect(res.errors).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(healthMs).toBeLessThan(1000);
+  });
+
   it('a fragment spread many times still counts its cost at every spread', async () => {
     const user = newUser();
     // 2^10 = 1,024 spreads of a 100-member page: over the cost limit although the document is small.

@@ -170,11 +170,19 @@ export function nodeFields(info: GraphQLResolveInfo): ReadonlySet<string> {
   let fields = nodeFieldsOf.get(info.fieldNodes);
   if (!fields) {
     const found = new Set<string>();
-    const eachField = (selections: readonly SelectionNode[] | undefined, visit: (name: string, selections: readonly SelectionNode[] | undefined) => void): void => {
+    // Each fragment once per walk, as graphql-js's collectFields does: fragments spreading each other twice would otherwise cost 2^N.
+    const eachField = (
+      selections: readonly SelectionNode[] | undefined,
+      visit: (name: string, selections: readonly SelectionNode[] | undefined) => void,
+      spread = new Set<string>(),
+    ): void => {
       for (const selection of selections ?? []) {
         if (selection.kind === Kind.FIELD) visit(selection.name.value, selection.selectionSet?.selections);
-        else if (selection.kind === Kind.INLINE_FRAGMENT) eachField(selection.selectionSet.selections, visit);
-        else eachField(info.fragments[selection.name.value]?.selectionSet.selections, visit);
+        else if (selection.kind === Kind.INLINE_FRAGMENT) eachField(selection.selectionSet.selections, visit, spread);
+        else if (!spread.has(selection.name.value)) {
+          spread.add(selection.name.value);
+          eachField(info.fragments[selection.name.value]?.selectionSet.selections, visit, spread);
+        }
       }
     };
     const addAll = (selections: readonly SelectionNode[] | undefined) => eachField(selections, (name) => found.add(name));
