@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config';
-import { Database } from './db/database';
+import type { Database } from './db/database';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
 import { createLogger, type Logger } from './logger';
 import { purgeAuditEvents } from './modules/audit/audit.service';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
 
   try {
     database = await connectDatabase(config, logger, { runMigrations: config.env.MIGRATIONS_RUN });
-    const db = new Database(database.dataSource);
+    const { db } = database;
     const schema = await buildGuardedSchema({ unguarded: config.env.BENCH_UNGUARDED });
     if (config.env.BENCH_UNGUARDED) logger.warn('BENCH_UNGUARDED: authorization rules are OFF (benchmark only)');
     if (config.env.MAIL_WORKER) {
@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { port } = http.server.address() as AddressInfo;
+  // A parent that started us with an IPC channel (the tests, with PORT=0) learns the port bound.
+  process.send?.({ port });
   const url = `http://localhost:${port}/graphql`;
   logger.info(
     { url, database: database.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL', startupMs: Date.now() - started },

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/db/embedded';
+import { waitFor } from './wait';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TEST_JWT_SECRET = 'test-secret-for-the-integration-suite-0123456789';
@@ -17,10 +17,16 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** The subgraph as users run it (`src/main.ts`), in its own process, with `env` on top of the test defaults. */
-export async function startServer(env: Record<string, string | undefined>, options: { waitReady?: boolean } = {}): Promise<RunningServer> {
-  const port = env.PORT ? Number(env.PORT) : await freePort();
-  const logFile = path.join(os.tmpdir(), `orgs-server-${port}-${Date.now()}.log`);
+let started = 0;
+
+/**
+ * The subgraph as users run it (`src/main.ts`), in its own process, with `env` on top of the test
+ * defaults, once it answers /health/ready. Its log goes to a file in TEST_LOG_DIR (the run's log
+ * folder: test/support/global-setup.ts), named after the test file.
+ */
+export async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
+  const testPath = typeof expect === 'undefined' ? undefined : expect.getState().testPath;
+  const logFile = path.join(process.env.TEST_LOG_DIR ?? os.tmpdir(), `${path.basename(testPath ?? 'server', '.test.ts')}-${process.pid}-${++started}.log`);
   const log = fs.openSync(logFile, 'w');
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: ROOT,
@@ -32,36 +38,39 @@ export async function startServer(env: Record<string, string | undefined>, optio
       JWT_SECRET: TEST_JWT_SECRET,
       // Other test files read invitation tokens from the outbox: only servers on a database of their own send (test/mail.test.ts).
       MAIL_WORKER: 'false',
+      // Any free port, picked by the kernel as the server binds it: a port picked beforehand could be taken by another process in between.
+      PORT: '0',
       ...env,
-      PORT: String(port),
     },
-    stdio: ['ignore', log, log],
+    // The IPC channel is how src/main.ts tells us the port it bound.
+    stdio: ['ignore', log, log, 'ipc'],
   });
   fs.closeSync(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const server: RunningServer = {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    process: child,
-    logFile,
-    output: () => fs.readFileSync(logFile, 'utf8'),
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
+  const output = () => fs.readFileSync(logFile, 'utf8');
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
   };
-  if (options.waitReady === false) return server;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${server.output()}`);
-    try {
-      const res = await fetch(`${server.url}/health/ready`);
-      if (res.status === 200) return server;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
+
+  let timer: NodeJS.Timeout | undefined;
+  const port = await new Promise<number | undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), 60_000);
+    child.once('message', (message: { port?: number }) => resolve(message.port));
+    void exited.then(() => resolve(undefined));
+  });
+  clearTimeout(timer);
+  if (child.connected) child.disconnect();
+  if (!port) {
+    await stop('SIGKILL');
+    throw new Error(`server did not start (exit code ${child.exitCode}, log ${logFile}):\n${output()}`);
   }
-  await server.stop('SIGKILL');
-  throw new Error(`server did not become ready:\n${server.output()}`);
+  const server: RunningServer = { url: `http://127.0.0.1:${port}`, port, process: child, logFile, output, stop };
+  try {
+    await waitFor('/health/ready to answer 200', () => fetch(`${server.url}/health/ready`).then((res) => res.status === 200, () => false));
+  } catch (error) {
+    await stop('SIGKILL');
+    throw new Error(`server did not become ready (${(error as Error).message}, log ${logFile}):\n${output()}`);
+  }
+  return server;
 }
