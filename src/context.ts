@@ -3,7 +3,7 @@ import type { Config } from './config';
 import { SYSTEM, type Database, type Tenant } from './db/database';
 import { AppError, forbidden, unauthenticated } from './errors';
 import type { Logger } from './logger';
-import { accessLoader, memberAccess, type Access } from './authz/access';
+import { accessLoaders } from './authz/access';
 import { viewerRowsLoader } from './authz/viewer-rows';
 import { InvitationEntity } from './modules/invitation/invitation.entity';
 import { MembershipEntity } from './modules/membership/membership.entity';
@@ -61,17 +61,7 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
     invitationLoaders(db),
     joinRequestLoaders(db),
   );
-  // What the access loader holds, readable without awaiting it: rules decide at once with it.
-  const knownAccess = new Map<string, Access | null>();
-  const access = accessLoader(principal, loaders.viewerMembership, serviceSees, knownAccess);
-  /** The asking user's membership (or none) in an organization, read along with something else. */
-  const primeMembership = (organizationId: string, membership: MembershipEntity | null) => {
-    loaders.viewerMembership.clear(organizationId).prime(organizationId, membership);
-    if (principal?.kind !== 'user') return;
-    const found = membership ? memberAccess(membership) : null;
-    access.clear(organizationId).prime(organizationId, found);
-    knownAccess.set(organizationId, found);
-  };
+  const { access, accessNow, primeMembership } = accessLoaders(principal, loaders.viewerMembership, serviceSees);
   // Entities with the viewer's membership in one statement: what reference resolvers and
   // direct lookups use, so authorizing N of them costs one query per type.
   const forViewer = {
@@ -110,7 +100,7 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
       primeAssignment: (workspaceId, assignment) => loaders.viewerWorkspaceAssignment.clear(workspaceId).prime(workspaceId, assignment),
     }),
   };
-  return merge(loaders, forViewer, { access, knownAccess, primeMembership }, workspaceViewLoaders(principal, merge(loaders, { workspace: forViewer.workspaceForViewer }), access));
+  return merge(loaders, forViewer, { access, accessNow, primeMembership }, workspaceViewLoaders(principal, merge(loaders, { workspace: forViewer.workspaceForViewer }), access));
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -27,16 +27,37 @@ export function memberAccess(membership: MembershipEntity): Access {
 }
 
 /**
+ * The access loader's cache (DataLoader's `cacheMap`): its promises, and what each settled to,
+ * so that a rule can read an access already loaded without awaiting. One store: what it tells
+ * at once is what that very promise resolved to, never a copy that could lag behind a prime.
+ */
+class AccessCache extends Map<string, Promise<Access | null>> {
+  private readonly settled = new WeakMap<Promise<Access | null>, Access | null>();
+
+  override set(organizationId: string, promise: Promise<Access | null>): this {
+    // The loader's callers see a rejection through their own handlers; this one only records values.
+    promise.then((access) => this.settled.set(promise, access), () => undefined);
+    return super.set(organizationId, promise);
+  }
+
+  /** The settled access (null: not a member), or undefined while the loader has none. */
+  settledValue(organizationId: string): Access | null | undefined {
+    const promise = this.get(organizationId);
+    return promise ? this.settled.get(promise) : undefined;
+  }
+}
+
+/**
  * The asker's access per organization, computed once per request; null where it is not a
  * member. An API key has access to its own organization only: an unbound key with its
  * scopes, a workspace-bound key with nothing organization-wide.
  */
-export function accessLoader(
+export function accessLoaders(
   principal: Principal | null,
+  /** The asking user's memberships by organization id, read without a cache of their own: the loader below is the one. */
   viewerMembership: DataLoader<string, MembershipEntity | null>,
   serviceSees: ReadonlySet<string>,
-  known: Map<string, Access | null>,
-): DataLoader<string, Access | null> {
+) {
   const accessOf = async (organizationIds: readonly string[]): Promise<(Access | null)[]> => {
     if (principal?.kind === 'service') {
       // A partner service holds no permission in any organization; it sees the basic fields
@@ -64,12 +85,20 @@ export function accessLoader(
       return m ? memberAccess(m) : null;
     });
   };
-  return new DataLoader(async (organizationIds) => {
-    const found = await accessOf(organizationIds);
-    // What was primed meanwhile (context.ts, primeMembership) is what the loader now holds: keep it.
-    organizationIds.forEach((id, i) => known.has(id) || known.set(id, found[i]));
-    return found;
-  });
+  const cache = new AccessCache();
+  const access = new DataLoader(accessOf, { cacheMap: cache });
+  return {
+    access,
+    /** The asker's access at once when the loader already has it, else the loader's promise. */
+    accessNow: (organizationId: string): Access | null | Promise<Access | null> => {
+      const known = cache.settledValue(organizationId);
+      return known === undefined ? access.load(organizationId) : known;
+    },
+    /** The asking user's membership (or none) in an organization, read along with something else. */
+    primeMembership: (organizationId: string, membership: MembershipEntity | null) => {
+      if (principal?.kind === 'user') access.clear(organizationId).prime(organizationId, membership ? memberAccess(membership) : null);
+    },
+  };
 }
 
 /** The membership behind an access, for what only people do (change members, manage keys). */

@@ -1,88 +1,97 @@
-import { defaultFieldResolver, isIntrospectionType, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import { allow, type IRule } from 'graphql-shield';
+import { defaultFieldResolver, isIntrospectionType, isObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 
-/** A rule of graphql-shield's: `rule(...)`, `allow`, `deny`, `and(...)`… */
-type ShieldRule = Pick<IRule, 'resolve'>;
-type FieldRules = Record<string, ShieldRule>;
-export type RuleTree = Record<string, ShieldRule | FieldRules>;
-type ShieldOptions = Parameters<IRule['resolve']>[4];
+/** A rule's answer: allowed, or the Error that is the field's answer instead. */
+export type Decision = true | Error;
+
+/**
+ * One authorization rule: a named decision function. It answers at once when what it needs is
+ * already known, with a promise otherwise; it may also throw, which the wrapper turns into the
+ * field's error (`failed` below). `perRequest` rules read only who asks, never the field: the
+ * wrapper decides them once per request.
+ */
+export interface Rule {
+  readonly name: string;
+  readonly perRequest?: boolean;
+  decide(parent: unknown, args: Record<string, unknown>, ctx: object, info: GraphQLResolveInfo): Decision | Promise<Decision>;
+}
+
+/** Per type: one rule for all its fields, or a rule per field (`'*'`: the type's other fields). */
+export type PermissionMap = Record<string, Rule | Record<string, Rule>>;
+
+export interface PermissionOptions {
+  /** The answer for a field the map does not name. */
+  denied: () => Error;
+  /** What a rule that threw answers instead. */
+  failed(error: unknown, ctx: object): Error;
+}
+
+/** Lets the field resolve as it would unguarded: its resolver is left untouched. */
+export const allow: Rule = { name: 'allow', perRequest: true, decide: () => true };
+
+/** The rule guarding `type.field`, undefined when the map does not name it (then it is denied). */
+export function ruleFor(map: PermissionMap, type: string, field: string): Rule | undefined {
+  const rules = map[type];
+  if (!rules || isRule(rules)) return rules;
+  return rules[field] ?? rules['*'];
+}
+
 type Resolver = GraphQLFieldResolver<unknown, object>;
 
 /**
- * Puts graphql-shield rules on the schema's resolvers, deny by default: the same tree, the
- * same rules, the same answers as `shield(tree, options)`, without its cost on every field.
- * shield's generator wraps every field (`allow` ones included) in an async middleware, so
- * each of the ~2,600 fields of a dashboard answer became a promise; the benchmark showed
- * authorization taking a third of the throughput. Here an `allow` field keeps its resolver,
- * and a rule that depends only on the request (`cache: 'contextual'`) is decided once per
- * request, after which its fields resolve synchronously.
+ * Puts the map's rules on the schema's resolvers, deny by default: a field the map does not
+ * name answers `denied()`; an `allow` field keeps its resolver (no promise per field).
  */
-export function applyPermissions(schema: GraphQLSchema, tree: RuleTree, options: { fallbackRule: ShieldRule; fallbackError: () => Error }): GraphQLSchema {
-  // What rules see as shield's options: errors they return reach the client, nothing is rethrown.
-  const shieldOptions = Object.assign({}, options, { debug: false, allowExternalErrors: true }) as unknown as ShieldOptions;
-  const unknownTypes = Object.keys(tree).filter((name) => !schema.getType(name));
+export function applyPermissions(schema: GraphQLSchema, map: PermissionMap, options: PermissionOptions): GraphQLSchema {
+  const unknownTypes = Object.keys(map).filter((name) => !schema.getType(name));
   if (unknownTypes.length) throw new Error(`Rules for types the schema does not have: ${unknownTypes.join(', ')}`);
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || isIntrospectionType(type)) continue;
-    const rules = tree[type.name];
     const fields = type.getFields();
-    const fieldRules = rules && !isRule(rules) ? rules : undefined;
-    const unknownFields = Object.keys(fieldRules ?? {}).filter((name) => name !== '*' && !fields[name]);
+    const rules = map[type.name];
+    const unknownFields = rules && !isRule(rules) ? Object.keys(rules).filter((name) => name !== '*' && !fields[name]) : [];
     if (unknownFields.length) throw new Error(`Rules for fields ${type.name} does not have: ${unknownFields.join(', ')}`);
     for (const field of Object.values(fields)) {
-      const rule = (fieldRules ? (fieldRules[field.name] ?? fieldRules['*']) : (rules as ShieldRule | undefined)) ?? options.fallbackRule;
-      if (rule !== (allow as ShieldRule)) field.resolve = guard(rule, field.resolve ?? defaultFieldResolver, options.fallbackError, shieldOptions);
+      const rule = ruleFor(map, type.name, field.name);
+      if (rule === allow) continue;
+      field.resolve = rule ? guard(rule, field.resolve ?? defaultFieldResolver, options) : () => options.denied();
     }
   }
   return schema;
 }
 
-type Decision = true | Error | false;
+/** Per request: what each perRequest rule decided, or the promise of it. */
+const decisions = new WeakMap<object, Map<Rule, Decision | Promise<Decision>>>();
 
-/** Per request: what each contextual rule decided, or the promise of it. */
-const decisions = new WeakMap<object, Map<ShieldRule, Decision | Promise<Decision>>>();
-
-function guard(rule: ShieldRule, resolve: Resolver, fallbackError: () => Error, options: ShieldOptions): Resolver {
-  // A rule's Error is the field's answer; a plain "no" is the fallback error (FORBIDDEN).
-  const refuse = (decision: Error | false) => (decision instanceof Error ? decision : fallbackError());
-  const decide = (...[parent, args, ctx, info]: Parameters<Resolver>) => {
-    // shield's rules keep their own per-request cache there.
-    const shieldContext = ctx as { _shield?: { cache: Record<string, unknown> } };
-    shieldContext._shield ??= { cache: {} };
-    return rule.resolve(parent as object, args, shieldContext as never, info, options) as Promise<Decision>;
+function guard(rule: Rule, resolve: Resolver, options: PermissionOptions): Resolver {
+  const decide: Resolver = (parent, args, ctx, info) => {
+    try {
+      const decision = rule.decide(parent, args, ctx, info);
+      return decision instanceof Promise ? decision.catch((error: unknown) => options.failed(error, ctx)) : decision;
+    } catch (error) {
+      return options.failed(error, ctx);
+    }
   };
-
-  if ((rule as { cache?: unknown }).cache !== 'contextual') {
-    const checked: Resolver = async (parent, args, ctx, info) => {
-      const decision = await decide(parent, args, ctx, info);
-      return decision === true ? resolve(parent, args, ctx, info) : refuse(decision);
-    };
-    // A rule that can tell at once that it allows (rules.ts, `allowedNow`) spares the field its promises.
-    const allowedNow = (rule as { allowedNow?: (parent: unknown, args: Record<string, unknown>, ctx: object) => boolean }).allowedNow;
-    if (!allowedNow) return checked;
-    const allowsNow = (parent: unknown, args: Record<string, unknown>, ctx: object) => {
-      try {
-        return allowedNow(parent, args, ctx);
-      } catch {
-        return false; // the full path decides, and reports
-      }
-    };
-    return (parent, args, ctx, info) => (allowsNow(parent, args, ctx) ? resolve(parent, args, ctx, info) : checked(parent, args, ctx, info));
-  }
-  return (parent, args, ctx, info) => {
+  const decideOnce: Resolver = (parent, args, ctx, info) => {
     let known = decisions.get(ctx);
     if (!known) decisions.set(ctx, (known = new Map()));
-    const decided = known.get(rule);
-    if (decided === true) return resolve(parent, args, ctx, info);
-    if (decided !== undefined && !(decided instanceof Promise)) return refuse(decided);
-    let pending = decided;
-    if (!pending) {
-      pending = decide(parent, args, ctx, info);
-      known.set(rule, pending);
-      void pending.then((decision) => known.set(rule, decision));
+    let decision = known.get(rule);
+    if (decision === undefined) {
+      decision = decide(parent, args, ctx, info) as Decision | Promise<Decision>;
+      known.set(rule, decision);
+      // Once settled, later fields read the decision itself, without a promise.
+      if (decision instanceof Promise) void decision.then((settled) => known.set(rule, settled));
     }
-    return pending.then((decision) => (decision === true ? resolve(parent, args, ctx, info) : refuse(decision)));
+    return decision;
+  };
+  const check = rule.perRequest ? decideOnce : decide;
+  // Anything but `true` refuses: a rule's Error as it is, any other value as `denied()`.
+  const refusal = (decision: unknown) => (decision instanceof Error ? decision : options.denied());
+  return (parent, args, ctx, info) => {
+    const decision = check(parent, args, ctx, info) as Decision | Promise<Decision>;
+    if (decision === true) return resolve(parent, args, ctx, info);
+    if (decision instanceof Promise) return decision.then((settled) => (settled === true ? resolve(parent, args, ctx, info) : refusal(settled)));
+    return refusal(decision);
   };
 }
 
-const isRule = (value: ShieldRule | FieldRules): value is ShieldRule => typeof (value as ShieldRule).resolve === 'function';
+const isRule = (value: Rule | Record<string, Rule>): value is Rule => typeof (value as Rule).decide === 'function';

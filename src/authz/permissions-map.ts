@@ -1,5 +1,4 @@
-import { allow, deny } from 'graphql-shield';
-import type { RuleTree } from './apply';
+import { allow, type PermissionMap, type PermissionOptions } from './apply';
 import { forbidden } from '../errors';
 import {
   argument,
@@ -16,6 +15,7 @@ import {
   organizationNameVisible,
   organizationOfParent,
   parentId,
+  ruleFailure,
 } from './rules';
 import { Permission } from './permissions';
 
@@ -34,10 +34,10 @@ const orgNonGuest = inOrganization('nonGuest@Organization', { need: 'nonGuest', 
 
 /**
  * Who may read which field and call which operation. Anything not named here is denied
- * (fallbackRule). Rules gate access; invariants that span rows (last owner, escalation)
+ * (PERMISSION_OPTIONS.denied). Rules gate access; invariants that span rows (last owner, escalation)
  * are enforced again by the services inside their transactions.
  */
-export const permissions: RuleTree = {
+export const permissions: PermissionMap = {
     Query: {
       _service: isRouter,
       _entities: allow,
@@ -144,5 +144,5 @@ export const permissions: RuleTree = {
     _Service: allow,
 };
 
-/** Anything the map does not name is refused. */
-export const PERMISSION_OPTIONS = { fallbackRule: deny, fallbackError: () => forbidden() };
+/** Anything the map does not name is refused; a rule that threw answers what ruleFailure says. */
+export const PERMISSION_OPTIONS: PermissionOptions = { denied: () => forbidden(), failed: ruleFailure };

@@ -1,64 +1,68 @@
-import { rule } from 'graphql-shield';
 import type { RequestContext } from '../context';
-import { AppError, databaseFailure, databaseFailureError, forbidden, notFound, unauthenticated } from '../errors';
+import { AppError, databaseFailure, databaseFailureError, forbidden, notFound } from '../errors';
 import type { Access } from './access';
+import type { Decision, Rule } from './apply';
 import { OrganizationRole, type Permission } from './permissions';
 
-type Locate = (parent: unknown, args: Record<string, unknown>, ctx: RequestContext) => Promise<string | null | undefined> | string | null | undefined;
+type Found<T> = T | Promise<T>;
+type Locate = (parent: unknown, args: Record<string, unknown>, ctx: RequestContext) => Found<string | null | undefined>;
 
-/** Turns a thrown error into the rule's answer, so that nothing is swallowed into a silent "no". */
-async function decide(ctx: RequestContext, check: () => Promise<true | Error>): Promise<true | Error> {
-  try {
-    return await check();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    // An outage is not a bug: the client gets DATABASE_UNAVAILABLE/BUSY, as from a resolver.
-    const failure = databaseFailure(error);
-    if (failure) return databaseFailureError(failure, error);
-    ctx.app.logger.error({ err: error, requestId: ctx.request.requestId }, 'authorization rule failed');
-    return new AppError('INTERNAL_SERVER_ERROR', 'Internal server error');
-  }
+/** `f(value)` at once when the value is known, after it otherwise: one code path either way. */
+const andThen = <T, R>(value: Found<T>, f: (known: T) => Found<R>): Found<R> => (value instanceof Promise ? value.then(f) : f(value));
+
+/** A rule of this subgraph: its decision function reads the request's context. */
+const rule = (name: string, decide: (parent: unknown, args: Record<string, unknown>, ctx: RequestContext) => Found<Decision>, perRequest = false): Rule => ({
+  name,
+  perRequest,
+  decide,
+});
+
+/**
+ * What a rule that threw answers, so that nothing is swallowed into a silent "no": its AppError
+ * as it is; a database outage as DATABASE_UNAVAILABLE/BUSY, as from a resolver; anything else
+ * logged, and INTERNAL_SERVER_ERROR.
+ */
+export function ruleFailure(error: unknown, ctx: RequestContext): Error {
+  if (error instanceof AppError) return error;
+  const failure = databaseFailure(error);
+  if (failure) return databaseFailureError(failure, error);
+  ctx.app.logger.error({ err: error, requestId: ctx.request.requestId }, 'authorization rule failed');
+  return new AppError('INTERNAL_SERVER_ERROR', 'Internal server error');
 }
 
 /** Any principal: a person or a partner service. */
-export const isAuthenticated = rule('isAuthenticated', { cache: 'contextual' })(async (_parent, _args, ctx: RequestContext) =>
-  ctx.principal ? true : (ctx.authError ?? unauthenticated()),
-);
+export const isAuthenticated = rule('isAuthenticated', (_parent, _args, ctx) => (ctx.requirePrincipal(), true), true);
 
 /** A person (user token), not a service. */
-export const isUser = rule('isUser', { cache: 'contextual' })(async (_parent, _args, ctx: RequestContext) =>
-  decide(ctx, async () => (ctx.requireUser(), true)),
-);
+export const isUser = rule('isUser', (_parent, _args, ctx) => (ctx.requireUser(), true), true);
 
 /** The subgraph's SDL (`_service`): only where Config.routerViews says the router alone asks. */
-export const isRouter = rule('isRouter', { cache: 'contextual' })(async (_parent, _args, ctx: RequestContext) =>
-  ctx.config.routerViews
-    ? true
-    : forbidden('In production the subgraph SDL is served only to the router: set ROUTER_SECRET (and send it as Router-Authorization), or compose the supergraph from schema.graphql'),
+export const isRouter = rule(
+  'isRouter',
+  (_parent, _args, ctx) =>
+    ctx.config.routerViews ||
+    forbidden('In production the subgraph SDL is served only to the router: set ROUTER_SECRET (and send it as Router-Authorization), or compose the supergraph from schema.graphql'),
+  true,
 );
 
-const scopeRules = new Map<string, ReturnType<ReturnType<typeof rule>>>();
+const scopeRules = new Map<string, Rule>();
 
 /** A partner service holding `scope`; a person, an API key or a service without it: FORBIDDEN. One rule per scope. */
-export function hasScope(scope: string) {
+export function hasScope(scope: string): Rule {
   let scoped = scopeRules.get(scope);
   if (!scoped) {
-    scoped = rule(`scope:${scope}`, { cache: 'contextual' })(async (_parent, _args, ctx: RequestContext) => {
-      if (!ctx.principal) return ctx.authError ?? unauthenticated();
-      if (ctx.principal.kind !== 'service') return forbidden('This operation is for partner services');
-      return ctx.principal.scopes.has(scope) ? true : forbidden(`This needs the ${scope} scope`);
-    });
+    scoped = rule(
+      `scope:${scope}`,
+      (_parent, _args, ctx) => {
+        const principal = ctx.requirePrincipal();
+        if (principal.kind !== 'service') return forbidden('This operation is for partner services');
+        return principal.scopes.has(scope) || forbidden(`This needs the ${scope} scope`);
+      },
+      true,
+    );
     scopeRules.set(scope, scoped);
   }
   return scoped;
-}
-
-/** True only when the rule would allow, decided without awaiting anything; false: ask the rule. */
-export type AllowedNow = (parent: unknown, args: Record<string, unknown>, ctx: RequestContext) => boolean;
-
-/** A rule that may allow at once (see apply.ts). */
-function withAllowedNow<R extends object>(shieldRule: R, allowedNow: AllowedNow): R & { allowedNow: AllowedNow } {
-  return Object.assign(shieldRule, { allowedNow });
 }
 
 export interface OrganizationRequirement {
@@ -81,77 +85,51 @@ function satisfies(access: Access, need: OrganizationRequirement['need']): boole
 /**
  * The asker holds `need` in the organization `locate` points at. Not a member (or no such
  * organization): NOT_FOUND, so that existence is never revealed; a member lacking it: FORBIDDEN.
- * Depends on parent and arguments, hence no_cache — its lookups are request-cached loaders.
+ * Decided at once when the organization and the asker's access there are already known (a
+ * parent's id; access primed by a memberships page or an entity read with the viewer's
+ * membership, src/authz/viewer-rows.ts), after the request's loaders otherwise.
  */
-export function inOrganization(name: string, requirement: OrganizationRequirement) {
-  // Allowed at once when the user's access is already known (their memberships page, or an entity
-  // read with their membership, src/authz/viewer-rows.ts):
-  // the same test as below, without its promises. Anything else takes the full path.
-  const allowedNow: AllowedNow = (parent, args, ctx) => {
-    if (ctx.principal?.kind !== 'user') return false;
-    const organizationId = requirement.locate(parent, args, ctx);
-    if (typeof organizationId !== 'string') {
-      // A lookup (a loader): the full path asks it again, and reports what it throws.
-      if (organizationId instanceof Promise) organizationId.catch(() => undefined);
-      return false;
-    }
-    const access = ctx.loaders.knownAccess.get(organizationId);
-    return !!access && satisfies(access, requirement.need);
+export function inOrganization(name: string, requirement: OrganizationRequirement): Rule {
+  const judge = (access: Access | null): Decision => {
+    if (!access) return notFound(requirement.subject ?? 'Organization');
+    if (satisfies(access, requirement.need)) return true;
+    return forbidden(requirement.need === 'nonGuest' ? 'Guests see only the name of the organization' : `This needs the ${requirement.need} permission`);
   };
-  return withAllowedNow(rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext) =>
-    decide(ctx, async () => {
-      const principal = requirement.peopleOnly ? ctx.requireUser() : ctx.requirePrincipal();
-      // A service reads only the basic fields of what it just provisioned (see accessLoader).
-      if (principal.kind === 'service' && requirement.need !== 'member' && requirement.need !== 'nonGuest') {
-        throw forbidden('A partner service cannot do this');
-      }
-      const organizationId = await requirement.locate(parent, args, ctx);
-      const access = organizationId ? await ctx.loaders.access.load(organizationId) : null;
-      if (!access) throw notFound(requirement.subject ?? 'Organization');
-      if (!satisfies(access, requirement.need)) {
-        throw forbidden(requirement.need === 'nonGuest' ? 'Guests see only the name of the organization' : `This needs the ${requirement.need} permission`);
-      }
-      return true;
-    }),
-  ), allowedNow);
+  return rule(name, (parent, args, ctx) => {
+    const principal = requirement.peopleOnly ? ctx.requireUser() : ctx.requirePrincipal();
+    // A service reads only the basic fields of what it just provisioned (see accessLoaders).
+    if (principal.kind === 'service' && requirement.need !== 'member' && requirement.need !== 'nonGuest') {
+      return forbidden('A partner service cannot do this');
+    }
+    return andThen(requirement.locate(parent, args, ctx), (organizationId) => (organizationId ? andThen(ctx.loaders.accessNow(organizationId), judge) : judge(null)));
+  });
 }
 
 /**
  * The asker holds `need` inside the workspace `locate` points at. A workspace it cannot see:
  * NOT_FOUND, like another tenant's; one it sees without `need`: FORBIDDEN.
  */
-export function inWorkspace(name: string, need: Permission, locate: Locate) {
-  return rule(name, { cache: 'no_cache' })(async (parent, args, ctx: RequestContext) =>
-    decide(ctx, async () => {
-      const principal = ctx.requirePrincipal();
-      if (principal.kind === 'service') throw forbidden('A partner service cannot do this');
-      const workspaceId = await locate(parent, args, ctx);
-      const view = workspaceId ? await ctx.loaders.workspaceView.load(workspaceId) : null;
-      if (!view) throw notFound('Workspace');
-      if (!view.permissions.has(need)) throw forbidden(`This needs the ${need} permission in this workspace`);
-      return true;
-    }),
-  );
+export function inWorkspace(name: string, need: Permission, locate: Locate): Rule {
+  return rule(name, async (parent, args, ctx) => {
+    const principal = ctx.requirePrincipal();
+    if (principal.kind === 'service') return forbidden('A partner service cannot do this');
+    const workspaceId = await locate(parent, args, ctx);
+    const view = workspaceId ? await ctx.loaders.workspaceView.load(workspaceId) : null;
+    if (!view) return notFound('Workspace');
+    return view.permissions.has(need) || forbidden(`This needs the ${need} permission in this workspace`);
+  });
 }
 
 /**
  * An organization's id, slug and name: for its members, and for someone it was shown to in
  * this request through their own invitation or join request (RequestContext.showName).
  */
-export const organizationNameVisible = withAllowedNow(
-  rule('organizationNameVisible', { cache: 'no_cache' })(async (parent, _args, ctx: RequestContext) =>
-    decide(ctx, async () => {
-      ctx.requirePrincipal();
-      const id = (parent as { id: string }).id;
-      if (ctx.namesShown.has(id) || (await ctx.loaders.access.load(id))) return true;
-      throw notFound('Organization');
-    }),
-  ),
-  (parent, _args, ctx) => {
-    const id = (parent as { id: string }).id;
-    return !!ctx.principal && (ctx.namesShown.has(id) || !!ctx.loaders.knownAccess.get(id));
-  },
-);
+export const organizationNameVisible = rule('organizationNameVisible', (parent, _args, ctx) => {
+  ctx.requirePrincipal();
+  const id = (parent as { id: string }).id;
+  if (ctx.namesShown.has(id)) return true;
+  return andThen(ctx.loaders.accessNow(id), (access) => (access ? true : notFound('Organization')));
+});
 
 // Where rules find the organization.
 export const parentId: Locate = (parent) => (parent as { id: string }).id;
@@ -183,4 +161,3 @@ export const organizationOfInvitation = organizationOfObject('Invitation', (ctx,
 export const organizationOfJoinRequest = organizationOfObject('Join request', (ctx, id) => ctx.loaders.joinRequest.load(id));
 export const organizationOfMembership = organizationOfObject('Membership', (ctx, id) => ctx.loaders.membership.load(id));
 export const organizationOfParent: Locate = (parent) => (parent as { organizationId: string }).organizationId;
-

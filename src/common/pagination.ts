@@ -328,7 +328,7 @@ export function childCountLoader<F>(db: Database, query: Pick<ChildListQuery<F>,
 export function rowLoader<T extends ObjectLiteral>(
   db: Database,
   entity: EntityTarget<T>,
-  options: { table: string; column: string; type: 'uuid' | 'text'; property: keyof T; where?: string; params?: unknown[] },
+  options: { table: string; column: string; type: 'uuid' | 'text'; property: keyof T; where?: string; params?: unknown[]; cache?: boolean },
 ): DataLoader<string, T | null> {
   return new DataLoader(async (keys) => {
     const wanted = options.type === 'uuid' ? keys.filter(isUuid) : [...keys];
@@ -342,7 +342,7 @@ export function rowLoader<T extends ObjectLiteral>(
     );
     const byKey = new Map(rows.map((row) => [String(row[options.property]), row]));
     return keys.map((key) => byKey.get(key) ?? null);
-  });
+  }, { cache: options.cache ?? true });
 }
 
 /** All rows sharing a column value, for many values at once: one `= ANY($1)` statement, in `orderBy` order. */

@@ -76,7 +76,10 @@ function membershipsOfUserWithOrganizations(db: Database, organization: DataLoad
 
 export const membershipLoaders = (db: Database, principal: Principal | null, organization: DataLoader<string, OrganizationEntity | null>) => ({
   membership: rowLoader(db, MembershipEntity, { table: 'memberships', column: 'id', type: 'uuid', property: 'id' }),
-  /** The asking user's own membership, by organization id: what every authorization check reads. */
+  /**
+   * The asking user's own membership, by organization id, uncached: the access loader
+   * (src/authz/access.ts) reads it and is the one place its answer is kept.
+   */
   viewerMembership:
     principal?.kind === 'user'
       ? rowLoader(db, MembershipEntity, {
@@ -86,6 +89,7 @@ export const membershipLoaders = (db: Database, principal: Principal | null, org
           property: 'organizationId',
           where: 'user_id = $2',
           params: [principal.userId],
+          cache: false,
         })
       : new DataLoader<string, MembershipEntity | null>(async (keys) => keys.map(() => null)),
   membersPage: childPageLoader(db, MembershipEntity, Object.assign({}, MEMBERS_OF_ORGANIZATION, { order: 'ASC' as const })),
