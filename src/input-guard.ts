@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { visit, type DocumentNode, type OperationDefinitionNode } from 'graphql';
-import type { IMiddlewareFunction } from 'graphql-middleware';
+import { visit, type DocumentNode, type GraphQLFieldResolver, type OperationDefinitionNode } from 'graphql';
 import { AppError, badInput } from './errors';
 import { queryLimitRefusal } from './query-limits';
 
@@ -102,19 +101,22 @@ const ENTITY_KEYS: ReadonlyMap<string, readonly (readonly string[])[]> = new Map
 
 /**
  * `_entities` accepts only representations of our entities carrying a whole key of strings:
- * anything else is BAD_USER_INPUT, never an error inside a reference resolver.
+ * anything else is BAD_USER_INPUT, never an error inside a reference resolver. Wraps the
+ * resolver federation gives `_entities`.
  */
-export const entitiesGuard: IMiddlewareFunction = async (resolve, parent, args, context, info) => {
-  const representations = (args as { representations?: unknown }).representations;
-  if (!Array.isArray(representations)) throw badInput('representations', 'representations must be a list');
-  if (representations.length > 1000) throw badInput('representations', 'At most 1,000 representations at once');
-  representations.forEach((representation, i) => {
-    const r = representation as Record<string, unknown> | null;
-    const keys = r && typeof r === 'object' && typeof r.__typename === 'string' ? ENTITY_KEYS.get(r.__typename) : undefined;
-    if (!keys) throw badInput('representations', `representations[${i}] is not an entity of this subgraph`);
-    if (!keys.some((key) => key.every((field) => typeof r![field] === 'string'))) {
-      throw badInput('representations', `representations[${i}] needs its key (${keys.map((k) => k.join(' ')).join(' or ')}) as strings`);
-    }
-  });
-  return resolve(parent, args, context, info);
-};
+export function entitiesGuard<C>(resolve: GraphQLFieldResolver<unknown, C>): GraphQLFieldResolver<unknown, C> {
+  return (parent, args, context, info) => {
+    const representations = (args as { representations?: unknown }).representations;
+    if (!Array.isArray(representations)) throw badInput('representations', 'representations must be a list');
+    if (representations.length > 1000) throw badInput('representations', 'At most 1,000 representations at once');
+    representations.forEach((representation, i) => {
+      const r = representation as Record<string, unknown> | null;
+      const keys = r && typeof r === 'object' && typeof r.__typename === 'string' ? ENTITY_KEYS.get(r.__typename) : undefined;
+      if (!keys) throw badInput('representations', `representations[${i}] is not an entity of this subgraph`);
+      if (!keys.some((key) => key.every((field) => typeof r![field] === 'string'))) {
+        throw badInput('representations', `representations[${i}] needs its key (${keys.map((k) => k.join(' ')).join(' or ')}) as strings`);
+      }
+    });
+    return resolve(parent, args, context, info);
+  };
+}

@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { execute, parse, type GraphQLSchema } from 'graphql';
-import { applyMiddleware } from 'graphql-middleware';
+import { defaultFieldResolver, execute, parse, type GraphQLSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import gql from 'graphql-tag';
 import { buildSchema, createResolversMap, getMetadataStorage } from 'type-graphql';
@@ -137,10 +136,12 @@ export function directFieldResolvers(): { type: string; field: string; resolve: 
   return [...direct.values()];
 }
 
-/** The subgraph behind its graphql-shield rules (src/authz/apply.ts): what the server executes. `unguarded` is the benchmark's variant only. */
+/** The subgraph behind its permission map (src/authz/apply.ts): what the server executes. `unguarded` is the benchmark's variant only. */
 export async function buildGuardedSchema(options: { unguarded?: boolean } = {}): Promise<GraphQLSchema> {
-  const guarded = applyMiddleware(await buildSubgraph(), { Query: { _entities: entitiesGuard } });
-  return options.unguarded ? guarded : applyPermissions(guarded, permissions, PERMISSION_OPTIONS);
+  const schema = await buildSubgraph();
+  const entities = schema.getQueryType()!.getFields()._entities;
+  entities.resolve = entitiesGuard(entities.resolve ?? defaultFieldResolver);
+  return options.unguarded ? schema : applyPermissions(schema, permissions, PERMISSION_OPTIONS);
 }
 
 /** The SDL a router fetches through `_service { sdl }`: what schema.graphql holds. */
