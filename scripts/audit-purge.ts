@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/db/connect';
-import { Database } from '../src/db/database';
 import { createLogger } from '../src/logger';
 import { purgeAuditEvents } from '../src/modules/audit/audit.service';
 
@@ -19,12 +18,12 @@ async function main(): Promise<void> {
   if (before && Number.isNaN(before.getTime())) throw new Error('--before takes an ISO date-time');
   const config = loadConfig();
   const logger = createLogger(config.env.LOG_LEVEL);
-  const db = await connectDatabase(config, logger, { runMigrations: false });
+  const database = await connectDatabase(config, logger, { runMigrations: false });
   try {
-    const removed = await purgeAuditEvents(new Database(db.dataSource), config.env.AUDIT_RETENTION_DAYS, { before, organizationId: option('organization') });
+    const removed = await purgeAuditEvents(database.db, config.env.AUDIT_RETENTION_DAYS, { before, organizationId: option('organization') });
     console.log(`Removed ${removed} audit events older than ${before?.toISOString() ?? `${config.env.AUDIT_RETENTION_DAYS} days`}.`);
   } finally {
-    await db.close();
+    await database.close();
   }
 }
 

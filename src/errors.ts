@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { DatabaseError } from 'pg';
 
 /** The error codes of the public contract (API.md, Errors). */
 export type ErrorCode =
@@ -44,11 +45,11 @@ export const DATABASE_FAILURE_MESSAGES: Record<DatabaseFailure, string> = {
 const POSTGRES_UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300']);
 /** Socket errors of a server that is down or unreachable. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-/** pg's and TypeORM's words for a connection lost mid-request (the runner is released once its connection fails). */
-const LOST_CONNECTION = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Query runner already released)/;
+/** pg's words for a connection lost mid-request. */
+const LOST_CONNECTION = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable)/;
 
 /**
- * Whether `error` (or what it wraps: GraphQL's originalError, TypeORM's driverError, a cause,
+ * Whether `error` (or what it wraps: GraphQL's originalError, a cause,
  * an AggregateError's errors) means the database could not serve the request, and why. A
  * request talks to no other server (tokens are checked locally or against JWKS, whose failures
  * are UNAUTHENTICATED; mail leaves through the outbox), so a socket error here is the database's.
@@ -57,7 +58,7 @@ export function databaseFailure(error: unknown): DatabaseFailure | null {
   const queue = [error];
   const seen = new Set<unknown>();
   while (queue.length) {
-    const e = queue.shift() as { code?: unknown; message?: unknown; originalError?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown } | null;
+    const e = queue.shift() as { code?: unknown; message?: unknown; originalError?: unknown; cause?: unknown; errors?: unknown } | null;
     if (!e || typeof e !== 'object' || seen.has(e)) continue;
     seen.add(e);
     const message = typeof e.message === 'string' ? e.message : '';
@@ -65,7 +66,7 @@ export function databaseFailure(error: unknown): DatabaseFailure | null {
     if (message === 'timeout exceeded when trying to connect') return 'DATABASE_BUSY';
     if (typeof e.code === 'string' && (e.code.startsWith('08') || POSTGRES_UNAVAILABLE_CODES.has(e.code) || NETWORK_CODES.has(e.code))) return 'DATABASE_UNAVAILABLE';
     if (LOST_CONNECTION.test(message)) return 'DATABASE_UNAVAILABLE';
-    queue.push(e.originalError, e.driverError, e.cause, ...(Array.isArray(e.errors) ? e.errors : []));
+    queue.push(e.originalError, e.cause, ...(Array.isArray(e.errors) ? e.errors : []));
   }
   return null;
 }
@@ -129,7 +130,7 @@ export function formatError(
     const { http: _http, ...extensions } = original.extensions;
     return Object.assign({}, formatted, { extensions });
   }
-  const sqlCode = (original as { driverError?: { code?: string } })?.driverError?.code;
+  const sqlCode = original instanceof DatabaseError ? original.code : undefined;
   if (sqlCode && POSTGRES_INPUT_CODES.has(sqlCode)) {
     // A value PostgreSQL cannot take (out-of-range date, bad encoding) that validation let through.
     onInternal(original);

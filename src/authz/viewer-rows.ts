@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { isUuid } from '../common/pagination';
-import { joinedEntity, mapRows, type Database } from '../db/database';
+import type { Database } from '../db/database';
+import { joinedEntity, mapRows } from '../db/entity-rows';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { WorkspaceAccessEntity } from '../modules/workspace/workspace.entity';
 
@@ -33,8 +34,8 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
   entity: EntityTarget<T>,
   options: ViewerRowsOptions<T>,
 ): DataLoader<string, T | null> {
-  const membership = joinedEntity(db.dataSource, MembershipEntity, 'm', '__m');
-  const assignment = joinedEntity(db.dataSource, WorkspaceAccessEntity, 'wa', '__wa');
+  const membership = joinedEntity(MembershipEntity, 'm', '__m');
+  const assignment = joinedEntity(WorkspaceAccessEntity, 'wa', '__wa');
   const key = options.key ?? { column: 'id', type: 'uuid', property: 'id' };
   return new DataLoader(async (keys) => {
     const ids = key.type === 'uuid' ? keys.filter(isUuid) : [...keys];
@@ -46,7 +47,7 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
       : '';
     const columns = userId ? ['t.*', membership.select, ...(options.withAssignment ? [assignment.select] : [])].join(', ') : 't.*';
     const raw = await db.query(`SELECT ${columns} FROM ${options.table} t ${joins} WHERE t.${key.column} = ANY($1::${key.type}[])`, userId ? [ids, userId] : [ids]);
-    const rows = mapRows(db.dataSource, entity, raw);
+    const rows = mapRows(entity, raw);
     const byKey = new Map<string, T>();
     rows.forEach((row, i) => {
       byKey.set(String(row[key.property]), row);

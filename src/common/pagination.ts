@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { Kind, type GraphQLResolveInfo, type SelectionNode } from 'graphql';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
-import { mapRows, type Database } from '../db/database';
+import type { Database } from '../db/database';
+import { columnList, mapRows, propertyOf } from '../db/entity-rows';
 import { badInput } from '../errors';
 
 export const MAX_PAGE_SIZE = 100;
@@ -245,7 +246,7 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
   // A parent column of `t` comes back with each row; another table's is read once more.
   const parentKey = query.parentColumn.startsWith('t.') ? query.parentColumn.slice(2) : '__parent';
   const columnsFor = (own: string) => [own, query.joined?.columns, parentKey === '__parent' ? 'p.parent_id AS __parent' : null].filter(Boolean).join(', ');
-  const columns = { full: columnsFor(columnsOf(db, entity, 't.')), lean: query.lean ? columnsFor(query.lean.columns) : null };
+  const columns = { full: columnsFor(columnList(entity, 't.')), lean: query.lean ? columnsFor(query.lean.columns) : null };
   const isLean = (key: PageKey<F>): boolean => {
     if (!query.lean || !key.fields) return false;
     for (const field of key.fields) if (!query.lean.fields.has(field)) return false;
@@ -283,8 +284,8 @@ export function childPageLoader<T extends ObjectLiteral & { id: string }, F>(
         );
         const byParent = new Map<string, T[]>();
         const lean = selected === columns.lean;
-        const mapped = lean ? (rows as T[]) : mapRows(db.dataSource, entity, rows);
-        const parent = lean && parentKey !== '__parent' ? db.dataSource.getMetadata(entity).findColumnWithDatabaseName(parentKey)!.propertyName : parentKey;
+        const mapped = lean ? (rows as T[]) : mapRows(entity, rows);
+        const parent = lean && parentKey !== '__parent' ? propertyOf(entity, parentKey) : parentKey;
         rows.forEach((row, i) => {
           query.joined?.attach(mapped[i], row);
           pushTo(byParent, String(row[parent]), mapped[i]);
@@ -336,7 +337,7 @@ export function rowLoader<T extends ObjectLiteral>(
     const extra = options.where ? ` AND ${options.where}` : '';
     const rows = await db.select(
       entity,
-      `SELECT ${columnsOf(db, entity)} FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[])${extra}`,
+      `SELECT ${columnList(entity)} FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[])${extra}`,
       [wanted, ...(options.params ?? [])],
       { prepare: true },
     );
@@ -354,7 +355,7 @@ export function groupLoader<T extends ObjectLiteral & { id: string }>(
   return new DataLoader(async (keys) => {
     const wanted = options.type === 'uuid' ? keys.filter(isUuid) : [...keys];
     const rows = wanted.length
-      ? await db.select(entity, `SELECT ${columnsOf(db, entity)} FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[]) ORDER BY ${options.orderBy}`, [wanted], {
+      ? await db.select(entity, `SELECT ${columnList(entity)} FROM ${options.table} WHERE ${options.column} = ANY($1::${options.type}[]) ORDER BY ${options.orderBy}`, [wanted], {
           prepare: true,
         })
       : [];
@@ -363,17 +364,6 @@ export function groupLoader<T extends ObjectLiteral & { id: string }>(
     return keys.map((key) => groups.get(key) ?? []);
   });
 }
-
-/** The entity's columns by name (`t."organization_id", …`), not `*`: a prepared statement must keep its result columns when a migration adds one. */
-function columnsOf(db: Database, entity: EntityTarget<ObjectLiteral>, alias = ''): string {
-  const metadata = db.dataSource.getMetadata(entity);
-  let lists = columnLists.get(metadata);
-  if (!lists) columnLists.set(metadata, (lists = new Map()));
-  let list = lists.get(alias);
-  if (!list) lists.set(alias, (list = metadata.columns.map((column) => `${alias}"${column.databaseName}"`).join(', ')));
-  return list;
-}
-const columnLists = new WeakMap<object, Map<string, string>>();
 
 /** Appends to the list under `key` (in place: copying it on every row made lists quadratic). */
 function pushTo<K, V>(lists: Map<K, V[]>, key: K, value: V): void {

@@ -1,38 +1,37 @@
+import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { createHash } from 'node:crypto';
 import { APP_ROLE, createDataSource } from './data-source';
+import { Database } from './database';
 import { startEmbeddedPostgres } from './embedded';
+import { learnEntities } from './entity-rows';
 
 export interface DatabaseHandle {
-  dataSource: DataSource;
+  /** The requests' way in: a pool of its own, logged in as the app role. */
+  db: Database;
   /** True when this process started its own PostgreSQL server. */
   embedded: boolean;
   close(): Promise<void>;
 }
 
-/** DATABASE_URL when set, otherwise an embedded PostgreSQL under DATA_DIR; then the migrations. */
-export async function connectDatabase(
-  config: Config,
-  logger: Logger,
-  options: { runMigrations: boolean },
-): Promise<DatabaseHandle> {
-  let url = config.env.DATABASE_URL;
-  let stopEmbedded: (() => Promise<void>) | undefined;
-  if (!url) {
-    logger.info({ dataDir: config.dataDir }, 'starting embedded PostgreSQL');
-    const embedded = await startEmbeddedPostgres({
-      dataDir: config.dataDir,
-      port: config.env.EMBEDDED_POSTGRES_PORT,
-      onLog: (line) => logger.debug({ postgres: line }),
-    });
-    url = embedded.url;
-    stopEmbedded = embedded.stop;
-  }
-  let dataSource: DataSource | undefined;
+/** DATABASE_URL when set, otherwise an embedded PostgreSQL under DATA_DIR (`stop` then stops it). */
+export async function postgresServer(config: Config, logger: Logger): Promise<{ url: string; stop?: () => Promise<void> }> {
+  if (config.env.DATABASE_URL) return { url: config.env.DATABASE_URL };
+  logger.info({ dataDir: config.dataDir }, 'starting embedded PostgreSQL');
+  const embedded = await startEmbeddedPostgres({
+    dataDir: config.dataDir,
+    port: config.env.EMBEDDED_POSTGRES_PORT,
+    onLog: (line) => logger.debug({ postgres: line }),
+  });
+  return { url: embedded.url, stop: embedded.stop };
+}
+
+/** The server (`postgresServer`), then the migrations as the owner of the tables, then the requests' pool as the app role. */
+export async function connectDatabase(config: Config, logger: Logger, options: { runMigrations: boolean }): Promise<DatabaseHandle> {
+  const { url, stop } = await postgresServer(config, logger);
   try {
-    // Migrations run as the owner of the tables; requests log in as the role the tenant wall holds.
+    // TypeORM serves the owner's connection: migrations, and the entities' columns (read once here).
     const owner = createDataSource({ url, poolSize: 1, logger, applicationName: 'organizations-subgraph-owner' });
     await owner.initialize();
     let appUrl: string;
@@ -41,27 +40,33 @@ export async function connectDatabase(
         const applied = await owner.runMigrations({ transaction: 'each' });
         if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
       }
+      learnEntities(owner);
       appUrl = config.env.BENCH_UNWALLED ? url : await appRoleUrl(owner, url, logger);
     } finally {
       await owner.destroy();
     }
     const asRole = config.env.BENCH_UNWALLED ? undefined : APP_ROLE;
     if (!asRole) logger.warn('BENCH_UNWALLED: row-level security is OFF (benchmark only)');
-    dataSource = createDataSource({ url: appUrl, poolSize: config.env.DATABASE_POOL_SIZE, poolTimeoutMs: config.env.DATABASE_POOL_TIMEOUT_MS, logger, asRole });
-    await dataSource.initialize();
+    const db = await Database.open({
+      url: appUrl,
+      poolSize: config.env.DATABASE_POOL_SIZE,
+      poolTimeoutMs: config.env.DATABASE_POOL_TIMEOUT_MS,
+      applicationName: 'organizations-subgraph',
+      asRole,
+      logger,
+    });
+    return {
+      db,
+      embedded: stop !== undefined,
+      async close() {
+        await db.close();
+        await stop?.();
+      },
+    };
   } catch (error) {
-    if (dataSource?.isInitialized) await dataSource.destroy();
-    await stopEmbedded?.();
+    await stop?.();
     throw error;
   }
-  return {
-    dataSource,
-    embedded: stopEmbedded !== undefined,
-    async close() {
-      if (dataSource!.isInitialized) await dataSource!.destroy();
-      await stopEmbedded?.();
-    },
-  };
 }
 
 /**

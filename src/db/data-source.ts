@@ -42,8 +42,8 @@ const MIGRATIONS = __filename.endsWith('.ts')
 /** The role the application's requests run as: it owns nothing and cannot bypass row-level security. */
 export const APP_ROLE = 'organizations_app';
 
-/** `asRole`: every connection of the pool starts as that role (the owner's connections run migrations). */
-export function createDataSource(options: { url: string; poolSize: number; logger: Logger; asRole?: string; poolTimeoutMs?: number; applicationName?: string }): DataSource {
+/** TypeORM's data source: the owner's connection, for the migrations and the CLI (requests go through `Database`). */
+export function createDataSource(options: { url: string; poolSize: number; logger: Logger; applicationName?: string }): DataSource {
   return new DataSource({
     type: 'postgres',
     url: options.url,
@@ -56,11 +56,8 @@ export function createDataSource(options: { url: string; poolSize: number; logge
     maxQueryExecutionTime: 1000,
     extra: {
       max: options.poolSize,
-      // A request waits at most this long for a connection (DATABASE_POOL_TIMEOUT_MS), then fails cleanly.
-      connectionTimeoutMillis: options.poolTimeoutMs ?? 10_000,
-      idleTimeoutMillis: 30_000,
-      application_name: options.applicationName ?? 'organizations-subgraph',
-      ...(options.asRole ? { options: `-c role=${options.asRole}` } : {}),
+      connectionTimeoutMillis: 10_000,
+      application_name: options.applicationName ?? 'organizations-subgraph-cli',
     },
   });
 }

@@ -1,4 +1,7 @@
-import { QueryFailedError, QueryRunnerAlreadyReleasedError, type DataSource, type EntityTarget, type ObjectLiteral, type QueryRunner } from 'typeorm';
+import { DatabaseError, Pool, type PoolClient } from 'pg';
+import type { EntityTarget, ObjectLiteral } from 'typeorm';
+import type { Logger } from '../logger';
+import { mapRows } from './entity-rows';
 
 /** The statements one request has sent. */
 export interface StatementTally {
@@ -20,11 +23,34 @@ export type Tenant =
 
 export const SYSTEM: Tenant = { kind: 'system' };
 
+export interface PoolOptions {
+  url: string;
+  poolSize: number;
+  /** How long a statement waits for a free connection (DATABASE_POOL_TIMEOUT_MS) before it fails (DATABASE_BUSY). */
+  poolTimeoutMs: number;
+  applicationName: string;
+  /** A role every connection switches to when it starts, for a URL that logs in as the owner (see connect.ts). */
+  asRole?: string;
+  logger: Logger;
+}
+
+/** What every handle on one pool shares. The pool is reachable through a `Database` only, so no statement runs without its tenant. */
+interface Shared {
+  pool: Pool;
+  logger: Logger;
+}
+
+/** A statement slower than this is logged as a warning. */
+const SLOW_MS = 1000;
+
 /** Names of prepared statements by their text, the same on every connection (each prepares a name once). */
 const statementNames = new Map<string, string>();
 
 /** The tenant each pooled connection was last told about, so it is told again only when that changes. */
-const connectionTenants = new WeakMap<object, string>();
+const connectionTenants = new WeakMap<PoolClient, string>();
+
+/** Connections holding a prepared statement whose plan a migration outdated: closed on release instead of pooled again. */
+const staleConnections = new WeakSet<PoolClient>();
 
 const SET_TENANT = `SELECT set_config('tenant.kind', $1, false), set_config('tenant.user_id', $2, false),
   set_config('tenant.organization_id', $3, false), set_config('tenant.email', $4, false)`;
@@ -41,51 +67,79 @@ function tenantSettings(tenant: Tenant): string[] {
 }
 
 /**
- * A request's way into PostgreSQL. Outside a transaction each statement takes a pooled
- * connection for itself; `transaction` pins one connection and every statement of the
- * callback goes through it. Rows come back as entity-shaped objects (`mapRows`). A handle made
- * for a request counts its statements (`forRequest`): every statement of a request goes
- * through its handle, so the count is exact without tracking async context.
+ * A request's way into PostgreSQL, over a `pg` pool of its own. Outside a transaction each
+ * statement takes a pooled connection for itself; `transaction` pins one connection and every
+ * statement of the callback goes through it. Rows come back raw (`query`) or as entities
+ * (`select`). A handle made for a request counts its statements (`forRequest`): every
+ * statement of a request goes through its handle, so the count is exact without tracking
+ * async context.
  */
 export class Database {
-  constructor(
-    readonly dataSource: DataSource,
-    private readonly runner?: QueryRunner,
-    readonly tally: StatementTally = { statements: 0 },
-    readonly tenant: Tenant = SYSTEM,
+  private constructor(
+    private readonly shared: Shared,
+    private readonly client: PoolClient | undefined,
+    readonly tally: StatementTally,
+    readonly tenant: Tenant,
   ) {}
+
+  /** The pool; fails here, not at the first request, when PostgreSQL refuses the login. */
+  static async open(options: PoolOptions): Promise<Database> {
+    const pool = new Pool({
+      connectionString: options.url,
+      max: options.poolSize,
+      connectionTimeoutMillis: options.poolTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      application_name: options.applicationName,
+      options: options.asRole ? `-c role=${options.asRole}` : undefined,
+    });
+    // An idle connection whose server went away: pg-pool drops it; unheard, the event would end the process.
+    // Its words only: pg-pool hangs the whole client on the error.
+    pool.on('error', (error) => options.logger.warn({ reason: error.message }, 'idle database connection lost'));
+    try {
+      (await pool.connect()).release();
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new Database({ pool, logger: options.logger }, undefined, { statements: 0 }, SYSTEM);
+  }
+
+  /** Closes the pool: for the process's shutdown, after the last request. */
+  close(): Promise<void> {
+    return this.shared.pool.end();
+  }
 
   /** A handle on the same pool that counts the statements of one request. */
   forRequest(): Database {
-    return new Database(this.dataSource, undefined, { statements: 0 }, this.tenant);
+    return new Database(this.shared, undefined, { statements: 0 }, this.tenant);
   }
 
   /** The same request's handle, its statements seen as `tenant` sees. Not inside a transaction: it has one tenant. */
   as(tenant: Tenant): Database {
-    if (this.runner) throw new Error('A transaction keeps the tenant it started with');
-    return new Database(this.dataSource, undefined, this.tally, tenant);
-  }
-
-  /** Takes a pooled connection, telling it who asks when it last served someone else; never inside a transaction, so a rollback cannot undo it. */
-  private async connect(): Promise<QueryRunner> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const connection = (await runner.connect()) as PgClient;
-      const settings = tenantSettings(this.tenant);
-      const key = settings.join('\u0000');
-      if (connectionTenants.get(connection) !== key) {
-        await send(connection, { text: SET_TENANT, values: settings });
-        connectionTenants.set(connection, key);
-      }
-      return runner;
-    } catch (error) {
-      await runner.release();
-      throw error;
-    }
+    if (this.client) throw new Error('A transaction keeps the tenant it started with');
+    return new Database(this.shared, undefined, this.tally, tenant);
   }
 
   get inTransaction(): boolean {
-    return this.runner !== undefined;
+    return this.client !== undefined;
+  }
+
+  /** Takes a pooled connection, telling it who asks when it last served someone else; never inside a transaction, so a rollback cannot undo it. */
+  private async connect(): Promise<PoolClient> {
+    const client = await this.shared.pool.connect();
+    client.on('error', ignoreLostConnection);
+    try {
+      const settings = tenantSettings(this.tenant);
+      const key = settings.join('\u0000');
+      if (connectionTenants.get(client) !== key) {
+        await client.query({ text: SET_TENANT, values: settings });
+        connectionTenants.set(client, key);
+      }
+      return client;
+    } catch (error) {
+      release(client, error as Error);
+      throw error;
+    }
   }
 
   /**
@@ -97,58 +151,48 @@ export class Database {
    */
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
     this.tally.statements += 1;
-    if (this.runner) return (await this.run(this.runner, sql, params, options.prepare)) as T[];
+    if (this.client) return (await this.run(this.client, sql, params, options.prepare)) as T[];
     let prepare = options.prepare;
     for (;;) {
-      const runner = await this.connect();
+      const client = await this.connect();
       try {
-        return (await this.run(runner, sql, params, prepare)) as T[];
+        return (await this.run(client, sql, params, prepare)) as T[];
       } catch (error) {
         // A migration changed what the statement returns (a column's type): its connection is
         // dropped (below), and the statement runs again unprepared, which no other pooled
         // connection's outdated copy can fail.
-        if (!prepare || !staleConnections.has(runner)) throw error;
+        if (!prepare || !staleConnections.has(client)) throw error;
         prepare = false;
         this.tally.statements += 1;
       } finally {
-        await release(runner);
+        release(client);
       }
     }
   }
 
-  /**
-   * One statement on the pg client behind TypeORM's runner, with TypeORM's logging and errors.
-   * Not TypeORM's `query` nor pg's promise form: pg's promise form kept every result alive
-   * through a young-generation collection (20 rows: 6 KB of 17 allocated, against nothing with a
-   * callback), so a dashboard's rows, and all they were joined to, were copied and promoted.
-   */
-  private async run(runner: QueryRunner, sql: string, params: unknown[], prepare = false): Promise<unknown[]> {
-    if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
-    const logger = this.dataSource.logger;
-    const client = (await runner.connect()) as PgClient;
+  /** One statement; a failed one is logged with its SQL (debug: the caller decides whether it is a fault), a slow one warned of. */
+  private async run(client: PoolClient, sql: string, params: unknown[], prepare = false): Promise<unknown[]> {
     let name: string | undefined;
     if (prepare) {
       name = statementNames.get(sql);
       if (!name) statementNames.set(sql, (name = `organizations_${statementNames.size + 1}`));
     }
-    logger.logQuery(sql, params, runner);
     const started = Date.now();
     try {
-      const rows = await send(client, { name, text: sql, values: params });
+      const { rows } = await client.query({ name, text: sql, values: params });
       const took = Date.now() - started;
-      const slow = (this.dataSource.options as { maxQueryExecutionTime?: number }).maxQueryExecutionTime;
-      if (slow && took > slow) logger.logQuerySlow(took, sql, params, runner);
+      if (took > SLOW_MS) this.shared.logger.warn({ time: took, query: sql.slice(0, 500) }, 'slow sql');
       return rows;
     } catch (error) {
-      logger.logQueryError(error as Error, sql, params, runner);
-      if (prepare && isStalePlan(error)) staleConnections.add(runner);
-      throw new QueryFailedError(sql, params, error as Error);
+      this.shared.logger.debug({ err: error, query: sql }, 'sql failed');
+      if (prepare && isStalePlan(error)) staleConnections.add(client);
+      throw error;
     }
   }
 
   /** Rows of `entity`'s table, with their properties named as the entity names them. */
   async select<T extends ObjectLiteral>(entity: EntityTarget<T>, sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
-    return mapRows(this.dataSource, entity, await this.query(sql, params, options));
+    return mapRows(entity, await this.query(sql, params, options));
   }
 
   async selectOne<T extends ObjectLiteral>(entity: EntityTarget<T>, sql: string, params: unknown[] = []): Promise<T | undefined> {
@@ -157,110 +201,45 @@ export class Database {
 
   /** One transaction around `work`; already inside one, `work` joins it. */
   async transaction<T>(work: (tx: Database) => Promise<T>): Promise<T> {
-    if (this.runner) return work(this);
-    const runner = await this.connect();
+    if (this.client) return work(this);
+    const client = await this.connect();
+    let open = false;
+    let broken: Error | undefined;
     try {
-      await runner.startTransaction();
+      await this.run(client, 'START TRANSACTION', []);
+      open = true;
       this.tally.statements += 1;
-      const result = await work(new Database(this.dataSource, runner, this.tally, this.tenant));
-      await runner.commitTransaction();
+      const result = await work(new Database(this.shared, client, this.tally, this.tenant));
+      await this.run(client, 'COMMIT', []);
+      open = false;
       this.tally.statements += 1;
       return result;
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      // A connection that cannot roll back is not pooled again, in the middle of its transaction.
+      if (open) await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
       throw error;
     } finally {
-      await release(runner);
+      release(client, broken);
     }
   }
 }
 
-/** The pg client behind a TypeORM runner. */
-interface PgClient {
-  query(config: { name?: string; text: string; values: unknown[] }, callback: (error: Error | null, result: { rows: unknown[] }) => void): void;
-}
+/**
+ * A checked-out connection whose server went away between two statements: its next statement
+ * fails (DATABASE_UNAVAILABLE) and pg-pool drops it on release; unheard, the event would end the process.
+ */
+const ignoreLostConnection = () => undefined;
 
-/** A statement in pg's callback form (see `Database.run`): its rows, or its error. */
-function send(client: PgClient, config: { name?: string; text: string; values: unknown[] }): Promise<unknown[]> {
-  return new Promise((resolve, reject) => client.query(config, (error, result) => (error ? reject(error) : resolve(result.rows))));
+function release(client: PoolClient, error?: Error): void {
+  client.removeListener('error', ignoreLostConnection);
+  // With an error, pg-pool closes the connection instead of keeping it.
+  client.release(error ?? (staleConnections.has(client) ? new Error('stale prepared statement') : undefined));
 }
 
 /** A prepared statement whose result a migration changed (PostgreSQL's own words: its code 0A000 covers more). */
-const isStalePlan = (error: unknown): boolean => {
-  const { code, message } = error as { code?: string; message?: string };
-  return code === '0A000' && message === 'cached plan must not change result type';
-};
+const isStalePlan = (error: unknown): boolean =>
+  error instanceof DatabaseError && error.code === '0A000' && error.message === 'cached plan must not change result type';
 
-/** Connections holding a prepared statement whose plan a migration outdated: closed instead of pooled again. */
-const staleConnections = new WeakSet<QueryRunner>();
-
-async function release(runner: QueryRunner): Promise<void> {
-  if (!staleConnections.has(runner)) return runner.release();
-  // TypeORM's PostgresQueryRunner: with an error, pg-pool closes the connection instead of keeping it.
-  await (runner as unknown as { releasePostgresConnection(error: Error): Promise<void> }).releasePostgresConnection(new Error('stale prepared statement'));
-}
-
-const columnMaps = new WeakMap<object, [string, string][]>();
-
-/** Renames raw columns (`organization_id`) to entity properties (`organizationId`), on instances of the entity class. */
-export function mapRows<T extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<T>, rows: Record<string, unknown>[]): T[] {
-  const metadata = dataSource.getMetadata(entity);
-  let columns = columnMaps.get(metadata);
-  if (!columns) {
-    columns = metadata.columns.map((c) => [c.databaseName, c.propertyName]);
-    columnMaps.set(metadata, columns);
-  }
-  // Instances of the entity class: type-graphql hands `@Root()` an instance as it is, a plain object it copies on every field.
-  const prototype = (metadata.target as { prototype?: object }).prototype ?? Object.prototype;
-  return rows.map((row) => {
-    const mapped: Record<string, unknown> = Object.create(prototype);
-    for (const [column, property] of columns) if (column in row) mapped[property] = row[column];
-    return mapped as T;
-  });
-}
-
-/** An entity read along with another table's rows under a prefix (`o."id" AS "__o.id"`), and taken off such a row again. */
-export interface JoinedEntity<T> {
-  /** The select list: named columns, as a prepared statement needs. */
-  select: string;
-  /** The entity `row` carries, or null when the outer join found none. */
-  from(row: Record<string, unknown>): T | null;
-}
-
-const joinedEntities = new WeakMap<object, Map<string, JoinedEntity<ObjectLiteral>>>();
-
-/** `entity`'s columns under `alias`, read as `prefix.column`: worked out once per process, not per request. */
-export function joinedEntity<T extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<T>, alias: string, prefix: string): JoinedEntity<T> {
-  const metadata = dataSource.getMetadata(entity);
-  let byPrefix = joinedEntities.get(metadata);
-  if (!byPrefix) joinedEntities.set(metadata, (byPrefix = new Map()));
-  const name = `${alias} ${prefix}`;
-  let joined = byPrefix.get(name);
-  if (!joined) {
-    const columns = metadata.columns.map((c) => [`${prefix}.${c.databaseName}`, c.propertyName] as const);
-    const id = `${prefix}.id`;
-    const prototype = (metadata.target as { prototype?: object }).prototype ?? Object.prototype;
-    joined = {
-      select: metadata.columns.map((c) => `${alias}."${c.databaseName}" AS "${prefix}.${c.databaseName}"`).join(', '),
-      from(row) {
-        if (row[id] === null || row[id] === undefined) return null;
-        const found: Record<string, unknown> = Object.create(prototype);
-        for (const [key, property] of columns) found[property] = row[key];
-        return found;
-      },
-    };
-    byPrefix.set(name, joined);
-  }
-  return joined as JoinedEntity<T>;
-}
-
-/** The PostgreSQL error code and constraint behind a failed statement, if any. */
-export function postgresError(error: unknown): { code?: string; constraint?: string } {
-  const driverError = (error as { driverError?: { code?: string; constraint?: string } })?.driverError;
-  return driverError ?? (error as { code?: string; constraint?: string }) ?? {};
-}
-
-export const isUniqueViolation = (error: unknown, constraint?: string): boolean => {
-  const e = postgresError(error);
-  return e.code === '23505' && (constraint === undefined || e.constraint === constraint);
-};
+/** A unique constraint refused the row (`constraint`: that one). */
+export const isUniqueViolation = (error: unknown, constraint?: string): boolean =>
+  error instanceof DatabaseError && error.code === '23505' && (constraint === undefined || error.constraint === constraint);

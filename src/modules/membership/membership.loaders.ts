@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import type { Principal } from '../../auth/principal';
 import type { OrganizationRole } from '../../authz/permissions';
 import { childCountLoader, childPageLoader, rowLoader, type SqlParams } from '../../common/pagination';
-import { joinedEntity, type Database } from '../../db/database';
+import type { Database } from '../../db/database';
+import { joinedEntity } from '../../db/entity-rows';
 import { OrganizationEntity } from '../organization/organization.entity';
 import { MembershipEntity } from './membership.entity';
 
@@ -59,8 +60,8 @@ const MEMBERSHIPS_OF_USER = {
  * A user's memberships with their organizations, which lists of memberships show (a dashboard,
  * an organization switcher): one statement instead of a second round for the organizations.
  */
-function membershipsOfUserWithOrganizations(db: Database, organization: DataLoader<string, OrganizationEntity | null>) {
-  const joined = joinedEntity(db.dataSource, OrganizationEntity, 'o', '__o');
+function membershipsOfUserWithOrganizations(organization: DataLoader<string, OrganizationEntity | null>) {
+  const joined = joinedEntity(OrganizationEntity, 'o', '__o');
   return Object.assign({}, MEMBERSHIPS_OF_USER, {
     from: 'memberships t LEFT JOIN organizations o ON o.id = t.organization_id',
     joined: {
@@ -94,6 +95,6 @@ export const membershipLoaders = (db: Database, principal: Principal | null, org
       : new DataLoader<string, MembershipEntity | null>(async (keys) => keys.map(() => null)),
   membersPage: childPageLoader(db, MembershipEntity, Object.assign({}, MEMBERS_OF_ORGANIZATION, { order: 'ASC' as const })),
   membersCount: childCountLoader(db, MEMBERS_OF_ORGANIZATION),
-  userMembershipsPage: childPageLoader(db, MembershipEntity, membershipsOfUserWithOrganizations(db, organization)),
+  userMembershipsPage: childPageLoader(db, MembershipEntity, membershipsOfUserWithOrganizations(organization)),
   userMembershipsCount: childCountLoader(db, MEMBERSHIPS_OF_USER),
 });

@@ -1,0 +1,87 @@
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+
+/** An entity's table columns: database name → property name, and the class its rows become. */
+interface EntityColumns {
+  columns: [column: string, property: string][];
+  prototype: object;
+  /** Select lists and joined readers already built, by alias: the same few on every request. */
+  built: Map<string, unknown>;
+}
+
+/** Filled once at start from TypeORM's metadata of the entities (`learnEntities`); requests only read it. */
+const entities = new Map<unknown, EntityColumns>();
+
+/** Reads every entity's columns from an initialized DataSource (the owner's, at start). */
+export function learnEntities(dataSource: DataSource): void {
+  for (const metadata of dataSource.entityMetadatas) {
+    entities.set(metadata.target, {
+      columns: metadata.columns.map((c) => [c.databaseName, c.propertyName]),
+      prototype: (metadata.target as { prototype?: object }).prototype ?? Object.prototype,
+      built: new Map(),
+    });
+  }
+}
+
+function columnsOf(entity: EntityTarget<ObjectLiteral>): EntityColumns {
+  const found = entities.get(entity);
+  if (!found) throw new Error(`${nameOf(entity)} is not a known entity: learnEntities runs at start (connectDatabase)`);
+  return found;
+}
+
+const nameOf = (entity: EntityTarget<ObjectLiteral>): string => String((entity as { name?: string }).name ?? entity);
+
+/** `build()` once per entity and `key`. */
+function once<V>(entity: EntityTarget<ObjectLiteral>, key: string, build: (columns: EntityColumns) => V): V {
+  const columns = columnsOf(entity);
+  let value = columns.built.get(key) as V | undefined;
+  if (value === undefined) columns.built.set(key, (value = build(columns)));
+  return value;
+}
+
+/** Renames raw columns (`organization_id`) to entity properties (`organizationId`), on instances of the entity class. */
+export function mapRows<T extends ObjectLiteral>(entity: EntityTarget<T>, rows: Record<string, unknown>[]): T[] {
+  const { columns, prototype } = columnsOf(entity);
+  // Instances of the entity class: type-graphql hands `@Root()` an instance as it is, a plain object it copies on every field.
+  return rows.map((row) => {
+    const mapped: Record<string, unknown> = Object.create(prototype);
+    for (const [column, property] of columns) if (column in row) mapped[property] = row[column];
+    return mapped as T;
+  });
+}
+
+/** The property of `entity` stored in `column`. */
+export function propertyOf(entity: EntityTarget<ObjectLiteral>, column: string): string {
+  const found = columnsOf(entity).columns.find(([name]) => name === column);
+  if (!found) throw new Error(`no column ${column} in ${nameOf(entity)}`);
+  return found[1];
+}
+
+/** The entity's column names (`t."organization_id", …`), not `*`: a prepared statement must keep its result columns when a migration adds one. */
+export function columnList(entity: EntityTarget<ObjectLiteral>, alias = ''): string {
+  return once(entity, `list ${alias}`, ({ columns }) => columns.map(([column]) => `${alias}"${column}"`).join(', '));
+}
+
+/** An entity read along with another table's rows under a prefix (`o."id" AS "__o.id"`), and taken off such a row again. */
+export interface JoinedEntity<T> {
+  /** The select list: named columns, as a prepared statement needs. */
+  select: string;
+  /** The entity `row` carries, or null when the outer join found none. */
+  from(row: Record<string, unknown>): T | null;
+}
+
+/** `entity`'s columns under `alias`, read as `prefix.column`: built once per process, not per request. */
+export function joinedEntity<T extends ObjectLiteral>(entity: EntityTarget<T>, alias: string, prefix: string): JoinedEntity<T> {
+  return once(entity, `joined ${alias} ${prefix}`, ({ columns, prototype }): JoinedEntity<T> => {
+    const prefixed = columns.map(([column, property]) => [`${prefix}.${column}`, property] as const);
+    const id = `${prefix}.id`;
+    return {
+      select: columns.map(([column]) => `${alias}."${column}" AS "${prefix}.${column}"`).join(', '),
+      from(row) {
+        if (row[id] === null || row[id] === undefined) return null;
+        const found: Record<string, unknown> = Object.create(prototype);
+        for (const [key, property] of prefixed) found[property] = row[key];
+        return found as T;
+      },
+    };
+  });
+}
