@@ -222,6 +222,26 @@ describe('email addresses', () => {
     expect((await ok(ACCEPT, { token }, kate)).acceptInvitation.organization.id).toBe(org.id);
   });
 
+  // JavaScript's trim() drops these characters: with them, another verified address became the invited one.
+  it.each([
+    ['a no-break space', (a: string) => `${a}\u00A0`],
+    ['an ideographic space', (a: string) => `\u3000${a}`],
+    ['a byte order mark', (a: string) => `\uFEFF${a}`],
+    ['a line separator', (a: string) => `${a}\u2028`],
+  ])('a token address with %s around the invited one is refused, and takes nothing', async (_label, around) => {
+    const { owner, org } = await team();
+    const address = `${unique('kate')}@example.test`;
+    const [invitation] = (await ok(INVITE, { input: { organizationId: org.id, emails: [address] } }, owner)).inviteMembers;
+    const token = await invitationToken(invitation.id);
+    const lookalike = userWithEmail(around(address));
+    expect((await gql(PENDING, {}, lookalike)).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect((await gql(ACCEPT, { token }, lookalike)).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect((await sql('SELECT status FROM invitations WHERE id = $1', [invitation.id]))[0].status).toBe('PENDING');
+    // Invited with such a character, the address is refused rather than stored as another.
+    const refused = await failure(INVITE, { input: { organizationId: org.id, emails: [around(`${unique('x')}@example.test`)] } }, owner);
+    expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', field: 'emails' });
+  });
+
   it('keeps an invitation to the Kelvin-sign address apart from one to the ASCII address', async () => {
     const { owner, org } = await team();
     const address = `${unique('kate')}@example.test`;

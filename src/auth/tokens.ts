@@ -112,6 +112,14 @@ function claim(claims: JWTPayload, name: string, max: number): string | null {
   return value.trim() || null;
 }
 
+/** The email claim in the one stored form (common/email.ts), null when empty; refused when it is no address (an invisible character in or around it). */
+function emailClaim(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  const email = typeof value === 'string' && value.length <= 320 && !LONE_SURROGATE.test(value) ? normalizeEmail(value) : null;
+  if (email === null) throw unauthenticated("The token's email claim is not accepted");
+  return email || null;
+}
+
 export function principalFromClaims(claims: JWTPayload): Principal {
   const sub = claim(claims, 'sub', 255);
   if (!sub) throw unauthenticated('The token has no subject');
@@ -123,11 +131,11 @@ export function principalFromClaims(claims: JWTPayload): Principal {
     if (typeof claims.scope !== 'string') throw unauthenticated('The token has neither an email nor a scope');
     return { kind: 'service', clientId: sub, scopes: new Set(claims.scope.split(/\s+/).filter(Boolean)) };
   }
-  const email = claim(claims, 'email', 320);
+  const email = emailClaim(claims.email);
   return {
     kind: 'user',
     userId: sub,
-    email: email === null ? null : normalizeEmail(email),
+    email,
     // Verified describes an address: without one there is nothing verified.
     emailVerified: email !== null && claims.email_verified === true,
     name: claim(claims, 'name', 200),

@@ -1,10 +1,17 @@
+/** Characters no address of ours holds: any Unicode space, control or format character (zero-width, bidi). */
+const INVISIBLE = /[\p{White_Space}\p{Cc}\p{Cf}]/u;
+
 /**
- * The one form in which an email address is stored and compared: trimmed, with the ASCII
- * letters A–Z lower-cased, in the local part and the domain alike. Every other character is
- * kept as it is: JavaScript's toLowerCase() (and Unicode case folding) turn the Kelvin sign
- * U+212A into "k" and U+0130 into "i̇", so an address written with them would match an ASCII
- * address its holder does not own. Here they stay distinct addresses.
+ * The one form in which an email address is stored and compared: ASCII spaces around it
+ * trimmed, the ASCII letters A–Z lower-cased, in the local part and the domain alike. Every
+ * other character is kept as it is: JavaScript's toLowerCase() (and Unicode case folding) turn
+ * the Kelvin sign U+212A into "k" and U+0130 into "i̇", and its trim() drops U+00A0, U+3000 or
+ * U+FEFF, so an address written with them would match an ASCII address its holder does not
+ * own. Here they stay distinct, and an address still holding a space, control or format
+ * character is no address at all: null.
  */
-export function normalizeEmail(address: string): string {
-  return address.trim().replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+export function normalizeEmail(address: string): string | null {
+  const trimmed = address.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+  if (INVISIBLE.test(trimmed)) return null;
+  return trimmed.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
