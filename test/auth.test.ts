@@ -88,6 +88,16 @@ describe('token lifetime', () => {
     });
   });
 
+  it('claims stored from a future iat before such tokens were refused do not stay frozen', async () => {
+    const user = newUser('Stored long ago');
+    await ok(VIEWER, {}, user);
+    await sql(`UPDATE users SET claims_issued_at = '2100-01-01' WHERE id = $1`, [user.id]);
+    const renamed = signToken({ sub: user.id, email: `later.${user.email}`, email_verified: true, name: 'Later' });
+    expect(await ok('{ viewer { memberships { nodes { email displayName } } } }', {}, renamed)).toEqual({
+      viewer: { memberships: { nodes: [{ email: `later.${user.email}`, displayName: 'Later' }] } },
+    });
+  });
+
   describe('with JWT_MAX_AGE_SECONDS', () => {
     let server: RunningServer | undefined;
     afterAll(async () => {

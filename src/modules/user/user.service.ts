@@ -52,7 +52,8 @@ async function storeClaims(db: Database, user: UserPrincipal): Promise<void> {
      WHERE (users.email, users.email_verified, users.name) IS DISTINCT FROM
            (COALESCE(excluded.email, users.email), CASE WHEN excluded.email IS NULL THEN users.email_verified ELSE excluded.email_verified END,
             COALESCE(excluded.name, users.name))
-       AND (users.claims_issued_at IS NULL OR excluded.claims_issued_at IS NULL OR excluded.claims_issued_at >= users.claims_issued_at)`,
+       AND (users.claims_issued_at IS NULL OR excluded.claims_issued_at IS NULL OR excluded.claims_issued_at >= users.claims_issued_at
+            OR users.claims_issued_at > now() + interval '1 minute')`,
     [user.userId, user.email, user.emailVerified, user.name, user.issuedAt],
   );
 }
@@ -128,7 +129,7 @@ export async function provisionUser(ctx: RequestContext, input: ProvisionUserInp
     throw badInput('userId', 'userId must be 1 to 255 characters, without surrounding spaces or control characters');
   }
   const email = normalizeEmail(input.email);
-  if (email.length > 320 || !/^[^\s@]+@[^\s@]+$/.test(email) || CONTROL.test(email)) throw badInput('email', 'email is not an email address');
+  if (email === null || email.length > 320 || !/^[^\s@]+@[^\s@]+$/.test(email)) throw badInput('email', 'email is not an email address');
   const name = input.name === null || input.name === undefined ? null : cleanName('name', input.name, 200);
   await ctx.write(async (tx) => {
     const [before] = await tx.query<{ email: string | null; name: string | null }>('SELECT email, name FROM users WHERE id = $1 FOR UPDATE', [userId]);
