@@ -75,10 +75,10 @@ export async function pendingInvitations(ctx: RequestContext, userId: string): P
 }
 
 function cleanEmails(emails: string[]): string[] {
-  const unique = [...new Set(emails.map(normalizeEmail))];
+  const unique = [...new Set(emails.map((given) => normalizeEmail(given) ?? given))];
   if (unique.length < 1 || unique.length > 10) throw badInput('emails', 'Invite 1 to 10 email addresses at once');
   for (const email of unique) {
-    if (email.length > 254 || !EMAIL.test(email)) throw badInput('emails', `"${email.slice(0, 100)}" is not an email address`);
+    if (email.length > 254 || !EMAIL.test(email) || normalizeEmail(email) !== email) throw badInput('emails', `"${email.slice(0, 100)}" is not an email address`);
   }
   return unique;
 }
@@ -214,13 +214,16 @@ async function assertInviterMayStillGrant(tx: Database, invitation: InvitationEn
   if (!mayGrant) throw failedPrecondition('Whoever invited you can no longer grant this role or access: ask the organization for a new invitation');
 }
 
-/** Locks an invitation of an organization the asker may invite to (MEMBERS_INVITE). */
+/** Locks an invitation of an organization the asker may invite to (MEMBERS_INVITE), granting nothing the asker could not grant. */
 async function lockForInviter(tx: Database, ctx: RequestContext, id: string) {
   const known = isUuid(id) ? await ctx.loaders.invitation.load(id) : null;
   if (!known) throw notFound('Invitation');
-  const { organization } = await lockOrganization(tx, ctx, known.organizationId, Permission.MEMBERS_INVITE, 'Invitation');
-  const invitation = await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE id = $1 FOR UPDATE', [id]);
-  return { organization, invitation: invitation! };
+  const { organization, actor } = await lockOrganization(tx, ctx, known.organizationId, Permission.MEMBERS_INVITE, 'Invitation');
+  const invitation = (await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE id = $1 FOR UPDATE', [id]))!;
+  // Nobody resends or cancels an invitation granting more than they could grant.
+  const refusal = grantRefusal(requireMembership(actor), undefined, invitation);
+  if (refusal) throw forbidden(refusal);
+  return { organization, invitation };
 }
 
 /** A new token (the old link stops working), a renewed expiry; at most 5 sends in 24 hours. */
