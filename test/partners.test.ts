@@ -142,6 +142,21 @@ describe('recordAuditEvent', () => {
     ]);
   });
 
+  it.each([
+    ['a display with a right-to-left override', { display: 'Main \u202Eevil' }, 'display'],
+    ['a display with a line break', { display: 'Main\nForged line' }, 'display'],
+    ['an id with a zero-width space', { id: 'w\u200B-1' }, 'id'],
+  ])('a target with %s is refused and nothing is written', async (_label, change, field) => {
+    const owner = newUser();
+    const org = await createOrganization(owner, 'Partner text');
+    const clientId = unique('texter');
+    const target = Object.assign({ type: 'Workspace', id: 'w-1', display: 'Main' }, change);
+    const input = { organizationId: org.id, action: `${clientId}.model.invoked`, target, idempotencyKey: unique('e') };
+    const refused = await failure(RECORD_EVENT, { input }, serviceToken(clientId, 'audit:write'));
+    expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(await sql('SELECT 1 FROM audit_events WHERE organization_id = $1 AND action = $2', [org.id, input.action])).toEqual([]);
+  });
+
   it('a client id that cannot be an action\'s first segment records nothing, and is told why', async () => {
     const org = await createOrganization(newUser(), 'Odd client');
     for (const clientId of ['https://idp.example/clients/7', 'svc@clients', 'a.b']) {

@@ -2,6 +2,7 @@ import { displayName } from '../../auth/principal';
 import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
 import { isUuid } from '../../common/pagination';
+import { cleanName, withoutRefusedInName } from '../../common/validation';
 import { badInput, forbidden, notFound } from '../../errors';
 import { cleanIdempotencyKey, idempotent } from '../billing/idempotency';
 import { v7 as uuidv7 } from 'uuid';
@@ -192,11 +193,14 @@ export async function recordPartnerEvent(ctx: RequestContext, input: RecordAudit
   // Shield lets only services through; the action's first segment is this one's client id.
   if (ctx.principal?.kind !== 'service') throw forbidden('This operation is for partner services');
   const action = partnerAction(ctx.principal.clientId, input.action.trim());
-  const target = input.target ?? null;
+  const target = input.target ? Object.assign({}, input.target) : null;
   if (target) {
     if (target.type.length > 100 || !TARGET_TYPE.test(target.type)) throw badInput('type', 'target.type must be a type name such as Workspace');
-    if (target.id.length < 1 || target.id.length > 255) throw badInput('id', 'target.id must be 1 to 255 characters');
-    if ((target.display?.length ?? 0) > 200) throw badInput('display', 'target.display must be at most 200 characters');
+    // Shown in every reader and export: no line breaks, bidi overrides or zero-width characters, as in names.
+    if (target.id.length < 1 || target.id.length > 255 || withoutRefusedInName(target.id) !== target.id) {
+      throw badInput('id', 'target.id must be 1 to 255 characters, without control or invisible formatting characters');
+    }
+    if (target.display !== null && target.display !== undefined) target.display = cleanName('display', target.display, 200);
   }
   const metadata = input.metadata ?? {};
   if (typeof metadata !== 'object' || Array.isArray(metadata)) throw badInput('metadata', 'metadata must be an object');
