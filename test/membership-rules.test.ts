@@ -175,3 +175,66 @@ describe('Organization.workspaces for a GUEST', () => {
     expect(members.errors?.[0].extensions.code).toBe('FORBIDDEN');
   });
 });
+
+describe('second paths found by review', () => {
+  const INVITE = 'mutation($input: InviteMembersInput!) { inviteMembers(input: $input) { id } }';
+  const CREATE_KEY = 'mutation($id: ID!, $s: [Permission!]!, $w: ID) { createApiKey(input: { organizationId: $id, workspaceId: $w, name: "mine", scopes: $s }) { apiKey { id } secret } }';
+  const revokedAt = async (id: string) => (await sql('SELECT revoked_at FROM api_keys WHERE id = $1', [id]))[0].revoked_at;
+
+  it('a member cannot cancel or resend an invitation granting more than it could grant', async () => {
+    const { owner, orgId } = await team();
+    const developer = newUser('Members admin');
+    await addMember(orgId, developer, 'DEVELOPER', ['MEMBERS_ADMIN']);
+    const [invitation] = (await ok(INVITE, { input: { organizationId: orgId, emails: [`${unique('adm')}@example.test`], role: 'ADMIN' } }, owner)).inviteMembers;
+    expect((await failure('mutation($id: ID!) { cancelInvitation(id: $id) { id } }', { id: invitation.id }, developer)).code).toBe('FORBIDDEN');
+    expect((await failure('mutation($id: ID!) { resendInvitation(id: $id) { id } }', { id: invitation.id }, developer)).code).toBe('FORBIDDEN');
+    expect((await sql('SELECT status, send_count FROM invitations WHERE id = $1', [invitation.id]))[0]).toEqual({ status: 'PENDING', send_count: 1 });
+  });
+
+  it('nobody sets its own workspace access: an ADMIN override given to oneself would outlive the assignment', async () => {
+    const { orgId, workspaceId } = await team();
+    const developer = newUser('Self granter');
+    const membershipId = await addMember(orgId, developer, 'DEVELOPER', ['WORKSPACES_ADMIN']);
+    const refused = await failure(SET_ACCESS, { input: { membershipId, workspaces: [{ workspaceId, roleOverride: 'ADMIN' }] } }, developer);
+    expect(refused.code).toBe('FORBIDDEN');
+    expect(await sql('SELECT 1 FROM workspace_access WHERE membership_id = $1', [membershipId])).toEqual([]);
+  });
+
+  it('a member removed, leaving or holding less takes its keys carrying what it no longer holds (revoked, audited)', async () => {
+    const { owner, orgId, workspaceId } = await team();
+    const admin = newUser('Key maker');
+    const adminMembership = await addMember(orgId, admin, 'ADMIN');
+    const updateKey = (await ok(CREATE_KEY, { id: orgId, s: ['ORGANIZATION_UPDATE'] }, admin)).createApiKey;
+    const readKey = (await ok(CREATE_KEY, { id: orgId, s: ['MEMBERS_READ'] }, admin)).createApiKey;
+    const boundKey = (await ok(CREATE_KEY, { id: orgId, s: ['WORKSPACES_MANAGE'], w: workspaceId }, admin)).createApiKey;
+    // Demoted to VIEWER: ORGANIZATION_UPDATE and the workspace's ADMIN go, MEMBERS_READ stays.
+    await ok(UPDATE, { input: { membershipId: adminMembership, role: 'VIEWER' } }, owner);
+    expect(await revokedAt(updateKey.apiKey.id)).not.toBeNull();
+    expect(await revokedAt(boundKey.apiKey.id)).not.toBeNull();
+    expect(await revokedAt(readKey.apiKey.id)).toBeNull();
+    const rename = await gql('mutation($id: ID!) { updateOrganization(input: { id: $id, name: "Taken over" }) { id } }', { id: orgId }, updateKey.secret);
+    expect(rename.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    // Removed: every key it made goes.
+    await ok('mutation($id: ID!) { removeMember(membershipId: $id) }', { id: adminMembership }, owner);
+    expect(await revokedAt(readKey.apiKey.id)).not.toBeNull();
+    const reasons = await sql(`SELECT metadata->>'reason' AS reason FROM audit_events WHERE organization_id = $1 AND action = 'api_key.revoked' ORDER BY id`, [orgId]);
+    expect(reasons.map((r) => r.reason)).toEqual(['creator_holds_less', 'creator_holds_less', 'creator_left']);
+
+    const leaver = newUser('Leaver');
+    await addMember(orgId, leaver, 'DEVELOPER');
+    const leaverKey = (await ok(CREATE_KEY, { id: orgId, s: ['MEMBERS_READ'] }, leaver)).createApiKey;
+    await ok('mutation($id: ID!) { leaveOrganization(organizationId: $id) }', { id: orgId }, leaver);
+    expect(await revokedAt(leaverKey.apiKey.id)).not.toBeNull();
+  });
+
+  it('an owner who transfers ownership keeps its ADMIN-level keys and loses those only an OWNER issues', async () => {
+    const { owner, orgId } = await team();
+    const heir = newUser('Heir');
+    const heirMembership = await addMember(orgId, heir, 'ADMIN');
+    const auditKey = (await ok(CREATE_KEY, { id: orgId, s: ['AUDIT_READ'] }, owner)).createApiKey.apiKey.id;
+    const membersKey = (await ok(CREATE_KEY, { id: orgId, s: ['MEMBERS_MANAGE'] }, owner)).createApiKey.apiKey.id;
+    await ok('mutation($o: ID!, $m: ID!) { transferOwnership(organizationId: $o, membershipId: $m) { id } }', { o: orgId, m: heirMembership }, owner);
+    expect(await revokedAt(auditKey)).not.toBeNull();
+    expect(await revokedAt(membersKey)).toBeNull();
+  });
+});

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKeyPrincipal } from '../../auth/principal';
 import { requireMembership } from '../../authz/access';
-import { holdsAll, Permission, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WORKSPACE_SCOPES, workspaceRoleOf } from '../../authz/permissions';
+import { holdsAll, Permission, permissionsOf, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WORKSPACE_SCOPES, workspaceRoleOf } from '../../authz/permissions';
 import { isUuid, toConnection, toPage, type PageArgs } from '../../common/pagination';
 import { cleanDate, cleanName } from '../../common/validation';
 import type { RequestContext } from '../../context';
@@ -9,6 +9,7 @@ import type { Database } from '../../db/database';
 import { badInput, failedPrecondition, forbidden, notFound, unauthenticated } from '../../errors';
 import { recordAudit } from '../audit/audit.service';
 import { lockOrganization } from '../organization/organization.service';
+import type { MembershipEntity } from '../membership/membership.entity';
 import { WorkspaceAccessEntity, WorkspaceEntity } from '../workspace/workspace.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import type { CreateApiKeyInput } from './api-key.types';
@@ -89,6 +90,43 @@ async function assertMayHandleKey(tx: Database, ctx: RequestContext, organizatio
     held = WORKSPACE_ROLE_PERMISSIONS[role];
   }
   if (!holdsAll(held, scopes)) throw forbidden('You cannot create, rotate or revoke an API key carrying permissions you do not hold where it acts');
+}
+
+/**
+ * A key carries no more than its creator could issue now: when a member is removed or leaves
+ * (`member` null) or holds less than before, each of its keys carrying what the member no
+ * longer holds where the key acts is revoked, audited, in the same transaction — as an
+ * invitation is re-checked against its inviter (invitation.service.ts).
+ */
+export async function revokeKeysBeyondCreator(
+  tx: Database,
+  ctx: RequestContext,
+  organizationId: string,
+  userId: string,
+  member: Pick<MembershipEntity, 'id' | 'role' | 'assignments'> | null,
+): Promise<void> {
+  const keys = await tx.select(ApiKeyEntity, 'SELECT * FROM api_keys WHERE organization_id = $1 AND created_by_id = $2 AND revoked_at IS NULL FOR UPDATE', [
+    organizationId,
+    userId,
+  ]);
+  if (!keys.length) return;
+  const permissions = member ? permissionsOf(member.role, member.assignments) : new Set<Permission>();
+  const assignments = member ? await tx.select(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE membership_id = $1', [member.id]) : [];
+  for (const key of keys) {
+    let held: ReadonlySet<Permission> = permissions;
+    if (member && key.workspaceId) {
+      const role = workspaceRoleOf(member.role, permissions, assignments.find((a) => a.workspaceId === key.workspaceId) ?? null);
+      held = role ? WORKSPACE_ROLE_PERMISSIONS[role] : new Set();
+    }
+    if (member && holdsAll(held, key.scopes)) continue;
+    await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [key.id]);
+    await recordAudit(tx, ctx, {
+      organizationId,
+      action: 'api_key.revoked',
+      target: { type: 'ApiKey', id: key.id, display: `${key.name} (${key.prefix}…)` },
+      metadata: { prefix: key.prefix, name: key.name, reason: member ? 'creator_holds_less' : 'creator_left' },
+    });
+  }
 }
 
 function cleanScopes(scopes: Permission[], bound: boolean): Permission[] {

@@ -7,6 +7,7 @@ import { changes, recordAudit } from '../audit/audit.service';
 import { assertSeats } from '../billing/subscription.service';
 import { OrganizationKind } from '../organization/organization.entity';
 import { assertAnotherOwner, lockMembership, lockOrganization } from '../organization/organization.service';
+import { revokeKeysBeyondCreator } from '../api-key/api-key.service';
 import { capWorkspaceAccess } from '../workspace/workspace.service';
 import { MembershipEntity } from './membership.entity';
 import type { MembersArgs, UpdateMembershipInput } from './membership.types';
@@ -74,8 +75,9 @@ export async function updateMembership(ctx: RequestContext, input: UpdateMembers
       'UPDATE memberships SET role = $2, assignments = $3, updated_at = now() WHERE id = $1 RETURNING *',
       [target.id, next.role, next.assignments],
     );
-    // The member keeps only the workspace access its new role may hold (a GUEST: at most DEVELOPER).
+    // The member keeps only the workspace access its new role may hold (a GUEST: at most DEVELOPER), and keys it could still issue.
     const lowered = await capWorkspaceAccess(tx, updated!);
+    await revokeKeysBeyondCreator(tx, ctx, organizationId, target.userId, updated!);
     await recordAudit(tx, ctx, {
       organizationId,
       action: diff.role ? 'member.role_changed' : 'member.assignments_changed',
@@ -102,6 +104,7 @@ export async function removeMember(ctx: RequestContext, membershipId: string): P
       target: { type: 'Membership', id: target.id },
       metadata: { userId: target.userId, role: target.role, assignments: target.assignments },
     });
+    await revokeKeysBeyondCreator(tx, ctx, organizationId, target.userId, null);
     await tx.query('DELETE FROM memberships WHERE id = $1', [target.id]);
     return true;
   });
@@ -120,6 +123,7 @@ export async function leaveOrganization(ctx: RequestContext, organizationId: str
       target: { type: 'Membership', id: leaving.id },
       metadata: { userId: leaving.userId, role: leaving.role },
     });
+    await revokeKeysBeyondCreator(tx, ctx, organizationId, leaving.userId, null);
     await tx.query('DELETE FROM memberships WHERE id = $1', [leaving.id]);
     return true;
   });

@@ -7,6 +7,7 @@ import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { badInput, conflict, forbidden, notFound } from '../../errors';
 import { changes, recordAudit } from '../audit/audit.service';
+import { revokeKeysBeyondCreator } from '../api-key/api-key.service';
 import { assertWorkspaceSlot } from '../billing/subscription.service';
 import type { MembershipEntity } from '../membership/membership.entity';
 import { lockMembership, lockOrganization } from '../organization/organization.service';
@@ -162,6 +163,8 @@ export async function setWorkspaceAccess(ctx: RequestContext, input: SetWorkspac
   return ctx.write(async (tx) => {
     const { actor } = await lockOrganization(tx, ctx, known.organizationId, Permission.WORKSPACES_MANAGE);
     const target = await lockMembership(tx, known.organizationId, input.membershipId);
+    // An override one gave oneself would outlive the assignment that allowed it.
+    if (target.id === requireMembership(actor).id) throw forbidden('You cannot change your own workspace access: ask another member who manages workspaces');
     // Nobody changes a member holding more than they do (an ADMIN's or the OWNER's access included).
     const refusal = grantRefusal(requireMembership(actor), target, target);
     if (refusal) throw forbidden(refusal);
@@ -181,6 +184,8 @@ export async function setWorkspaceAccess(ctx: RequestContext, input: SetWorkspac
         [known.organizationId, target.id, ids, input.workspaces.map((w) => w.roleOverride ?? null)],
       );
     }
+    // Keys the member bound to a workspace it no longer holds enough in go with that access.
+    await revokeKeysBeyondCreator(tx, ctx, known.organizationId, target.userId, target);
     const describe = (rows: { workspaceId: string; roleOverride: WorkspaceRole | null }[]) =>
       [...rows].sort((a, b) => a.workspaceId.localeCompare(b.workspaceId));
     await recordAudit(tx, ctx, {
