@@ -123,13 +123,13 @@ describe('another organization\'s ids, for every operation that takes one', () =
 
 /**
  * Generated from the schema like the suite above, inside one organization: every mutation that
- * takes the id of a membership or an API key is called by members who hold the operation's
+ * takes the id of a membership, an API key or an invitation is called by members who hold the operation's
  * permission but less than the target (an ADMIN against the OWNER, a DEVELOPER with every
  * assignment against the OWNER and an ADMIN, an API key with every scope). Nobody changes a
  * member holding more than they do, nor a key carrying more than they hold: each call fails and
  * nothing of the targets changes. A new mutation of that kind is covered without editing this.
  */
-describe('a weaker member, for every mutation that takes a membership or API key id', () => {
+describe('a weaker member, for every mutation that takes a membership, API key or invitation id', () => {
   it('is refused against a stronger member or key, and changes nothing', async () => {
     const { __schema } = await ok(INTROSPECTION, {}, newUser());
     const types = new Map<string, any>(__schema.types.map((t: any) => [t.name, t]));
@@ -146,16 +146,19 @@ describe('a weaker member, for every mutation that takes a membership or API key
     const auditKey = (await key(['AUDIT_READ'])).createApiKey.apiKey.id;
     const adminKey = (await key(['ORGANIZATION_UPDATE'])).createApiKey.apiKey.id;
     const everyScope = (await key(types.get('Permission').enumValues.map((v: any) => v.name))).createApiKey;
+    const adminInvitation = (await ok('mutation($id: ID!) { inviteMembers(input: { organizationId: $id, emails: ["rank-admin@example.test"], role: ADMIN }) { id } }', { id: org.id }, owner))
+      .inviteMembers[0].id;
     const attacks = [
       { label: 'ADMIN', token: admin.token, targets: { ownerMembership, ownerOnlyKey: auditKey } },
-      { label: 'DEVELOPER with every assignment', token: developer.token, targets: { ownerMembership, adminMembership, adminKey } },
-      { label: 'API key with every scope', token: everyScope.secret as string, targets: { ownerMembership, adminMembership, adminKey } },
+      { label: 'DEVELOPER with every assignment', token: developer.token, targets: { ownerMembership, adminMembership, adminKey, adminInvitation } },
+      { label: 'API key with every scope', token: everyScope.secret as string, targets: { ownerMembership, adminMembership, adminKey, adminInvitation } },
     ];
     const state = () =>
       sql(
         `SELECT (SELECT json_agg(json_build_array(id, role, assignments) ORDER BY id) FROM memberships WHERE organization_id = $1) AS members,
                 (SELECT json_agg(json_build_array(membership_id, workspace_id, role_override) ORDER BY id) FROM workspace_access WHERE organization_id = $1) AS access,
-                (SELECT json_agg(json_build_array(id, secret_hash, revoked_at) ORDER BY id) FROM api_keys WHERE organization_id = $1) AS keys`,
+                (SELECT json_agg(json_build_array(id, secret_hash, revoked_at) ORDER BY id) FROM api_keys WHERE organization_id = $1) AS keys,
+                (SELECT json_agg(json_build_array(id, status, token_hash, send_count) ORDER BY id) FROM invitations WHERE organization_id = $1) AS invitations`,
         [org.id],
       );
     const before = await state();
