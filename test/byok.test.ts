@@ -12,7 +12,16 @@ const SET = 'mutation($input: SetByokCredentialsInput!) { setByokCredentials(inp
 const STATUS = 'query($id: ID!) { organization(id: $id) { byok { configured provider accessKeyIdLast4 region } } }';
 const READ = 'query($id: ID!) { byokCredentials(organizationId: $id) { provider accessKeyId secretAccessKey region } }';
 
+/** The keys of each server the tests talk to, on the one test database: a rotation is a restart with other keys. */
+const KEYS = {
+  K1: { ENCRYPTION_KEY: K1 },
+  'K2, K1 previous': { ENCRYPTION_KEY: K2, ENCRYPTION_KEY_PREVIOUS: K1 },
+  K2: { ENCRYPTION_KEY: K2 },
+  K3: { ENCRYPTION_KEY: K3 },
+};
+
 describe('bring-your-own-key credentials', () => {
+  const servers = new Map<keyof typeof KEYS, RunningServer>();
   let server: RunningServer | undefined;
   const responses: GqlResponse[] = [];
   const call = async (query: string, variables: Record<string, unknown>, auth: Parameters<typeof gql>[2], keep = true) => {
@@ -20,16 +29,24 @@ describe('bring-your-own-key credentials', () => {
     if (keep) responses.push(res);
     return res;
   };
-  const start = async (env: Record<string, string>) => {
-    await server?.stop();
-    server = await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL, LOG_LEVEL: 'trace', ...env });
-  };
+  const use = (keys: keyof typeof KEYS) => (server = servers.get(keys));
+
+  // All four at once, before the tests: started one after another inside a test, they took most of its 60 s on a busy
+  // machine. Each start has its own deadline (test/support/servers.ts); this one covers them all on two cores.
+  beforeAll(async () => {
+    const started = await Promise.allSettled(
+      Object.entries(KEYS).map(async ([keys, env]) => {
+        servers.set(keys as keyof typeof KEYS, await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL, LOG_LEVEL: 'trace', ...env }));
+      }),
+    );
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
+  }, 180_000);
   afterAll(async () => {
-    await server?.stop();
+    for (const s of servers.values()) await s.stop();
   });
 
   it('are set by an OWNER only, shown as last 4 and region, audited without the secret; the secret never leaks', async () => {
-    await start({ ENCRYPTION_KEY: K1 });
+    use('K1');
     const owner = newUser();
     const org = await createOrganization(owner, 'Bring your own');
     const admin = newUser();
@@ -64,31 +81,31 @@ describe('bring-your-own-key credentials', () => {
   });
 
   it('survive a rotation of ENCRYPTION_KEY through ENCRYPTION_KEY_PREVIOUS', async () => {
-    await start({ ENCRYPTION_KEY: K1 });
+    use('K1');
     const owner = newUser();
     const org = await createOrganization(owner, 'Rotated');
     const input = { organizationId: org.id, provider: 'AWS_BEDROCK', accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET, region: 'us-east-1' };
     expect((await call(SET, { input }, owner)).errors).toBeUndefined();
     const proxy = serviceToken(unique('proxy'), 'byok:read');
 
-    await start({ ENCRYPTION_KEY: K2, ENCRYPTION_KEY_PREVIOUS: K1 });
+    use('K2, K1 previous');
     expect((await call(READ, { id: org.id }, proxy, false)).data!.byokCredentials.secretAccessKey).toBe(SECRET);
     expect((await call(SET, { input: { ...input, secretAccessKey: SECRET_2 } }, owner)).errors).toBeUndefined();
     const versions = (await sql('SELECT key_version FROM byok_credentials WHERE organization_id = $1', [org.id]))[0].key_version;
 
-    await start({ ENCRYPTION_KEY: K2 });
+    use('K2');
     expect((await call(READ, { id: org.id }, proxy, false)).data!.byokCredentials.secretAccessKey).toBe(SECRET_2);
     expect((await sql('SELECT key_version FROM byok_credentials WHERE organization_id = $1', [org.id]))[0].key_version).toBe(versions);
 
     // A server without the key that sealed them says so cleanly.
-    await start({ ENCRYPTION_KEY: K3 });
+    use('K3');
     const lost = await call(READ, { id: org.id }, proxy, false);
     expect(lost.errors?.[0].extensions.code).toBe('FAILED_PRECONDITION');
     expect(JSON.stringify(lost)).not.toContain(SECRET_2);
   });
 
   it('are cleared by an OWNER; then the status says so and the service reads null', async () => {
-    await start({ ENCRYPTION_KEY: K1 });
+    use('K1');
     const owner = newUser();
     const org = await createOrganization(owner, 'Cleared');
     await call(SET, { input: { organizationId: org.id, provider: 'AWS_BEDROCK', accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET, region: 'us-east-1' } }, owner);
