@@ -17,7 +17,8 @@ async function cliDataSource() {
   const migrator = createDataSource({ url, poolSize: 1, logger });
   await migrator.initialize();
   try {
-    await migrator.runMigrations({ transaction: 'each' });
+    const applied = await migrator.runMigrations({ transaction: 'each' });
+    if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
   } finally {
     await migrator.destroy();
   }
