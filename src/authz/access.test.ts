@@ -1,0 +1,55 @@
+import DataLoader from 'dataloader';
+import type { Principal } from '../auth/principal';
+import type { MembershipEntity } from '../modules/membership/membership.entity';
+import { accessLoaders } from './access';
+import { OrganizationRole } from './permissions';
+
+const user: Principal = { kind: 'user', userId: 'u', email: null, emailVerified: false, name: null, issuedAt: null };
+const membership = (role: OrganizationRole) => ({ organizationId: 'org', role, assignments: [] }) as unknown as MembershipEntity;
+
+/** Memberships read from a "database" the test answers when it wants. */
+function setup() {
+  let answer!: (rows: (MembershipEntity | null)[]) => void;
+  let reads = 0;
+  const viewerMembership = new DataLoader<string, MembershipEntity | null>(
+    () => ((reads += 1), new Promise((resolve) => (answer = resolve))),
+    { cache: false },
+  );
+  return { loaders: accessLoaders(user, viewerMembership, new Set()), answer: (rows: (MembershipEntity | null)[]) => answer(rows), reads: () => reads };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('the access loader: one store the rules read at once', () => {
+  it('answers with a promise until loaded, then at once with the same value', async () => {
+    const { loaders, answer } = setup();
+    const pending = loaders.accessNow('org');
+    expect(pending).toBeInstanceOf(Promise);
+    await tick();
+    answer([membership(OrganizationRole.ADMIN)]);
+    expect((await pending)?.role).toBe('ADMIN');
+    await tick();
+    expect(loaders.accessNow('org')).toMatchObject({ role: 'ADMIN' });
+  });
+
+  it('keeps what was primed while a read was under way: the later read never overwrites it', async () => {
+    const { loaders, answer, reads } = setup();
+    const pending = loaders.access.load('org');
+    await tick();
+    loaders.primeMembership('org', membership(OrganizationRole.VIEWER));
+    answer([membership(OrganizationRole.OWNER)]);
+    expect((await pending)?.role).toBe('OWNER');
+    await tick();
+    expect(loaders.accessNow('org')).toMatchObject({ role: 'VIEWER' });
+    expect((await loaders.access.load('org'))?.role).toBe('VIEWER');
+    expect(reads()).toBe(1);
+  });
+
+  it('knows a primed non-member at once: null, not a second read', async () => {
+    const { loaders, reads } = setup();
+    loaders.primeMembership('org', null);
+    await tick();
+    expect(loaders.accessNow('org')).toBeNull();
+    expect(reads()).toBe(0);
+  });
+});
