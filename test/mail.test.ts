@@ -1,19 +1,20 @@
+import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { freePort } from '../src/db/embedded';
 import { createOrganization, gql, newUser, ok, unique, userWithEmail } from './support/client';
 import { startServer, type RunningServer } from './support/servers';
+import { waitFor } from './support/wait';
 
 interface Received {
   to: string[];
   raw: string;
 }
 
-/** A real SMTP server in the test process; it can go down and come back on the same port. */
+/** A real SMTP server in the test process, on a port of its own; it can go down and come back on the same port. */
 class TestMailServer {
   readonly received: Received[] = [];
   private server: SMTPServer | undefined;
-  constructor(readonly port: number) {}
+  port = 0;
 
   async start(): Promise<void> {
     this.server = new SMTPServer({
@@ -32,6 +33,7 @@ class TestMailServer {
       this.server!.once('error', reject);
       this.server!.listen(this.port, '127.0.0.1', () => resolve());
     });
+    this.port = (this.server.server.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
@@ -43,13 +45,8 @@ class TestMailServer {
     return this.received.filter((m) => m.to.includes(address));
   }
 
-  async waitFor(address: string, count = 1, ms = 15_000): Promise<Received[]> {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      if (this.to(address).length >= count) return this.to(address);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no mail to ${address} within ${ms} ms`);
+  async waitFor(address: string, count = 1, timeout = 15_000): Promise<Received[]> {
+    return waitFor(`${count} mail(s) to ${address}`, () => this.to(address).length >= count && this.to(address), { timeout });
   }
 }
 
@@ -88,7 +85,7 @@ describe('invitation mail', () => {
   };
   beforeAll(async () => {
     await admin(`CREATE DATABASE ${database}`);
-    smtp = new TestMailServer(await freePort());
+    smtp = new TestMailServer();
     await smtp.start();
     await app(); // applies the migrations
     db = new Client({ connectionString: databaseUrl });
@@ -133,12 +130,11 @@ describe('invitation mail', () => {
     const res = await gql(INVITE, { input: { organizationId: org.id, emails: [address] } }, owner, { url: server.url });
     expect(res.errors).toBeUndefined();
     const topic = `invitation:${res.data!.inviteMembers[0].id}`;
-    const deadline = Date.now() + 10_000;
-    let row: any;
-    do {
-      await new Promise((r) => setTimeout(r, 100));
-      [row] = await sql('SELECT attempts, last_error, sent_at FROM mail_outbox WHERE topic = $1', [topic]);
-    } while (row.attempts < 2 && Date.now() < deadline);
+    // Tried twice (a retry after the first failure) while the mail server is down.
+    const row = await waitFor('two attempts to send the mail', async () => {
+      const [row] = await sql('SELECT attempts, last_error, sent_at FROM mail_outbox WHERE topic = $1', [topic]);
+      return row.attempts >= 2 && row;
+    });
     expect(row.attempts).toBeGreaterThanOrEqual(2);
     expect(row.last_error).toEqual(expect.any(String));
     expect(row.sent_at).toBeNull();
@@ -157,7 +153,16 @@ describe('invitation mail', () => {
       expect(res.errors).toBeUndefined();
     }
     for (const address of addresses) await smtp.waitFor(address);
-    await new Promise((r) => setTimeout(r, 500));
+    // A second copy could only come from a worker that claimed a mail before it was marked sent: once every
+    // mail is marked sent and no worker is inside a transaction, any such copy has been delivered.
+    await waitFor('every mail marked sent and both workers idle', async () => {
+      const [{ unsent, busy }] = await sql(
+        `SELECT (SELECT count(*)::int FROM mail_outbox WHERE sent_at IS NULL) AS unsent,
+                (SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'organizations-subgraph' AND xact_start IS NOT NULL) AS busy`,
+        [],
+      );
+      return unsent === 0 && busy === 0;
+    });
     for (const address of addresses) expect(smtp.to(address)).toHaveLength(1);
     const logs = one.output() + two.output();
     expect(logs).toMatch(/"msg":"mail sent"/);
