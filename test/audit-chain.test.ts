@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createOrganization, gql, newUser, ok, serverUrl, serviceToken, sql, unique, type TestUser } from './support/client';
 import { ROOT } from './support/servers';
+import { waitFor } from './support/wait';
 
 const INTEGRITY = 'query($id: ID!) { organization(id: $id) { auditIntegrity { verified eventsChecked firstBrokenEventId } } }';
 const RENAME = 'mutation($id: ID!, $n: String!) { updateOrganization(input: { id: $id, name: $n }) { id } }';
@@ -82,9 +83,11 @@ describe('tamper evidence', () => {
 describe('retention', () => {
   it('a purge removes the oldest events and the chain still verifies from the first kept one', async () => {
     const { owner, id, events } = await orgWithEvents(3);
-    await new Promise((r) => setTimeout(r, 20));
-    const cutoff = new Date().toISOString();
-    await new Promise((r) => setTimeout(r, 20));
+    // The cutoff: the first millisecond after these three events (stamped by the database), and
+    // passed by the database's clock before the next ones, so that they fall after it.
+    const [{ newest }] = await sql<{ newest: Date }>('SELECT max(occurred_at) AS newest FROM audit_events WHERE organization_id = $1', [id]);
+    const cutoff = new Date(newest.getTime() + 1).toISOString();
+    await waitFor('the database clock to pass the cutoff', async () => (await sql('SELECT clock_timestamp() > $1 AS past', [cutoff]))[0].past);
     for (let i = 0; i < 2; i++) await ok(RENAME, { id, n: `Kept ${i}` }, owner);
     const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/audit-purge.ts', '--before', cutoff, '--organization', id], {
       cwd: ROOT,
