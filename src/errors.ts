@@ -61,6 +61,9 @@ export function databaseFailure(error: unknown): DatabaseFailure | null {
     const e = queue.shift() as { code?: unknown; message?: unknown; originalError?: unknown; cause?: unknown; errors?: unknown } | null;
     if (!e || typeof e !== 'object' || seen.has(e)) continue;
     seen.add(e);
+    // One of ours already (databaseFailureError), say an operation that waited in vain for its turn.
+    const reason = e instanceof GraphQLError ? e.extensions.reason : undefined;
+    if (reason === 'DATABASE_BUSY' || reason === 'DATABASE_UNAVAILABLE') return reason;
     const message = typeof e.message === 'string' ? e.message : '';
     // pg-pool: no connection became free within connectionTimeoutMillis.
     if (message === 'timeout exceeded when trying to connect') return 'DATABASE_BUSY';

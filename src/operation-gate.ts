@@ -1,10 +1,13 @@
+import type { RequestHandler } from 'express';
+import { databaseFailureError } from './errors';
+
 /**
- * At most `limit` GraphQL operations run at once in this process (by default as many as the
- * pool has connections); the others wait their turn in order, each at most `timeoutMs`, holding
- * nothing but their request. Past the pool, operations would wait for a connection halfway
- * through, holding their rows, loaders and half-built answers, and V8's young-generation
- * collector then fell into copying and promoting most of every request (README, "Scaling past
- * one machine").
+ * At most `limit` operations (GraphQL requests and audit exports) run at once in this process
+ * (by default as many as the pool has connections); the others wait their turn in order, each
+ * at most `timeoutMs`, holding nothing but their request. Past the pool, operations would wait
+ * for a connection halfway through, holding their rows, loaders and half-built answers, and
+ * V8's young-generation collector then fell into copying and promoting most of every request
+ * (README, "Scaling past one machine").
  */
 export class OperationGate {
   private running = 0;
@@ -16,10 +19,10 @@ export class OperationGate {
   ) {}
 
   /** True once the operation may run (then `leave()` when it is done); false when it waited `timeoutMs` in vain. */
-  enter(): true | Promise<boolean> {
+  enter(): Promise<boolean> {
     if (this.running < this.limit) {
       this.running += 1;
-      return true;
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
       const turn = {
@@ -42,6 +45,22 @@ export class OperationGate {
     const next = this.queue.shift();
     if (next) next.admit();
     else this.running -= 1;
+  }
+
+  /**
+   * `handler` in a turn, given back once the handler has finished (not when its client leaves:
+   * the operation holds its connection until then). A request that waited in vain fails with
+   * DATABASE_BUSY; one whose client left while it waited passes its turn on unserved.
+   */
+  inTurn(handler: RequestHandler): RequestHandler {
+    return async (req, res, next) => {
+      if (!(await this.enter())) throw databaseFailureError('DATABASE_BUSY');
+      try {
+        if (!req.socket.destroyed) await handler(req, res, next);
+      } finally {
+        this.leave();
+      }
+    };
   }
 
   /** Operations waiting for their turn, for the metrics. */

@@ -13,8 +13,6 @@ const STORED = ['id', 'occurredAt', 'action', 'actorType', 'actorId', 'actorDisp
 const COLUMNS = [...STORED, 'origin'] as const;
 const PAGE = 1000;
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400 };
-
 /** What a spreadsheet reads as the start of a formula (OWASP, CSV Injection). */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
@@ -73,47 +71,36 @@ async function* pages(ctx: RequestContext, organizationId: string, filter: Audit
  * parameters (actions comma-separated). Same token and permission (AUDIT_READ) as the API.
  */
 export async function exportAuditEvents(ctx: RequestContext, req: Request, res: Response): Promise<void> {
-  try {
-    ctx.requirePrincipal();
-    const organizationId = param(req, 'organizationId');
-    if (!organizationId) throw badInput('organizationId', 'organizationId is required');
-    const format = param(req, 'format') ?? 'ndjson';
-    if (format !== 'ndjson' && format !== 'csv') throw badInput('format', 'format must be ndjson or csv');
-    const filter = auditFilter({
-      actions: param(req, 'actions')?.split(',').map((a) => a.trim()).filter(Boolean) ?? null,
-      actorId: param(req, 'actorId') ?? null,
-      targetType: param(req, 'targetType') ?? null,
-      targetId: param(req, 'targetId') ?? null,
-      since: parseDate('since', param(req, 'since')),
-      until: parseDate('until', param(req, 'until')),
-    });
-    const access = isUuid(organizationId) ? await ctx.loaders.access.load(organizationId) : null;
-    if (!access) throw new AppError('NOT_FOUND', 'Organization not found');
-    if (!access.permissions.has(Permission.AUDIT_READ)) throw new AppError('FORBIDDEN', 'This needs the AUDIT_READ permission');
+  // A failure is thrown to the server's one HTTP error mapping (src/http/failure.ts).
+  ctx.requirePrincipal();
+  const organizationId = param(req, 'organizationId');
+  if (!organizationId) throw badInput('organizationId', 'organizationId is required');
+  const format = param(req, 'format') ?? 'ndjson';
+  if (format !== 'ndjson' && format !== 'csv') throw badInput('format', 'format must be ndjson or csv');
+  const filter = auditFilter({
+    actions: param(req, 'actions')?.split(',').map((a) => a.trim()).filter(Boolean) ?? null,
+    actorId: param(req, 'actorId') ?? null,
+    targetType: param(req, 'targetType') ?? null,
+    targetId: param(req, 'targetId') ?? null,
+    since: parseDate('since', param(req, 'since')),
+    until: parseDate('until', param(req, 'until')),
+  });
+  const access = isUuid(organizationId) ? await ctx.loaders.access.load(organizationId) : null;
+  if (!access) throw new AppError('NOT_FOUND', 'Organization not found');
+  if (!access.permissions.has(Permission.AUDIT_READ)) throw new AppError('FORBIDDEN', 'This needs the AUDIT_READ permission');
 
-    res.status(200);
-    res.setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
-    res.setHeader('content-disposition', `attachment; filename="audit-${organizationId}.${format}"`);
-    res.setHeader('cache-control', 'no-store');
-    if (format === 'csv') res.write(`${COLUMNS.join(',')}\r\n`);
-    for await (const rows of pages(ctx, organizationId, filter)) {
-      if (res.destroyed) return;
-      const chunk =
-        format === 'csv'
-          ? rows.map((e) => csvRow(exportRecord(e))).join('')
-          : rows.map((e) => `${JSON.stringify(exportRecord(e))}\n`).join('');
-      if (!res.write(chunk)) await once(res, 'drain');
-    }
-    res.end();
-  } catch (error) {
-    if (res.headersSent) {
-      ctx.app.logger.error({ err: error }, 'audit export failed midway');
-      res.destroy();
-      return;
-    }
-    const known = error instanceof AppError ? error : null;
-    if (!known) ctx.app.logger.error({ err: error }, 'audit export failed');
-    const { http: _http, ...extensions } = known?.extensions ?? { code: 'INTERNAL_SERVER_ERROR' };
-    res.status(STATUS[String(extensions.code)] ?? 500).json({ errors: [{ message: known?.message ?? 'Internal server error', extensions }] });
+  res.status(200);
+  res.setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+  res.setHeader('content-disposition', `attachment; filename="audit-${organizationId}.${format}"`);
+  res.setHeader('cache-control', 'no-store');
+  if (format === 'csv') res.write(`${COLUMNS.join(',')}\r\n`);
+  for await (const rows of pages(ctx, organizationId, filter)) {
+    if (res.destroyed) return;
+    const chunk =
+      format === 'csv'
+        ? rows.map((e) => csvRow(exportRecord(e))).join('')
+        : rows.map((e) => `${JSON.stringify(exportRecord(e))}\n`).join('');
+    if (!res.write(chunk)) await once(res, 'drain');
   }
+  res.end();
 }

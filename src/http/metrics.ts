@@ -1,0 +1,66 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import express, { type RequestHandler } from 'express';
+import { Gauge } from 'prom-client';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { OperationGate } from '../operation-gate';
+import { httpErrorHandler } from './failure';
+
+/** The `route` label of http_requests_total: one of ours or `other` (paths come from clients: unbounded, they would grow the series forever). */
+const ROUTES = ['/graphql', '/audit/export', '/health/live', '/health/ready', '/metrics'];
+
+/** Counts every response in http_requests_total, by route and status. */
+export function countRequests(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    // Read now: while a mounted handler (/graphql) runs, Express strips its path from the request.
+    const path = req.path.toLowerCase();
+    const route = ROUTES.find((r) => path === r || path.startsWith(`${r}/`)) ?? 'other';
+    res.once('finish', () => metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
+    next();
+  };
+}
+
+/** graphql_operations_waiting: operations waiting for their turn, read at each scrape. */
+export function countWaiting(metrics: Metrics, gate: OperationGate): void {
+  new Gauge({
+    name: 'graphql_operations_waiting',
+    help: 'GraphQL operations waiting for their turn (GRAPHQL_CONCURRENCY)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(gate.waiting);
+    },
+  });
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/** GET /metrics for whom config.metrics admits: with METRICS_TOKEN, only its bearers (compared in constant time). */
+export function metricsHandler(metrics: Metrics, token: string | undefined): RequestHandler {
+  const expected = token === undefined ? undefined : sha256(token);
+  return async (req, res) => {
+    if (expected) {
+      const given = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+      // Both sides hashed: equal lengths, so neither the comparison nor its length reveals the token.
+      if (!timingSafeEqual(sha256(given), expected)) {
+        res.set('www-authenticate', 'Bearer');
+        throw new AppError('UNAUTHENTICATED', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
+      }
+    }
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+}
+
+/** METRICS_PORT: GET /metrics alone, on a listener of its own (not yet listening). */
+export function metricsListener(metrics: Metrics, serve: RequestHandler, logger: Logger): http.Server {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(countRequests(metrics));
+  app.get('/metrics', serve);
+  app.use(() => {
+    throw new AppError('NOT_FOUND', 'Only GET /metrics is served here');
+  });
+  app.use(httpErrorHandler(logger));
+  return http.createServer(app);
+}
