@@ -19,6 +19,17 @@ describe('runtime endpoints', () => {
     expect(text).toMatch(/graphql_operation_duration_seconds_count\{operation="Probe",type="query",outcome="ok"\}/);
   });
 
+  it('counts every route in http_requests_total, any unknown path as `other`', async () => {
+    await fetch(`${serverUrl()}/health/live`);
+    await fetch(`${serverUrl()}/no-such-path-0123`);
+    await gql('{ __typename }');
+    const text = await (await fetch(`${serverUrl()}/metrics`)).text();
+    expect(text).toMatch(/^http_requests_total\{route="\/health\/live",status="200"\} [1-9]/m);
+    expect(text).toMatch(/^http_requests_total\{route="\/graphql",status="200"\} [1-9]/m);
+    expect(text).toMatch(/^http_requests_total\{route="other",status="404"\} [1-9]/m);
+    expect(text).not.toMatch(/no-such-path/);
+  });
+
   it('shows Apollo Sandbox on GET /graphql in development', async () => {
     const res = await fetch(`${serverUrl()}/graphql`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);

@@ -52,6 +52,11 @@ describe('a running process', () => {
     const routed = await gql('{ __typename }', {}, null, { url: server.url, headers: { 'router-authorization': 'router-secret-1' } });
     expect(routed.status).toBe(200);
     expect(routed.data).toEqual({ __typename: 'Query' });
+    // The audit export too, before it reads a token.
+    const owner = newUser('Router Exporter');
+    const exported = await fetch(`${server.url}/audit/export?organizationId=00000000-0000-4000-8000-000000000000`, { headers: { authorization: `Bearer ${owner.token}` } });
+    expect(exported.status).toBe(401);
+    expect(await exported.json()).toEqual({ errors: [{ message: 'Requests must come through the router', extensions: { code: 'UNAUTHENTICATED' } }] });
   });
 
   it('in production: no landing page, no introspection, masked errors, codes kept', async () => {
