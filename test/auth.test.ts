@@ -3,8 +3,28 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CREATE_ORG, failure, gql, newUser, ok, serviceToken, signToken, sql, unique, type GqlResponse } from './support/client';
 import { startServer, type RunningServer } from './support/servers';
+import { waitFor } from './support/wait';
 
 const VIEWER = '{ viewer { id } }';
+
+/**
+ * Asks with `token` every 100 ms until it is refused, and returns that answer: about time, so it
+ * polls the clock. Every acceptance was sent before `until`, and the refusal came at or after it.
+ */
+async function refusedAfter(until: number, token: string, call: (token: string) => Promise<GqlResponse>): Promise<GqlResponse> {
+  const refused = await waitFor(
+    `a refusal of the token after ${new Date(until).toISOString()}`,
+    async () => {
+      const sent = Date.now();
+      const res = await call(token);
+      if (!res.errors) expect(sent).toBeLessThan(until);
+      return res.errors && res;
+    },
+    { timeout: until - Date.now() + 3000, interval: 100 },
+  );
+  expect(Date.now()).toBeGreaterThanOrEqual(until);
+  return refused;
+}
 
 describe('authentication', () => {
   it('lets a valid user token in', async () => {
@@ -36,7 +56,7 @@ describe('authentication', () => {
     const token = signToken({ sub: unique('u-soon'), email: 'soon@x.test', exp });
     expect((await gql(VIEWER, {}, token)).errors).toBeUndefined();
     expect((await gql(VIEWER, {}, token)).errors).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    await refusedAfter(exp * 1000, token, (t) => gql(VIEWER, {}, t));
     const { code, message } = await failure(VIEWER, {}, token);
     expect([code, message]).toEqual(['UNAUTHENTICATED', expect.stringMatching(/expired/)]);
   });
@@ -117,17 +137,8 @@ describe('token lifetime', () => {
       const young = signToken({ ...claims, iat });
       expect((await call(young)).data).toEqual({ viewer: { id: sub } });
       // Asked again every 100 ms: accepted while it was sent before iat + 3 s, refused once answered after it.
-      const until = (iat + 3) * 1000;
-      let refused: GqlResponse | undefined;
-      while (!refused && Date.now() < until + 3000) {
-        const sent = Date.now();
-        const res = await call(young);
-        if (res.errors) refused = res;
-        else expect(sent).toBeLessThan(until);
-        if (!refused) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(Date.now()).toBeGreaterThanOrEqual(until);
-      expect(refused?.errors?.[0]).toMatchObject({ message: expect.stringMatching(/expired/), extensions: { code: 'UNAUTHENTICATED' } });
+      const refused = await refusedAfter((iat + 3) * 1000, young, call);
+      expect(refused.errors?.[0]).toMatchObject({ message: expect.stringMatching(/expired/), extensions: { code: 'UNAUTHENTICATED' } });
     });
   });
 });
