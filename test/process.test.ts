@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { Client } from 'pg';
 import { gql, newUser, signToken, sql } from './support/client';
 import { ROOT, startServer, type RunningServer } from './support/servers';
+import { waitFor } from './support/wait';
 
 const databaseUrl = () => process.env.TEST_DATABASE_URL!;
 const PRODUCTION_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -100,16 +102,31 @@ describe('a running process', () => {
 
   it('on SIGTERM finishes the request in flight, then exits 0', async () => {
     server = await startServer({ DATABASE_URL: databaseUrl() });
+    const running = server;
     const user = newUser();
-    await gql('{ viewer { id } }', {}, user, { url: server.url });
-    // A request that sleeps in PostgreSQL is still running when the signal arrives.
-    const inFlight = gql('{ viewer { memberships { totalCount } } }', {}, user, { url: server.url });
-    await new Promise((r) => setTimeout(r, 20));
-    const code = await server.stop('SIGTERM');
-    expect(code).toBe(0);
-    const res = await inFlight;
-    expect(res.status).toBe(200);
-    expect(res.data).toEqual({ viewer: { memberships: { totalCount: 1 } } });
-    expect(server.output()).toMatch(/"msg":"stopped"/);
+    const created = await gql<{ createOrganization: { id: string } }>('mutation { createOrganization(input: { name: "In flight" }) { id } }', {}, user, { url: server.url });
+    const id = created.data!.createOrganization.id;
+    // A rename waits in PostgreSQL on the test's lock on its organization: in flight when the signal arrives, and
+    // until the server has begun shutting down.
+    const holder = new Client({ connectionString: databaseUrl() });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      const [{ pid }] = (await holder.query('SELECT pg_backend_pid() AS pid')).rows;
+      await holder.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [id]);
+      const inFlight = gql('mutation($id: ID!) { updateOrganization(input: { id: $id, name: "Renamed in flight" }) { name } }', { id }, user, { url: server.url });
+      await waitFor('the rename to wait on the lock', async () => (await sql('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]))[0].n === 1);
+      const stopped = server.stop('SIGTERM');
+      await waitFor('the server to begin shutting down', () => /"msg":"shutting down"/.test(running.output()));
+      await holder.query('ROLLBACK');
+      expect(await stopped).toBe(0);
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect(res.data).toEqual({ updateOrganization: { name: 'Renamed in flight' } });
+      expect(server.output()).toMatch(/"msg":"stopped"/);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
   });
 });
