@@ -29,12 +29,38 @@ function checkEvents(events: Record<string, any>[], actions: string[], secrets: 
   }
 }
 
+/** Each audit event is also an event (API.md, Events): same id, its action as type, its data the audit event, nothing secret. */
+async function expectPublished(audit: Record<string, any>[], secrets: string[]): Promise<void> {
+  const published = await sql('SELECT id, type, organization_id, data FROM events WHERE id = ANY($1::uuid[])', [audit.map((e) => e.id)]);
+  const byId = new Map(published.map((e) => [e.id, e]));
+  for (const e of audit) {
+    const target = e.target_type && e.target_id ? { type: e.target_type, id: e.target_id, display: e.target_display } : null;
+    expect(byId.get(e.id)).toEqual({
+      id: e.id,
+      type: e.action,
+      organization_id: e.organization_id,
+      data: {
+        id: e.id,
+        type: e.action,
+        organizationId: e.organization_id,
+        occurredAt: e.occurred_at.toISOString(),
+        actor: { type: e.actor_type, id: e.actor_id, display: e.actor_display },
+        target,
+        metadata: e.metadata,
+      },
+    });
+    for (const secret of secrets) expect(JSON.stringify(byId.get(e.id))).not.toContain(secret);
+  }
+}
+
 /** Runs a mutation and checks the events it wrote in `organizationId`; the secrets: those given, and any `secret` it returned. */
 async function expectEvents(organizationId: string, run: () => Promise<any>, actions: string[], secrets: string[] = []): Promise<any> {
   const [{ max }] = await sql('SELECT COALESCE(max(seq), 0) AS max FROM audit_events WHERE organization_id = $1', [organizationId]);
   const data = await run();
   const returned = [...JSON.stringify(data ?? null).matchAll(/"secret":"([^"]+)"/g)].map((m) => m[1]);
-  checkEvents(await eventsAfter(organizationId, max), actions, [...secrets, ...returned]);
+  const events = await eventsAfter(organizationId, max);
+  checkEvents(events, actions, [...secrets, ...returned]);
+  await expectPublished(events, [...secrets, ...returned]);
   return data;
 }
 

@@ -12,6 +12,7 @@ import { JoinRequestEntity } from '../modules/join-request/join-request.entity';
 import { MailEntity } from '../modules/mail/mail.entity';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
+import { EventEntity } from '../modules/event/event.entity';
 import { UserEntity } from '../modules/user/user.entity';
 import { WorkspaceAccessEntity, WorkspaceEntity } from '../modules/workspace/workspace.entity';
 import { SqlLogger } from './sql-logger';
@@ -32,6 +33,7 @@ export const ENTITIES = [
   InvitationEntity,
   JoinRequestEntity,
   MailEntity,
+  EventEntity,
 ];
 
 /** Migrations load from the TypeScript sources under ts-node and from dist/ when compiled. */

@@ -93,4 +93,8 @@ export class AuditChainHeadEntity {
 
   @Column({ name: 'anchor_hash', type: 'text', default: '' })
   anchorHash!: string;
+
+  /** The feed key (events.xid) of the organization's latest event: the next one's is at least this, so the feed keeps each organization's order. */
+  @Column({ name: 'event_xid', type: 'bigint', nullable: true })
+  eventXid!: string | null;
 }

@@ -8,6 +8,7 @@ import { cleanIdempotencyKey, idempotent } from '../billing/idempotency';
 import { v7 as uuidv7 } from 'uuid';
 import { assertCoreAction, partnerAction } from './audit-action';
 import { eventHash } from './audit-chain';
+import { eventData } from '../event/event-data';
 import { ActorType, AuditEventEntity } from './audit.entity';
 import type { RecordAuditEventInput } from './audit.types';
 
@@ -46,9 +47,9 @@ export async function recordAudit(tx: Database, ctx: RequestContext, event: Audi
 
 async function appendEvent(tx: Database, ctx: RequestContext, event: AuditRecord): Promise<string> {
   const actor = actorOf(ctx);
-  const [head] = await tx.query<{ seq: string; head_hash: string }>(
+  const [head] = await tx.query<{ seq: string; head_hash: string; event_xid: string | null }>(
     `INSERT INTO audit_chain_heads AS h (organization_id, seq) VALUES ($1, 1)
-     ON CONFLICT (organization_id) DO UPDATE SET seq = h.seq + 1 RETURNING h.seq, h.head_hash`,
+     ON CONFLICT (organization_id) DO UPDATE SET seq = h.seq + 1 RETURNING h.seq, h.head_hash, h.event_xid`,
     [event.organizationId],
   );
   const content = {
@@ -71,14 +72,22 @@ async function appendEvent(tx: Database, ctx: RequestContext, event: AuditRecord
     prevHash: head.head_hash,
   };
   const hash = eventHash(content);
+  // The same statement writes the event (API.md, Events) in the outbox: it commits or rolls back
+  // with the change. Its feed key is this transaction's id, raised to the organization's previous
+  // event's (migrations/1764600000000-Events.ts): a transaction that began writing earlier but
+  // reached the chain head later sorts after the event it waited for.
   await tx.query(
     `WITH event AS (
        INSERT INTO audit_events
          (id, organization_id, seq, occurred_at, action, actor_type, actor_id, actor_display, target_type, target_id, target_display,
           metadata, ip, user_agent, request_id, prev_hash, hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING organization_id
+     ), published AS (
+       INSERT INTO events (id, organization_id, type, occurred_at, data, xid)
+       VALUES ($1, $2, $5, $4, $18, greatest(pg_current_xact_id()::text::bigint, $19::bigint)) RETURNING xid
      )
-     UPDATE audit_chain_heads SET head_hash = $17 WHERE organization_id = (SELECT organization_id FROM event)`,
+     UPDATE audit_chain_heads SET head_hash = $17, event_xid = (SELECT xid FROM published)
+     WHERE organization_id = (SELECT organization_id FROM event)`,
     [
       content.id,
       content.organizationId,
@@ -97,6 +106,8 @@ async function appendEvent(tx: Database, ctx: RequestContext, event: AuditRecord
       content.requestId,
       content.prevHash,
       hash,
+      JSON.stringify(eventData(content)),
+      head.event_xid,
     ],
   );
   return content.id;
