@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import gql from 'graphql-tag';
 import { composeSupergraph } from '../examples/compose';
 import { startGateway } from '../examples/gateway';
-import { freePort } from '../src/db/embedded';
 import { addMember, createOrganization, gql as query, newUser, ok, serverUrl, type TestUser } from './support/client';
 import { ROOT, startServer, TEST_JWT_SECRET } from './support/servers';
 
@@ -20,14 +20,14 @@ const PROJECTS_SDL = `
   type Organization @key(fields: "id") { id: ID! plan: String }
 `;
 
-async function startProjects(port: number, workspaceIds: () => string[]) {
+async function startProjects(workspaceIds: () => string[]) {
   const resolvers = {
     Query: { projects: () => workspaceIds().map((id, i) => ({ id: `p${i}`, name: `Project ${i}`, workspace: { id } })) },
     Workspace: { projectCount: () => 1 },
     Organization: { plan: () => 'via projects' },
   };
   const server = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs: gql(PROJECTS_SDL), resolvers: resolvers as never }) });
-  const { url } = await startStandaloneServer(server, { listen: { port, host: '127.0.0.1' } });
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
   return { url, stop: () => server.stop() };
 }
 
@@ -54,28 +54,27 @@ describe('through a gateway', () => {
   const fetches: { subgraph: string; statements: number }[] = [];
 
   beforeAll(async () => {
-    const accountsPort = await freePort();
+    // In a process of its own (it loads jose, an ES module Jest cannot), on a port of its choosing, which it prints once it serves.
     accounts = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'examples/accounts/server.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, ACCOUNTS_PORT: String(accountsPort), JWT_SECRET: TEST_JWT_SECRET },
-      stdio: 'ignore',
+      env: { PATH: process.env.PATH, ACCOUNTS_PORT: '0', JWT_SECRET: TEST_JWT_SECRET },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    projects = await startProjects(await freePort(), () => workspaceIds);
-    for (let i = 0; i < 100; i++) {
-      try {
-        await fetch(`http://127.0.0.1:${accountsPort}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{__typename}"}' });
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const accountsUrl = await new Promise<string>((resolve, reject) => {
+      readline.createInterface({ input: accounts.stdout! }).on('line', (line) => {
+        const url = /ready at (\S+)/.exec(line)?.[1];
+        if (url) resolve(url);
+      });
+      accounts.once('exit', (code) => reject(new Error(`the accounts subgraph exited with ${code} before it was ready`)));
+    });
+    projects = await startProjects(() => workspaceIds);
     const supergraphSdl = composeSupergraph(undefined, {
-      routingUrls: { organizations: `${serverUrl()}/graphql`, accounts: `http://127.0.0.1:${accountsPort}/` },
+      routingUrls: { organizations: `${serverUrl()}/graphql`, accounts: accountsUrl },
       extra: [{ name: 'projects', url: projects.url, sdl: PROJECTS_SDL }],
     });
     gateway = await startGateway({
       supergraphSdl,
-      port: await freePort(),
+      port: 0,
       onSubgraphResponse: (subgraph, headers) => fetches.push({ subgraph, statements: Number(headers.get('x-sql-statements')) }),
     });
   });
@@ -153,9 +152,9 @@ describe('a gateway with ROUTER_SECRET', () => {
     const gateways: Awaited<ReturnType<typeof startGateway>>[] = [];
     try {
       const supergraphSdl = composeSupergraph(undefined, { routingUrls: { organizations: `${subgraph.url}/graphql`, accounts: 'http://127.0.0.1:9/' } });
-      const locked = await startGateway({ supergraphSdl, port: await freePort(), routerSecret: 'shh-router' });
+      const locked = await startGateway({ supergraphSdl, port: 0, routerSecret: 'shh-router' });
       gateways.push(locked);
-      const unlocked = await startGateway({ supergraphSdl, port: await freePort() });
+      const unlocked = await startGateway({ supergraphSdl, port: 0 });
       gateways.push(unlocked);
       const user = newUser();
       const good = await query('{ viewer { id } }', {}, user, { url: locked.url.replace(/\/$/, '') });
