@@ -108,7 +108,8 @@ export async function touch(user: TestUser): Promise<void> {
 
 /**
  * Puts `user` into an organization with a role — a fixture, written straight into the
- * database until invitations land; everything asserted afterwards goes over HTTP.
+ * database: shorter than an invitation and its acceptance (test/invitations.test.ts covers
+ * those); everything asserted afterwards goes over HTTP.
  */
 export async function addMember(organizationId: string, user: TestUser, role: string, assignments: string[] = []): Promise<string> {
   await touch(user);
