@@ -108,7 +108,7 @@ describe('the database failing under a running server', () => {
   }
 
   beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgs-faults-pg-'));
+    dataDir = fs.mkdtempSync(path.join(process.env.TEST_RUN_DIR ?? os.tmpdir(), 'faults-pg-'));
     postgres = await startPostgresProcess(dataDir, 0);
     url = postgres.url;
     port = Number(new URL(url).port);

@@ -14,6 +14,8 @@ import { startServer } from './servers';
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgs-test-'));
+  // For test files' own temp folders too (test/faults.test.ts): gone with the run's, even after a crash.
+  process.env.TEST_RUN_DIR = runDir;
   process.env.TEST_LOG_DIR = path.join(runDir, 'logs');
   fs.mkdirSync(process.env.TEST_LOG_DIR);
   const cleanups: (() => Promise<void>)[] = [async () => fs.rmSync(runDir, { recursive: true, force: true })];
