@@ -85,6 +85,8 @@ const schema = z
     /** When set (not 0), /metrics is served on a listener of its own on METRICS_HOST:METRICS_PORT. */
     METRICS_PORT: integer(0, 65535, 0),
     METRICS_HOST: optionalText.default('127.0.0.1'),
+    /** Operation names that get a label of their own (comma-separated); unset: the first 100 that ran without errors. */
+    METRICS_OPERATION_NAMES: optionalText,
     INTROSPECTION: flag(false),
     DEFAULT_TEAM_PLAN: z.enum(PLANS, { message: `expected one of ${PLANS.join(', ')}` }).default('TEAM'),
     DEFAULT_TEAM_SEATS: integer(1, 1_000_000, 5),
@@ -140,7 +142,7 @@ export interface Config {
    * Who reads GET /metrics: bearers of `token` when set; a listener of its own when `port` is set;
    * on the main port only with a token, or in development when neither is set.
    */
-  metrics: { token: string | undefined; port: number | undefined; host: string; onMainPort: boolean };
+  metrics: { token: string | undefined; port: number | undefined; host: string; onMainPort: boolean; operationNames: ReadonlySet<string> | undefined };
   /**
    * The router's views of the subgraph, `_service { sdl }` and inline traces (ftv1): in
    * development, or in production when ROUTER_SECRET proves every request came through the router.
@@ -175,6 +177,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       // Never all interfaces by accident (an empty METRICS_HOST).
       host: env.METRICS_HOST ?? '127.0.0.1',
       onMainPort: env.METRICS_TOKEN !== undefined || (!env.METRICS_PORT && !isProduction),
+      operationNames: env.METRICS_OPERATION_NAMES ? new Set(env.METRICS_OPERATION_NAMES.split(',').map((name) => name.trim()).filter(Boolean)) : undefined,
     },
     routerViews: !isProduction || env.ROUTER_SECRET !== undefined,
     encryptionKeys: {

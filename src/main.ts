@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       mailer = new MailWorker(db, config, logger);
       mailer.start();
     }
-    http = await createHttpServer({ config, logger, db, mailer }, schema, createMetrics());
+    http = await createHttpServer({ config, logger, db, mailer }, schema, createMetrics(config.metrics.operationNames));
     purge = schedulePurge(db, config.env.AUDIT_RETENTION_DAYS, config.env.AUDIT_PURGE_INTERVAL_MINUTES, logger);
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');

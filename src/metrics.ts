@@ -6,28 +6,32 @@ export const MAX_OPERATION_LABELS = 100;
 const LABELLED_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
 
 /**
- * The `operation` label of a request: its name while the label set has room, `other` after
- * that, `anonymous` when it has none. Names come from clients: unbounded, they would grow every
- * series in the registry (and its memory) forever.
+ * The `operation` label of a request: `anonymous` when it has none; with an allowlist
+ * (METRICS_OPERATION_NAMES), its name if listed; without one, its name once an operation of
+ * that name ran without errors, while fewer than MAX_OPERATION_LABELS have; `other` for the
+ * rest. Names come from clients: unbounded, they would grow every series in the registry (and
+ * its memory) forever. Without the list, the first clients to send a hundred valid names take
+ * the labels until a restart: production dashboards name their operations in the list.
  */
-function operationLabeller(max = MAX_OPERATION_LABELS) {
+function operationLabeller(allowed: ReadonlySet<string> | undefined) {
   const known = new Set<string>();
-  return (name: string | null | undefined): string => {
+  return (name: string | null | undefined, succeeded: boolean): string => {
     if (!name) return 'anonymous';
+    if (allowed) return allowed.has(name) ? name : 'other';
     if (known.has(name)) return name;
-    if (known.size >= max || !LABELLED_NAME.test(name) || name === 'anonymous' || name === 'other') return 'other';
+    if (!succeeded || known.size >= MAX_OPERATION_LABELS || !LABELLED_NAME.test(name) || name === 'anonymous' || name === 'other') return 'other';
     known.add(name);
     return name;
   };
 }
 
 /** Process metrics plus what an operator of a GraphQL subgraph watches. */
-export function createMetrics() {
+export function createMetrics(operationNames?: ReadonlySet<string>) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   return {
     registry,
-    operationLabel: operationLabeller(),
+    operationLabel: operationLabeller(operationNames),
     httpRequests: new client.Counter({
       name: 'http_requests_total',
       help: 'HTTP requests by route and status code',
@@ -36,7 +40,7 @@ export function createMetrics() {
     }),
     operations: new client.Histogram({
       name: 'graphql_operation_duration_seconds',
-      help: `GraphQL operations by name (the first ${MAX_OPERATION_LABELS} names seen; then "other"), type and outcome`,
+      help: `GraphQL operations by name (METRICS_OPERATION_NAMES, else the first ${MAX_OPERATION_LABELS} that ran without errors; the rest "other"), type and outcome`,
       labelNames: ['operation', 'type', 'outcome'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],

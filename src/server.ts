@@ -13,6 +13,7 @@ import express, { type Request, type RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { bearerToken, createTokenVerifier } from './auth/tokens';
 import type { Principal } from './auth/principal';
+import { isSecret } from './common/secrets';
 import { RequestContext, type AppServices } from './context';
 import { AppError, asDatabaseFailure, databaseFailurePlugin, formatError } from './errors';
 import { httpErrorHandler } from './http/failure';
@@ -39,7 +40,7 @@ function observabilityPlugin(app: AppServices, metrics: Metrics): ApolloServerPl
       const started = process.hrtime.bigint();
       return {
         async willSendResponse({ contextValue, operationName, operation, response, errors }) {
-          const name = metrics.operationLabel(operationName);
+          const name = metrics.operationLabel(operationName, !errors?.length);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           metrics.operations.observe({ operation: name, type: operation?.operation ?? 'unknown', outcome: errors?.length ? 'error' : 'ok' }, seconds);
           // Absent when the context could not be built.
@@ -163,7 +164,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
 
   // With ROUTER_SECRET, only the router reaches the subgraph (and its audit export).
   const routerLock: RequestHandler = (req, _res, next) => {
-    if (config.env.ROUTER_SECRET && req.get('router-authorization') !== config.env.ROUTER_SECRET) throw new AppError('UNAUTHENTICATED', 'Requests must come through the router');
+    if (config.env.ROUTER_SECRET && !isSecret(req.get('router-authorization'), config.env.ROUTER_SECRET)) throw new AppError('UNAUTHENTICATED', 'Requests must come through the router');
     next();
   };
   const gate = new OperationGate(config.graphqlConcurrency, config.env.DATABASE_POOL_TIMEOUT_MS);

@@ -59,6 +59,23 @@ describe('/metrics', () => {
     expect(await metricsText(server.url)).toMatch(/graphql_operation_duration_seconds_count\{operation="anonymous",type="query",outcome="ok"\}/);
   });
 
+  it('gives no label to a name whose operation failed, and only the listed names with METRICS_OPERATION_NAMES', async () => {
+    server = await startServer({ DATABASE_URL: databaseUrl() });
+    const failing = randomNames(5);
+    for (const name of failing) expect((await gql(`query ${name} { viewer { id } }`, {}, null, { url: server.url })).errors).toBeDefined();
+    const text = await metricsText(server.url);
+    for (const name of failing) expect(text).not.toContain(name);
+    await server.stop('SIGKILL');
+
+    // With the list, squatting is impossible: 110 valid made-up names take nothing from Dashboard.
+    server = await startServer({ DATABASE_URL: databaseUrl(), METRICS_OPERATION_NAMES: 'Dashboard, MembersPage' });
+    const squatters = randomNames(110);
+    await sendOperations(server.url, squatters);
+    await sendOperations(server.url, ['Dashboard']);
+    const listed = await metricsText(server.url);
+    expect(operationLabels(listed)).toEqual(new Set(['other', 'Dashboard']));
+  });
+
   it('labels an over-long operation name `other`', async () => {
     server = await startServer({ DATABASE_URL: databaseUrl() });
     const long = `Long_${'x'.repeat(200)}`;
