@@ -12,6 +12,7 @@ import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/a
 import { AuditEventResolver, OrganizationAuditIntegrityResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './modules/billing/billing.resolver';
 import { ByokResolver, OrganizationByokResolver } from './modules/byok/byok.resolver';
+import { EventResolver } from './modules/event/event.resolver';
 import { invitationReference } from './modules/invitation/invitation.reference';
 import {
   InvitationResolver,
@@ -64,6 +65,7 @@ const RESOLVERS = [
   OrganizationAuditResolver,
   OrganizationAuditIntegrityResolver,
   AuditEventResolver,
+  EventResolver,
 ] as const;
 
 const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference, workspaceReference, invitationReference];

@@ -46,6 +46,7 @@ export const permissions: PermissionMap = {
       organizationBySlug: isAuthenticated,
       workspace: isAuthenticated,
       byokCredentials: hasScope('byok:read'),
+      events: hasScope('events:read'),
       // What an invitation link shows; its holder may not be signed in yet.
       invitation: allow,
       searchOrganizations: isUser,
@@ -140,6 +141,10 @@ export const permissions: PermissionMap = {
     AuditActor: allow,
     AuditTarget: allow,
     AuditIntegrity: allow,
+    // Reached only through Query.events (events:read).
+    Event: isAuthenticated,
+    EventConnection: allow,
+    EventEdge: allow,
     PageInfo: allow,
     _Service: allow,
 };
