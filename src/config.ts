@@ -97,6 +97,24 @@ const schema = z
     MAIL_WORKER: flag(true),
     MAIL_POLL_INTERVAL_MS: integer(50, 600_000, 1000),
     MAIL_RETRY_BASE_MS: integer(10, 3_600_000, 2000),
+    /** Deliver webhooks from this process (every replica may: deliveries are claimed with FOR UPDATE SKIP LOCKED). */
+    WEBHOOK_WORKER: flag(true),
+    WEBHOOK_POLL_INTERVAL_MS: integer(50, 600_000, 1000),
+    /** Deliveries this process sends at once, and to one endpoint at once (so that a slow endpoint never delays the others). */
+    WEBHOOK_CONCURRENCY: integer(1, 1000, 32),
+    WEBHOOK_ENDPOINT_CONCURRENCY: integer(1, 100, 4),
+    /** How long a receiver has to answer (Standard Webhooks: 15 s). */
+    WEBHOOK_TIMEOUT_MS: integer(100, 120_000, 15_000),
+    /** The waits before each retry (Standard Webhooks: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), comma-separated, each a number with ms, s, m or h. */
+    WEBHOOK_RETRY_SCHEDULE: optionalText.default('5s,5m,30m,2h,5h,10h,10h').refine((v) => parseSchedule(v) !== null, {
+      message: 'expected comma-separated durations such as 5s,5m,30m,2h (ms, s, m or h)',
+    }),
+    /** An endpoint whose deliveries have all failed for this long is disabled. */
+    WEBHOOK_DISABLE_AFTER_HOURS: integer(1, 10_000, 120),
+    /** Delivered and failed deliveries (and events) are purged after this many days. */
+    WEBHOOK_RETENTION_DAYS: integer(1, 3650, 30),
+    /** Allow endpoints on loopback, private, link-local and metadata addresses: the default outside production only. */
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false', '1', '0'], { message: 'expected true or false' }).optional(),
     ENCRYPTION_KEY: encryptionKey,
     ENCRYPTION_KEY_PREVIOUS: encryptionKey,
     /** The benchmark's "authorization off" variant; refused in production. */
@@ -124,6 +142,15 @@ const schema = z
 
 export type Env = z.output<typeof schema>;
 
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `5s,5m,2h` → milliseconds; null when any part is not a duration. */
+export function parseSchedule(text: string): number[] | null {
+  const steps = text.split(',').map((part) => /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(part));
+  if (!steps.length || steps.length > 20 || steps.some((m) => !m)) return null;
+  return steps.map((m) => Math.round(Number(m![1]) * UNITS[m![2]]));
+}
+
 export interface Config {
   env: Env;
   isProduction: boolean;
@@ -136,6 +163,8 @@ export interface Config {
   exposeSqlCount: boolean;
   /** Encrypts BYOK credentials; `previous` still decrypts what it encrypted, during a rotation. */
   encryptionKeys: { current: Buffer; previous: Buffer | null };
+  /** Webhook delivery (API.md, Events): the retry schedule in ms, and whether private addresses may receive. */
+  webhooks: { retrySchedule: number[]; allowPrivateNetworks: boolean; requireHttps: boolean };
   /** GraphQL operations this process runs at once (OperationGate). */
   graphqlConcurrency: number;
   /**
@@ -180,6 +209,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       operationNames: env.METRICS_OPERATION_NAMES ? new Set(env.METRICS_OPERATION_NAMES.split(',').map((name) => name.trim()).filter(Boolean)) : undefined,
     },
     routerViews: !isProduction || env.ROUTER_SECRET !== undefined,
+    webhooks: {
+      retrySchedule: parseSchedule(env.WEBHOOK_RETRY_SCHEDULE)!,
+      allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === undefined ? !isProduction : ['true', '1'].includes(env.WEBHOOK_ALLOW_PRIVATE_NETWORKS),
+      requireHttps: isProduction,
+    },
     encryptionKeys: {
       current: Buffer.from(env.ENCRYPTION_KEY ?? DEVELOPMENT_ENCRYPTION_KEY, 'base64'),
       previous: env.ENCRYPTION_KEY_PREVIOUS ? Buffer.from(env.ENCRYPTION_KEY_PREVIOUS, 'base64') : null,

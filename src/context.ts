@@ -20,6 +20,7 @@ import { membershipLoaders } from './modules/membership/membership.loaders';
 import { organizationLoaders } from './modules/organization/organization.loaders';
 import { userLoaders } from './modules/user/user.loaders';
 import { workspaceLoaders, workspaceViewLoaders } from './modules/workspace/workspace.loaders';
+import { webhookLoaders } from './modules/webhook/webhook.loaders';
 
 /** What lives as long as the process: shared by every request. */
 export interface AppServices {
@@ -28,6 +29,8 @@ export interface AppServices {
   db: Database;
   /** The outbox worker of this process, when it runs one. */
   mailer?: Mailer;
+  /** The webhook worker of this process, when it runs one: nudged when a commit created deliveries. */
+  webhooks?: { nudge(): void };
 }
 
 export interface RequestInfo {
@@ -60,6 +63,7 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
     byokLoaders(db),
     invitationLoaders(db),
     joinRequestLoaders(db),
+    webhookLoaders(db),
   );
   const { access, accessNow, primeMembership } = accessLoaders(principal, loaders.viewerMembership, serviceSees);
   // Entities with the viewer's membership in one statement: what reference resolvers and

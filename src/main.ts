@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logger';
 import { purgeAuditEvents } from './modules/audit/audit.service';
 import { createMetrics } from './metrics';
 import { MailWorker } from './modules/mail/mail.worker';
+import { WebhookWorker } from './modules/webhook/webhook.worker';
 import { buildGuardedSchema } from './schema';
 import { createHttpServer, type HttpServer } from './server';
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   let database: DatabaseHandle | undefined;
   let http: HttpServer | undefined;
   let mailer: MailWorker | undefined;
+  let webhooks: WebhookWorker | undefined;
   let purge: NodeJS.Timeout | undefined;
   let stopping = false;
 
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
       clearInterval(purge);
       await http?.close();
       await mailer?.stop();
+      await webhooks?.stop();
       await database?.close();
       logger.info('stopped');
       process.exit(0);
@@ -58,11 +61,17 @@ async function main(): Promise<void> {
       mailer = new MailWorker(db, config, logger);
       mailer.start();
     }
-    http = await createHttpServer({ config, logger, db, mailer }, schema, createMetrics(config.metrics.operationNames));
+    const metrics = createMetrics(config.metrics.operationNames);
+    if (config.env.WEBHOOK_WORKER) {
+      webhooks = new WebhookWorker(db, config, logger, metrics);
+      webhooks.start();
+    }
+    http = await createHttpServer({ config, logger, db, mailer, webhooks }, schema, metrics);
     purge = schedulePurge(db, config.env.AUDIT_RETENTION_DAYS, config.env.AUDIT_PURGE_INTERVAL_MINUTES, logger);
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await mailer?.stop().catch(() => undefined);
+    await webhooks?.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
     process.exit(1);
   }

@@ -52,6 +52,23 @@ export function createMetrics(operationNames?: ReadonlySet<string>) {
       buckets: [0, 1, 2, 3, 5, 8, 13, 21, 50, 100],
       registers: [registry],
     }),
+    webhookLag: new client.Histogram({
+      name: 'webhook_delivery_lag_seconds',
+      help: 'From an event to its successful webhook delivery (retries included)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 36_000, 86_400],
+      registers: [registry],
+    }),
+    webhookAttempts: new client.Counter({
+      name: 'webhook_delivery_attempts_total',
+      help: 'Webhook delivery attempts by outcome (success: any 2xx)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    webhookFailures: new client.Counter({
+      name: 'webhook_deliveries_failed_total',
+      help: 'Webhook deliveries given up: retry schedule spent, 410 Gone, or the event past retention',
+      registers: [registry],
+    }),
   };
 }
 

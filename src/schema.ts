@@ -13,6 +13,7 @@ import { AuditEventResolver, OrganizationAuditIntegrityResolver, OrganizationAud
 import { BillingResolver, OrganizationBillingResolver } from './modules/billing/billing.resolver';
 import { ByokResolver, OrganizationByokResolver } from './modules/byok/byok.resolver';
 import { EventResolver } from './modules/event/event.resolver';
+import { OrganizationWebhooksResolver, WebhookDeliveryResolver, WebhookEndpointResolver } from './modules/webhook/webhook.resolver';
 import { invitationReference } from './modules/invitation/invitation.reference';
 import {
   InvitationResolver,
@@ -66,6 +67,9 @@ const RESOLVERS = [
   OrganizationAuditIntegrityResolver,
   AuditEventResolver,
   EventResolver,
+  WebhookEndpointResolver,
+  WebhookDeliveryResolver,
+  OrganizationWebhooksResolver,
 ] as const;
 
 const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference, workspaceReference, invitationReference];

@@ -76,6 +76,8 @@ const SET_BYOK = `mutation($id: ID!) { setByokCredentials(input: { organizationI
 const INVITE = 'mutation($id: ID!, $e: [String!]!) { inviteMembers(input: { organizationId: $id, emails: $e }) { id email } }';
 const DISCOVERABLE = 'mutation($id: ID!) { updateOrganization(input: { id: $id, discoverable: true }) { id } }';
 const REQUEST = 'mutation($id: ID!) { requestToJoin(organizationId: $id) { id } }';
+// Port 9 (discard) on loopback: private networks are allowed outside production; deliveries just fail and wait.
+const CREATE_HOOK = 'mutation($id: ID!) { createWebhookEndpoint(input: { organizationId: $id, url: "http://127.0.0.1:9/hook" }) { secret endpoint { id } } }';
 const PROVISION = 'mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { id } }';
 
 const workspace = async (org: { id: string }, owner: TestUser): Promise<string> => (await q(CREATE_WORKSPACE, { id: org.id }, owner)).createWorkspace.id;
@@ -232,6 +234,37 @@ const CASES: Record<string, () => Promise<void>> = {
   async recordAuditEvent() {
     const { org } = await team();
     await expectEvents(org.id, () => q('mutation($id: ID!, $a: String!, $k: String!) { recordAuditEvent(input: { organizationId: $id, action: $a, idempotencyKey: $k }) { id } }', { id: org.id, a: `${partner}.model.invoked`, k: unique('k') }, service), [`${partner}.model.invoked`]);
+  },
+  async createWebhookEndpoint() {
+    const { owner, org } = await team();
+    await expectEvents(org.id, () => q(CREATE_HOOK, { id: org.id }, owner), ['webhook_endpoint.created']);
+  },
+  async updateWebhookEndpoint() {
+    const { owner, org } = await team();
+    const id = (await q(CREATE_HOOK, { id: org.id }, owner)).createWebhookEndpoint.endpoint.id;
+    await expectEvents(org.id, () => q('mutation($id: ID!) { updateWebhookEndpoint(input: { id: $id, eventTypes: ["member.*"] }) { id } }', { id }, owner), ['webhook_endpoint.updated']);
+  },
+  async rotateWebhookSecret() {
+    const { owner, org } = await team();
+    const created = (await q(CREATE_HOOK, { id: org.id }, owner)).createWebhookEndpoint;
+    await expectEvents(org.id, () => q('mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }', { id: created.endpoint.id }, owner), ['webhook_endpoint.secret_rotated'], [created.secret]);
+  },
+  async deleteWebhookEndpoint() {
+    const { owner, org } = await team();
+    const id = (await q(CREATE_HOOK, { id: org.id }, owner)).createWebhookEndpoint.endpoint.id;
+    await expectEvents(org.id, () => q('mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }', { id }, owner), ['webhook_endpoint.deleted']);
+  },
+  async sendTestWebhook() {
+    const { owner, org } = await team();
+    const id = (await q(CREATE_HOOK, { id: org.id }, owner)).createWebhookEndpoint.endpoint.id;
+    await expectEvents(org.id, () => q('mutation($id: ID!) { sendTestWebhook(id: $id) { id } }', { id }, owner), ['webhook_endpoint.tested']);
+  },
+  async retryWebhookDelivery() {
+    const { owner, org } = await team();
+    const id = (await q(CREATE_HOOK, { id: org.id }, owner)).createWebhookEndpoint.endpoint.id;
+    const delivery = (await q('mutation($id: ID!) { sendTestWebhook(id: $id) { id } }', { id }, owner)).sendTestWebhook.id;
+    await sql(`UPDATE webhook_deliveries SET status = 'FAILED' WHERE id = $1`, [delivery]);
+    await expectEvents(org.id, () => q('mutation($id: ID!) { retryWebhookDelivery(id: $id) { id } }', { id: delivery }, owner), ['webhook_delivery.retried']);
   },
   async provisionUser() {
     // In the user's personal organization, made by the first provisioning: the second one updates the user.

@@ -8,12 +8,16 @@ import {
   isAuthenticated,
   isRouter,
   isUser,
+  manageWebhooks,
   organizationOfApiKey,
   organizationOfInvitation,
   organizationOfJoinRequest,
   organizationOfMembership,
   organizationNameVisible,
   organizationOfParent,
+  ownerOfDelivery,
+  ownerOfEndpoint,
+  ownerOfNewEndpoint,
   parentId,
   ruleFailure,
 } from './rules';
@@ -47,6 +51,7 @@ export const permissions: PermissionMap = {
       workspace: isAuthenticated,
       byokCredentials: hasScope('byok:read'),
       events: hasScope('events:read'),
+      webhookEndpoints: hasScope('webhooks:manage'),
       // What an invitation link shows; its holder may not be signed in yet.
       invitation: allow,
       searchOrganizations: isUser,
@@ -84,6 +89,13 @@ export const permissions: PermissionMap = {
       updateSubscription: hasScope('billing:write'),
       recordUsage: hasScope('usage:write'),
       recordAuditEvent: hasScope('audit:write'),
+      // Webhooks: a person with WEBHOOKS_MANAGE in the endpoint's organization, or the service (webhooks:manage) that owns it.
+      createWebhookEndpoint: manageWebhooks('webhooks@createWebhookEndpoint', ownerOfNewEndpoint, 'Organization'),
+      updateWebhookEndpoint: manageWebhooks('webhooks@updateWebhookEndpoint', ownerOfEndpoint('input', 'id'), 'Webhook endpoint'),
+      rotateWebhookSecret: manageWebhooks('webhooks@rotateWebhookSecret', ownerOfEndpoint('id'), 'Webhook endpoint'),
+      deleteWebhookEndpoint: manageWebhooks('webhooks@deleteWebhookEndpoint', ownerOfEndpoint('id'), 'Webhook endpoint'),
+      sendTestWebhook: manageWebhooks('webhooks@sendTestWebhook', ownerOfEndpoint('id'), 'Webhook endpoint'),
+      retryWebhookDelivery: manageWebhooks('webhooks@retryWebhookDelivery', ownerOfDelivery('id'), 'Webhook delivery'),
     },
     Organization: {
       // A GUEST sees the organization's id, slug and name, its own role and its own workspaces; nothing else.
@@ -104,6 +116,7 @@ export const permissions: PermissionMap = {
       byok: can(Permission.BYOK_MANAGE, parentId, 'Organization.byok'),
       invitations: can(Permission.MEMBERS_INVITE, parentId, 'Organization.invitations'),
       joinRequests: can(Permission.MEMBERS_INVITE, parentId, 'Organization.joinRequests'),
+      webhookEndpoints: personCan(Permission.WEBHOOKS_MANAGE, parentId, 'Organization.webhookEndpoints'),
     },
     Workspace: {
       '*': isAuthenticated,
@@ -141,6 +154,14 @@ export const permissions: PermissionMap = {
     AuditActor: allow,
     AuditTarget: allow,
     AuditIntegrity: allow,
+    // Reached only through the webhook operations and Organization.webhookEndpoints, gated above.
+    WebhookEndpoint: isAuthenticated,
+    WebhookEndpointConnection: allow,
+    WebhookEndpointEdge: allow,
+    CreatedWebhookEndpoint: isAuthenticated,
+    WebhookDelivery: isAuthenticated,
+    WebhookDeliveryConnection: allow,
+    WebhookDeliveryEdge: allow,
     // Reached only through Query.events (events:read).
     Event: isAuthenticated,
     EventConnection: allow,

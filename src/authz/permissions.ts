@@ -17,6 +17,8 @@ export enum Permission {
   WORKSPACE_OPERATE = 'WORKSPACE_OPERATE',
   API_KEYS_MANAGE = 'API_KEYS_MANAGE',
   AUDIT_READ = 'AUDIT_READ',
+  /** Webhook endpoints of the organization (API.md, Events): OWNER and ADMIN. */
+  WEBHOOKS_MANAGE = 'WEBHOOKS_MANAGE',
 }
 
 export enum OrganizationRole {

@@ -2,7 +2,7 @@ import type { RequestContext } from '../context';
 import { AppError, databaseFailure, databaseFailureError, forbidden, notFound } from '../errors';
 import type { Access } from './access';
 import type { Decision, Rule } from './apply';
-import { OrganizationRole, type Permission } from './permissions';
+import { OrganizationRole, Permission } from './permissions';
 
 type Found<T> = T | Promise<T>;
 type Locate = (parent: unknown, args: Record<string, unknown>, ctx: RequestContext) => Found<string | null | undefined>;
@@ -161,3 +161,52 @@ export const organizationOfInvitation = organizationOfObject('Invitation', (ctx,
 export const organizationOfJoinRequest = organizationOfObject('Join request', (ctx, id) => ctx.loaders.joinRequest.load(id));
 export const organizationOfMembership = organizationOfObject('Membership', (ctx, id) => ctx.loaders.membership.load(id));
 export const organizationOfParent: Locate = (parent) => (parent as { organizationId: string }).organizationId;
+
+/** Whose a webhook endpoint is: an organization's, or a partner service's (API.md, Events). */
+export type EndpointOwner = { organizationId: string | null; ownerClientId: string | null } | null;
+type LocateOwner = (parent: unknown, args: Record<string, unknown>, ctx: RequestContext) => Found<EndpointOwner>;
+
+/**
+ * Managing webhook endpoints: a person holding WEBHOOKS_MANAGE in the endpoint's organization
+ * (never an API key: an endpoint sends the organization's events out), or the partner service
+ * holding webhooks:manage that owns the endpoint. Anyone else: NOT_FOUND for an endpoint that
+ * is not theirs, as for another tenant's object.
+ */
+export function manageWebhooks(name: string, locate: LocateOwner, subject: string): Rule {
+  const person = inOrganization(name, {
+    need: Permission.WEBHOOKS_MANAGE,
+    peopleOnly: true,
+    subject,
+    locate: (parent, args, ctx) => andThen(locate(parent, args, ctx), (owner) => owner?.organizationId),
+  });
+  return rule(name, (parent, args, ctx) => {
+    const principal = ctx.requirePrincipal();
+    if (principal.kind !== 'service') return person.decide(parent, args, ctx, undefined as never);
+    if (!principal.scopes.has('webhooks:manage')) return forbidden('This needs the webhooks:manage scope');
+    return andThen(locate(parent, args, ctx), (owner) => (owner && owner.organizationId === null && owner.ownerClientId === principal.clientId) || notFound(subject));
+  });
+}
+
+/** The owner of the endpoint whose id is at `path` in the arguments; null when there is none. */
+export const ownerOfEndpoint =
+  (...path: string[]): LocateOwner =>
+  async (parent, args, ctx) => {
+    const id = await argument(...path)(parent, args, ctx);
+    return id ? ctx.loaders.webhookEndpoint.load(id) : null;
+  };
+
+/** The owner of the endpoint a delivery (id at `path`) belongs to. */
+export const ownerOfDelivery =
+  (...path: string[]): LocateOwner =>
+  async (parent, args, ctx) => {
+    const id = await argument(...path)(parent, args, ctx);
+    const delivery = id ? await ctx.loaders.webhookDelivery.load(id) : null;
+    return delivery ? ctx.loaders.webhookEndpoint.load(delivery.endpointId) : null;
+  };
+
+/** A new endpoint's owner: the organization named, or the asking service when none is. */
+export const ownerOfNewEndpoint: LocateOwner = (_parent, args, ctx) => {
+  const organizationId = argument('input', 'organizationId')(_parent, args, ctx) as string | null;
+  if (organizationId) return { organizationId, ownerClientId: null };
+  return ctx.principal?.kind === 'service' ? { organizationId: null, ownerClientId: ctx.principal.clientId } : { organizationId: null, ownerClientId: null };
+};

@@ -13,6 +13,7 @@ import { MailEntity } from '../modules/mail/mail.entity';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
 import { EventEntity } from '../modules/event/event.entity';
+import { WebhookDeliveryEntity, WebhookEndpointEntity } from '../modules/webhook/webhook.entity';
 import { UserEntity } from '../modules/user/user.entity';
 import { WorkspaceAccessEntity, WorkspaceEntity } from '../modules/workspace/workspace.entity';
 import { SqlLogger } from './sql-logger';
@@ -34,6 +35,8 @@ export const ENTITIES = [
   JoinRequestEntity,
   MailEntity,
   EventEntity,
+  WebhookEndpointEntity,
+  WebhookDeliveryEntity,
 ];
 
 /** Migrations load from the TypeScript sources under ts-node and from dist/ when compiled. */

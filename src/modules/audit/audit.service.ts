@@ -72,11 +72,12 @@ async function appendEvent(tx: Database, ctx: RequestContext, event: AuditRecord
     prevHash: head.head_hash,
   };
   const hash = eventHash(content);
-  // The same statement writes the event (API.md, Events) in the outbox: it commits or rolls back
-  // with the change. Its feed key is this transaction's id, raised to the organization's previous
+  // The same statement writes the event (API.md, Events) in the outbox, and a delivery for each
+  // webhook endpoint subscribed to it (migrations/1764700000000-Webhooks.ts): they commit or roll
+  // back with the change. Its feed key is this transaction's id, raised to the organization's previous
   // event's (migrations/1764600000000-Events.ts): a transaction that began writing earlier but
   // reached the chain head later sorts after the event it waited for.
-  await tx.query(
+  const [published] = await tx.query<{ deliveries: number }>(
     `WITH event AS (
        INSERT INTO audit_events
          (id, organization_id, seq, occurred_at, action, actor_type, actor_id, actor_display, target_type, target_id, target_display,
@@ -84,10 +85,11 @@ async function appendEvent(tx: Database, ctx: RequestContext, event: AuditRecord
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING organization_id
      ), published AS (
        INSERT INTO events (id, organization_id, type, occurred_at, data, xid)
-       VALUES ($1, $2, $5, $4, $18, greatest(pg_current_xact_id()::text::bigint, $19::bigint)) RETURNING xid
+       VALUES ($1, $2, $5, $4, $18, greatest(pg_current_xact_id()::text::bigint, $19::bigint))
+       RETURNING xid, webhooks_fan_out(id, organization_id, type) AS deliveries
      )
      UPDATE audit_chain_heads SET head_hash = $17, event_xid = (SELECT xid FROM published)
-     WHERE organization_id = (SELECT organization_id FROM event)`,
+     WHERE organization_id = (SELECT organization_id FROM event) RETURNING (SELECT deliveries FROM published)`,
     [
       content.id,
       content.organizationId,
@@ -110,6 +112,7 @@ async function appendEvent(tx: Database, ctx: RequestContext, event: AuditRecord
       head.event_xid,
     ],
   );
+  if (published.deliveries > 0) ctx.afterCommit(() => ctx.app.webhooks?.nudge());
   return content.id;
 }
 

@@ -7,7 +7,7 @@ import { OrganizationEntity } from '../organization/organization.entity';
 import { lockOrganization } from '../organization/organization.service';
 import { ByokCredentialsEntity } from './byok.entity';
 import { ByokCredentials, ByokProvider, ByokStatus, SetByokCredentialsInput } from './byok.types';
-import { keyVersion, open, seal } from './encryption';
+import { keyVersion, open, seal } from '../../common/sealing';
 
 // Messages name the field, never the value: a secret must not come back in an error.
 const ACCESS_KEY_ID = /^(AKIA|ASIA)[A-Z0-9]{16}$/;

@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
-import { seal } from '../byok/encryption';
+import { seal } from '../../common/sealing';
 import type { Mail } from './templates';
 
 /** Writes a mail to the outbox inside the caller's transaction; the worker is nudged once it commits. */

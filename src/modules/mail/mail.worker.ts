@@ -2,7 +2,8 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../../config';
 import type { Database } from '../../db/database';
 import type { Logger } from '../../logger';
-import { open } from '../byok/encryption';
+import { claimDue, OutboxWorker, retryDelay, type OutboxTable } from '../../common/outbox';
+import { open, sealingKeys } from '../../common/sealing';
 import type { Mail } from './templates';
 
 export interface Mailer {
@@ -18,18 +19,19 @@ interface Claimed {
   attempts: number;
 }
 
+const MAIL_OUTBOX: OutboxTable = { table: 'mail_outbox', pending: 'sent_at IS NULL', leaseMs: 120_000 };
+
 /**
- * Sends the outbox. Each mail is claimed in its own transaction with FOR UPDATE SKIP LOCKED,
- * so any number of workers (one per replica) never send one mail twice; a failure schedules a
- * retry with exponential backoff (capped at an hour) and never drops the mail. Once sent, its
- * sealed payload is erased. With SMTP_URL unset, mails go to the log.
+ * Sends the mail outbox through the shared outbox worker (src/common/outbox.ts): any number of
+ * workers (one per replica) claim each mail once; a failure schedules a retry with exponential
+ * backoff (capped at an hour) and never drops the mail. Once sent, its sealed payload is
+ * erased. With SMTP_URL unset, mails go to the log.
  */
 export class MailWorker implements Mailer {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly worker: OutboxWorker<Claimed>;
   private readonly transport: Transporter | undefined;
+  /** MAIL_RETRY_BASE_MS doubled at each failure, an hour at most. */
+  private readonly schedule: number[];
 
   constructor(
     private readonly db: Database,
@@ -39,71 +41,46 @@ export class MailWorker implements Mailer {
     const url = config.env.SMTP_URL;
     // Timeouts keep a hung mail server from holding a claimed row for long.
     this.transport = url ? nodemailer.createTransport(`${url}${url.includes('?') ? '&' : '?'}connectionTimeout=10000&greetingTimeout=10000&socketTimeout=20000`) : undefined;
+    this.schedule = Array.from({ length: 24 }, (_, i) => Math.min(config.env.MAIL_RETRY_BASE_MS * 2 ** i, 3_600_000));
+    this.worker = new OutboxWorker<Claimed>({
+      name: 'mail',
+      logger,
+      pollIntervalMs: config.env.MAIL_POLL_INTERVAL_MS,
+      // One at a time: a mail server throttles a burst from one sender.
+      concurrency: 1,
+      claim: (limit) => claimDue<Claimed>(db, MAIL_OUTBOX, { limit }),
+      send: (mail) => this.send(mail),
+    });
   }
 
   start(): void {
-    this.timer = setInterval(() => this.nudge(), this.config.env.MAIL_POLL_INTERVAL_MS);
-    this.timer.unref();
-    this.nudge();
+    this.worker.start();
   }
 
-  /** Drain the outbox now (and again after the current pass, if one is running). */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((error) => this.logger.error({ err: error }, 'mail worker pass failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.nudge();
-        }
-      });
+    this.worker.nudge();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.worker.stop();
     this.transport?.close();
   }
 
-  private async drain(): Promise<void> {
-    while (!this.stopped && (await this.sendOne())) {
-      // one mail per transaction, until none is due
-    }
-  }
-
-  /** Claims one due mail and tries it; false when none is due. */
-  private async sendOne(): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const [mail] = await tx.query<Claimed>(
-        `SELECT id, topic, key_version, payload, attempts FROM mail_outbox
-         WHERE sent_at IS NULL AND next_attempt_at <= now()
-         ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+  private async send(mail: Claimed): Promise<void> {
+    try {
+      const content = JSON.parse(open({ keyVersion: mail.key_version, box: mail.payload }, sealingKeys(this.config), 'mail')) as Mail;
+      await this.deliver(content);
+      await this.db.query('UPDATE mail_outbox SET sent_at = now(), attempts = attempts + 1, payload = NULL, key_version = NULL, last_error = NULL WHERE id = $1', [mail.id]);
+      this.logger.info({ mailId: mail.id, topic: mail.topic }, 'mail sent');
+    } catch (error) {
+      const delayMs = retryDelay(this.schedule, mail.attempts + 1);
+      const reason = error instanceof Error ? error.message.slice(0, 500) : 'unknown error';
+      await this.db.query(
+        `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000) WHERE id = $1`,
+        [mail.id, reason, delayMs],
       );
-      if (!mail) return false;
-      try {
-        const keys = [this.config.encryptionKeys.current, ...(this.config.encryptionKeys.previous ? [this.config.encryptionKeys.previous] : [])];
-        const content = JSON.parse(open({ keyVersion: mail.key_version, box: mail.payload }, keys, 'mail')) as Mail;
-        await this.deliver(content);
-        await tx.query('UPDATE mail_outbox SET sent_at = now(), attempts = attempts + 1, payload = NULL, key_version = NULL, last_error = NULL WHERE id = $1', [mail.id]);
-        this.logger.info({ mailId: mail.id, topic: mail.topic }, 'mail sent');
-      } catch (error) {
-        const delayMs = Math.min(this.config.env.MAIL_RETRY_BASE_MS * 2 ** mail.attempts, 3_600_000);
-        const reason = error instanceof Error ? error.message.slice(0, 500) : 'unknown error';
-        await tx.query(
-          `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + ($3 || ' milliseconds')::interval WHERE id = $1`,
-          [mail.id, reason, String(delayMs)],
-        );
-        this.logger.warn({ mailId: mail.id, topic: mail.topic, attempts: mail.attempts + 1, retryInMs: delayMs, reason }, 'mail not sent; will retry');
-      }
-      return true;
-    });
+      this.logger.warn({ mailId: mail.id, topic: mail.topic, attempts: mail.attempts + 1, retryInMs: delayMs, reason }, 'mail not sent; will retry');
+    }
   }
 
   private async deliver(mail: Mail): Promise<void> {

@@ -203,6 +203,9 @@ export async function deleteOrganization(ctx: RequestContext, id: string, confir
       target: { type: 'Organization', id: organization.id, display: organization.name },
       metadata: { slug: organization.slug, name: organization.name },
     });
+    // Its webhook endpoints go with it, after the organization.deleted just queued for them (and
+    // whatever they still had to receive): retired, and purged by the worker once delivered.
+    await tx.query('UPDATE webhook_endpoints SET deleted_at = now() WHERE organization_id = $1', [organization.id]);
     await tx.query('DELETE FROM organizations WHERE id = $1', [organization.id]);
     return true;
   });

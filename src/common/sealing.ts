@@ -1,3 +1,4 @@
+/** Sealing secrets at rest under ENCRYPTION_KEY (BYOK credentials, queued mail, webhook secrets). */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
 /** A key's version: the first 8 bytes of its SHA-256, so that rows say which key sealed them. */
@@ -9,7 +10,7 @@ export interface Sealed {
   box: string;
 }
 
-/** AES-256-GCM with `context` (the organization id) as associated data: a box moved to another row does not open. */
+/** AES-256-GCM with `context` (what the box belongs to: an organization id, "mail", a webhook endpoint) as associated data: a box moved to another row does not open. */
 export function seal(plaintext: string, key: Buffer, context: string): Sealed {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -26,4 +27,10 @@ export function open(sealed: Sealed, keys: readonly Buffer[], context: string): 
   decipher.setAAD(Buffer.from(context));
   decipher.setAuthTag(raw.subarray(raw.length - 16));
   return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+}
+
+/** The keys that open what was sealed: ENCRYPTION_KEY, and ENCRYPTION_KEY_PREVIOUS during a rotation. */
+export function sealingKeys(config: { encryptionKeys: { current: Buffer; previous: Buffer | null } }): Buffer[] {
+  const { current, previous } = config.encryptionKeys;
+  return previous ? [current, previous] : [current];
 }

@@ -1,0 +1,162 @@
+import type { Database } from '../db/database';
+import type { Logger } from '../logger';
+
+/**
+ * One transactional outbox mechanism for every kind of message (mail, webhooks): rows written
+ * in the change's own transaction, claimed by a worker in each process with
+ * `FOR UPDATE SKIP LOCKED`, sent outside any transaction, and retried with backoff.
+ *
+ * Claiming leases a row: its next_attempt_at moves past the lease, in a transaction that
+ * commits at once. The send runs with no transaction open (a slow receiver holds no connection
+ * and no xid that would hold back the event feed's horizon); the sender then records the
+ * outcome. A process that dies mid-send leaves the row to be claimed again once the lease
+ * ends: at least once, never lost.
+ */
+export interface OutboxTable {
+  /** The table; its rows have `id` and `next_attempt_at`. */
+  table: string;
+  /** SQL over the table's columns: the row still has to be sent. */
+  pending: string;
+  /** How long a claimed row is left to its sender before another worker may claim it again. */
+  leaseMs: number;
+}
+
+export interface ClaimOptions {
+  limit: number;
+  /** Extra SQL condition on the rows, with `$3…` placeholders for `params`. */
+  where?: string;
+  params?: unknown[];
+  /** At most `max` claimed rows per value of `column`, counting those `inFlight` already has. */
+  perKey?: { column: string; max: number; inFlight: ReadonlyMap<string, number> };
+}
+
+/** Leases up to `limit` due rows, oldest due first, skipping rows another worker holds. */
+export async function claimDue<T>(db: Database, outbox: OutboxTable, options: ClaimOptions): Promise<T[]> {
+  const extra = options.where ? ` AND (${options.where})` : '';
+  const base = 2 + (options.params?.length ?? 0);
+  let chosen = `SELECT id FROM ${outbox.table} WHERE ${outbox.pending} AND next_attempt_at <= now()${extra}
+    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`;
+  const values: unknown[] = [outbox.leaseMs, options.limit, ...(options.params ?? [])];
+  if (options.perKey) {
+    const { column, max, inFlight } = options.perKey;
+    // Rows are ranked within their key among those locked; a key's room is its cap less what is in flight.
+    chosen = `SELECT ranked.id FROM (
+        SELECT locked.id, locked.next_attempt_at, locked.${column} AS key,
+               row_number() OVER (PARTITION BY locked.${column} ORDER BY locked.next_attempt_at, locked.id) AS n
+        FROM (SELECT id, next_attempt_at, ${column} FROM ${outbox.table} WHERE ${outbox.pending} AND next_attempt_at <= now()${extra}
+              ORDER BY next_attempt_at, id LIMIT $2 * 4 FOR UPDATE SKIP LOCKED) locked
+      ) ranked
+      LEFT JOIN unnest($${base + 1}::text[], $${base + 2}::int[]) AS busy(key, n) ON busy.key = ranked.key::text
+      WHERE ranked.n <= $${base + 3} - coalesce(busy.n, 0)
+      ORDER BY ranked.next_attempt_at, ranked.id LIMIT $2`;
+    values.push([...inFlight.keys()], [...inFlight.values()], max);
+  }
+  return db.transaction((tx) =>
+    tx.query<T>(
+      `UPDATE ${outbox.table} AS t SET next_attempt_at = now() + make_interval(secs => $1::double precision / 1000)
+       FROM (${chosen}) AS due WHERE t.id = due.id RETURNING t.*`,
+      values,
+    ),
+  );
+}
+
+/**
+ * The delay before attempt `attempts + 1` after `attempts` failed ones: the schedule's step
+ * (its last step again past its end), spread by ±`jitter` so that retries of a burst do not
+ * arrive together; never sooner than `notBeforeMs` (a receiver's Retry-After).
+ */
+export function retryDelay(schedule: readonly number[], attempts: number, options: { jitter?: number; notBeforeMs?: number; random?: () => number } = {}): number {
+  const step = schedule[Math.min(Math.max(attempts - 1, 0), schedule.length - 1)];
+  const jitter = options.jitter ?? 0.1;
+  const spread = step * jitter * (2 * (options.random ?? Math.random)() - 1);
+  return Math.max(Math.round(step + spread), options.notBeforeMs ?? 0);
+}
+
+export interface OutboxWorkerOptions<T extends { id: string }> {
+  name: string;
+  logger: Logger;
+  pollIntervalMs: number;
+  /** Rows sent at once by this process. */
+  concurrency: number;
+  /** Leases up to `limit` due rows (claimDue). */
+  claim(limit: number): Promise<T[]>;
+  /** Sends one claimed row and records its outcome; a throw is logged, and the lease retries it. */
+  send(row: T): Promise<void>;
+  /** Runs now and then between passes (retention). */
+  housekeeping?: { everyMs: number; run(): Promise<void> };
+}
+
+/**
+ * The worker loop every outbox shares: polls, or is nudged after a commit; keeps up to
+ * `concurrency` sends running, claiming more as each ends; stops after the sends under way.
+ */
+export class OutboxWorker<T extends { id: string }> {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private lastHousekeeping = 0;
+
+  constructor(private readonly options: OutboxWorkerOptions<T>) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.nudge(), this.options.pollIntervalMs);
+    this.timer.unref();
+    this.nudge();
+  }
+
+  /** Look for due rows now (and again after the current pass, if one is running). */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass()
+      .catch((error) => this.options.logger.error({ err: error }, `${this.options.name} worker pass failed`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.nudge();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async pass(): Promise<void> {
+    const { housekeeping } = this.options;
+    if (housekeeping && Date.now() - this.lastHousekeeping >= housekeeping.everyMs) {
+      this.lastHousekeeping = Date.now();
+      await housekeeping.run().catch((error) => this.options.logger.error({ err: error }, `${this.options.name} housekeeping failed`));
+    }
+    while (!this.stopped) {
+      const room = this.options.concurrency - this.inFlight.size;
+      if (room <= 0) {
+        // Claim again as soon as one send ends.
+        await Promise.race(this.inFlight);
+        continue;
+      }
+      const rows = await this.options.claim(room);
+      if (!rows.length) return;
+      for (const row of rows) {
+        const sending: Promise<void> = this.options
+          .send(row)
+          .catch((error) => this.options.logger.error({ err: error, id: row.id }, `${this.options.name} send failed; retried once its lease ends`))
+          .finally(() => {
+            this.inFlight.delete(sending);
+            // A send that ended may have freed the room another row was waiting for.
+            if (!this.running) this.nudge();
+          });
+        this.inFlight.add(sending);
+      }
+    }
+  }
+}

@@ -1,0 +1,255 @@
+import { Client } from 'pg';
+import { createOrganization, gql, newUser, ok, serviceToken, unique, type TestUser } from './support/client';
+import { startServer, type RunningServer } from './support/servers';
+import { waitFor } from './support/wait';
+import { WebhookReceiver } from './support/webhook-receiver';
+
+/**
+ * Webhooks as Standard Webhooks specifies (API.md, Events), from the real server to a real
+ * receiver on localhost that verifies every delivery with the specification's own library.
+ * A database of its own: its servers run the webhook worker with a short retry schedule.
+ */
+const CREATE = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id url eventTypes enabled organization { id } } } }`;
+const UPDATE = 'mutation($input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $input) { id enabled disabledReason eventTypes } }';
+const ROTATE = 'mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret endpoint { id previousSecretExpiresAt } } }';
+const DELETE = 'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }';
+const TEST = 'mutation($id: ID!) { sendTestWebhook(id: $id) { id eventId eventType status } }';
+const RETRY = 'mutation($id: ID!) { retryWebhookDelivery(id: $id) { id status } }';
+const DELIVERIES = `query($id: ID!, $status: WebhookDeliveryStatus) { organization(id: $id) { webhookEndpoints(first: 10) { nodes { id enabled disabledReason
+  deliveries(first: 50, status: $status) { totalCount nodes { id eventId eventType status attempts lastAttemptAt nextAttemptAt responseStatus responseExcerpt lastError } } } } } }`;
+const RENAME = 'mutation($id: ID!, $n: String!) { updateOrganization(input: { id: $id, name: $n }) { id } }';
+const INVITE = 'mutation($id: ID!, $e: [String!]!) { inviteMembers(input: { organizationId: $id, emails: $e }) { id } }';
+
+describe('webhooks', () => {
+  const receiver = new WebhookReceiver();
+  const servers: RunningServer[] = [];
+  const database = `orgs_webhooks_${process.pid}_${Date.now()}`;
+  const databaseUrl = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
+  let db: Client;
+  const sql = async (text: string, params: unknown[] = []) => (await db.query(text, params)).rows;
+  let url: string;
+  const q = (query: string, variables: Record<string, unknown>, auth: TestUser | string) => ok(query, variables, auth, { url });
+  const g = (query: string, variables: Record<string, unknown>, auth: TestUser | string | null) => gql(query, variables, auth, { url });
+  const admin = async (statement: string) => {
+    const client = new Client({ connectionString: process.env.TEST_POSTGRES_URL });
+    await client.connect();
+    await client.query(statement);
+    await client.end();
+  };
+  const app = async (env: Record<string, string> = {}) => {
+    const server = await startServer({
+      DATABASE_URL: databaseUrl,
+      WEBHOOK_POLL_INTERVAL_MS: '100',
+      WEBHOOK_RETRY_SCHEDULE: '200ms,200ms,200ms',
+      WEBHOOK_TIMEOUT_MS: '2000',
+      WEBHOOK_ENDPOINT_CONCURRENCY: '2',
+      ...env,
+    });
+    servers.push(server);
+    return server;
+  };
+
+  /** A TEAM organization with an endpoint at `path` on the receiver (trusted with its secret). */
+  async function subscribed(path: string, eventTypes: string[] = []) {
+    const owner = newUser('Hook Owner');
+    const org = await createOrganization(owner, 'Hooked', { url });
+    const created = (await q(CREATE, { input: { organizationId: org.id, url: receiver.url(path), eventTypes } }, owner)).createWebhookEndpoint;
+    receiver.trust(path, created.secret);
+    return { owner, org, endpoint: created.endpoint, secret: created.secret as string };
+  }
+
+  const deliveriesOf = async (orgId: string, owner: TestUser, status?: string) =>
+    (await q(DELIVERIES, { id: orgId, status }, owner)).organization.webhookEndpoints.nodes[0].deliveries.nodes as Record<string, any>[];
+
+  beforeAll(async () => {
+    await admin(`CREATE DATABASE ${database}`);
+    await receiver.start();
+    url = (await app()).url; // applies the migrations
+    db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await receiver.stop();
+    await db?.end();
+    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  });
+  afterEach(() => {
+    expect(receiver.rejected).toEqual([]);
+  });
+
+  it('sends each event of the organization, signed, with the event id as webhook-id and the event as data', async () => {
+    const path = `/${unique('org')}`;
+    const { owner, org, endpoint } = await subscribed(path);
+    expect(endpoint).toMatchObject({ url: receiver.url(path), eventTypes: [], enabled: true, organization: { id: org.id } });
+    await q(RENAME, { id: org.id, n: 'Hooked 2' }, owner);
+    await q(INVITE, { id: org.id, e: [`${unique('w')}@example.test`] }, owner);
+    // Its own creation first (an event of the organization, written after the endpoint existed).
+    const got = await receiver.waitFor(path, 3);
+    expect(got.map((r) => r.payload.type)).toEqual(['webhook_endpoint.created', 'organization.updated', 'invitation.created']);
+    const audit = await sql('SELECT id, action, occurred_at FROM audit_events WHERE organization_id = $1 AND seq > 1 ORDER BY seq', [org.id]);
+    expect(got.map((r) => r.id)).toEqual(audit.map((e: any) => e.id));
+    const [event] = await sql('SELECT data FROM events WHERE id = $1', [got[1].id]);
+    expect(JSON.parse(got[1].body)).toEqual({ type: 'organization.updated', timestamp: audit[1].occurred_at.toISOString(), data: event.data });
+    expect(Math.abs(Number(got[1].timestamp) - Date.now() / 1000)).toBeLessThan(60);
+    expect(got[1].signatures).toHaveLength(1);
+    expect(got[1].signatures[0]).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+    // Visible as deliveries, newest first.
+    await waitFor('three succeeded deliveries', async () => (await deliveriesOf(org.id, owner, 'SUCCEEDED')).length === 3);
+    const [last] = await deliveriesOf(org.id, owner);
+    expect(last).toMatchObject({ eventId: got[2].id, eventType: 'invitation.created', status: 'SUCCEEDED', attempts: 1, nextAttemptAt: null, responseStatus: 200, responseExcerpt: 'ok', lastError: null });
+  });
+
+  it('a test webhook, and filters by type and by family', async () => {
+    const path = `/${unique('filtered')}`;
+    const { owner, org, endpoint } = await subscribed(path, ['invitation.*', 'organization.updated']);
+    expect(endpoint.eventTypes).toEqual(['organization.updated', 'invitation.*']);
+    const delivery = (await q(TEST, { id: endpoint.id }, owner)).sendTestWebhook;
+    expect(delivery).toMatchObject({ eventType: 'webhook.test', status: 'PENDING' });
+    await q(INVITE, { id: org.id, e: [`${unique('f')}@example.test`] }, owner);
+    await q('mutation($id: ID!) { createWorkspace(input: { organizationId: $id, name: "Not sent" }) { id } }', { id: org.id }, owner);
+    await q(RENAME, { id: org.id, n: 'Filtered 2' }, owner);
+    const got = await receiver.waitFor(path, 3);
+    expect(got.map((r) => r.payload.type).sort()).toEqual(['invitation.created', 'organization.updated', 'webhook.test']);
+    expect(got.find((r) => r.payload.type === 'webhook.test')!.id).toBe(delivery.eventId);
+    expect((await failure2(UPDATE, { input: { id: endpoint.id, eventTypes: ['not a type'] } }, owner)).code).toBe('BAD_USER_INPUT');
+  });
+
+  it('retries failures on the schedule with the same webhook-id, honours Retry-After, and can be retried by hand', async () => {
+    const path = `/${unique('flaky')}`;
+    receiver.answer(path, { status: 500, body: 'x'.repeat(5000) }, { status: 503, headers: { 'retry-after': '1' } }, { status: 200 });
+    const { owner, org } = await subscribed(path, ['organization.updated']);
+    await q(RENAME, { id: org.id, n: 'Flaky 2' }, owner);
+    const got = await receiver.waitFor(path, 3);
+    expect(new Set(got.map((r) => r.id)).size).toBe(1);
+    // The wait after the 503 was at least its Retry-After (1 s), longer than the schedule's 200 ms.
+    expect(Number(got[2].timestamp) - Number(got[1].timestamp)).toBeGreaterThanOrEqual(1);
+    await waitFor('the delivery to succeed', async () => (await deliveriesOf(org.id, owner, 'SUCCEEDED')).length === 1);
+    // Spent schedule: 4 attempts (the first and 3 retries), then FAILED; a retry by hand delivers it.
+    const dead = `/${unique('dead')}`;
+    receiver.answer(dead, { status: 500, body: 'x'.repeat(5000) });
+    const second = await subscribed(dead, ['organization.updated']);
+    await q(RENAME, { id: second.org.id, n: 'Dead 2' }, second.owner);
+    await waitFor('the delivery to fail for good', async () => (await deliveriesOf(second.org.id, second.owner, 'FAILED')).length === 1);
+    const [failed] = await deliveriesOf(second.org.id, second.owner, 'FAILED');
+    expect(failed).toMatchObject({ attempts: 4, responseStatus: 500, lastError: 'HTTP 500', nextAttemptAt: null });
+    expect(failed.responseExcerpt).toHaveLength(200);
+    expect(receiver.at(dead)).toHaveLength(4);
+    receiver.answer(dead, { status: 204 });
+    expect((await q(RETRY, { id: failed.id }, second.owner)).retryWebhookDelivery.status).toBe('PENDING');
+    await waitFor('the retried delivery to succeed', async () => (await deliveriesOf(second.org.id, second.owner, 'SUCCEEDED')).length === 1);
+  });
+
+  it('410 Gone disables the endpoint, and so do days of failures; enabled again, it gets what waited', async () => {
+    const path = `/${unique('gone')}`;
+    receiver.answer(path, { status: 410 }, { status: 200 });
+    const { owner, org, endpoint } = await subscribed(path, ['organization.updated']);
+    await q(RENAME, { id: org.id, n: 'Gone 2' }, owner);
+    await waitFor('the endpoint to be disabled', async () => !(await deliveriesOf(org.id, owner)).length || (await sql('SELECT enabled FROM webhook_endpoints WHERE id = $1', [endpoint.id]))[0].enabled === false);
+    const [node] = (await q(DELIVERIES, { id: org.id }, owner)).organization.webhookEndpoints.nodes;
+    expect(node).toMatchObject({ enabled: false, disabledReason: 'The endpoint answered 410 Gone' });
+    expect(node.deliveries.nodes[0]).toMatchObject({ status: 'FAILED', responseStatus: 410 });
+    expect((await failure2(TEST, { id: endpoint.id }, owner)).code).toBe('FAILED_PRECONDITION');
+    expect((await q(UPDATE, { input: { id: endpoint.id, enabled: true } }, owner)).updateWebhookEndpoint).toMatchObject({ enabled: true, disabledReason: null });
+    await q(RENAME, { id: org.id, n: 'Gone 3' }, owner);
+    await receiver.waitFor(path, 2);
+
+    // Failing since more than 5 days (120 h): the next failure disables it, and says why.
+    const down = `/${unique('down')}`;
+    receiver.answer(down, { status: 500 });
+    const other = await subscribed(down, ['organization.updated']);
+    await sql(`UPDATE webhook_endpoints SET failing_since = now() - interval '121 hours' WHERE id = $1`, [other.endpoint.id]);
+    await q(RENAME, { id: other.org.id, n: 'Down 2' }, other.owner);
+    const disabled = await waitFor('the failing endpoint to be disabled', async () => {
+      const [row] = await sql('SELECT enabled, disabled_reason FROM webhook_endpoints WHERE id = $1', [other.endpoint.id]);
+      return !row.enabled && row;
+    });
+    expect(disabled.disabled_reason).toMatch(/^Every delivery failed for 120 hours \(since \d{4}-\d\d-\d\dT/);
+    // Its delivery waits, neither failed nor lost.
+    expect((await deliveriesOf(other.org.id, other.owner))[0].status).toBe('PENDING');
+  });
+
+  it('during a secret rotation, every webhook carries both signatures, each verifying, for 24 hours', async () => {
+    const path = `/${unique('rotated')}`;
+    const { owner, org, endpoint, secret } = await subscribed(path, ['organization.updated']);
+    const rotated = (await q(ROTATE, { id: endpoint.id }, owner)).rotateWebhookSecret;
+    expect(rotated.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(rotated.secret).not.toBe(secret);
+    expect(new Date(rotated.endpoint.previousSecretExpiresAt).getTime() - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
+    // The receiver verifies each webhook under the old secret and under the new one.
+    receiver.trust(path, secret, rotated.secret);
+    await q(RENAME, { id: org.id, n: 'Rotated 2' }, owner);
+    const [got] = await receiver.waitFor(path, 1);
+    expect(got.signatures).toHaveLength(2);
+    // Past the overlap, the old secret no longer signs.
+    await sql(`UPDATE webhook_endpoints SET previous_secret_expires_at = now() WHERE id = $1`, [endpoint.id]);
+    receiver.trust(path, rotated.secret);
+    await q(RENAME, { id: org.id, n: 'Rotated 3' }, owner);
+    const later = await receiver.waitFor(path, 2);
+    expect(later[1].signatures).toHaveLength(1);
+    const events = await sql(`SELECT action FROM audit_events WHERE organization_id = $1 ORDER BY seq`, [org.id]);
+    expect(events.map((e: any) => e.action)).toContain('webhook_endpoint.secret_rotated');
+  });
+
+  it('is for OWNER and ADMIN (WEBHOOKS_MANAGE), never an API key; the secret is sealed at rest', async () => {
+    const path = `/${unique('perm')}`;
+    const { owner, org, endpoint, secret } = await subscribed(path);
+    const adminUser = newUser('Hook Admin');
+    const developer = newUser('Hook Dev');
+    await addMemberHere(org.id, adminUser, 'ADMIN');
+    await addMemberHere(org.id, developer, 'DEVELOPER');
+    expect((await q(UPDATE, { input: { id: endpoint.id, description: 'by the admin' } }, adminUser)).updateWebhookEndpoint.id).toBe(endpoint.id);
+    expect((await failure2(UPDATE, { input: { id: endpoint.id, description: 'nope' } }, developer)).code).toBe('FORBIDDEN');
+    const key = (await q('mutation($id: ID!) { createApiKey(input: { organizationId: $id, name: "k", scopes: [WEBHOOKS_MANAGE] }) { secret } }', { id: org.id }, owner)).createApiKey.secret;
+    expect((await failure2(CREATE, { input: { organizationId: org.id, url: receiver.url('/k') } }, key)).code).toBe('FORBIDDEN');
+    expect((await failure2(DELETE, { id: endpoint.id }, newUser('Stranger'))).code).toBe('NOT_FOUND');
+    const [row] = await sql('SELECT secret FROM webhook_endpoints WHERE id = $1', [endpoint.id]);
+    expect(row.secret).not.toContain(secret.slice(6));
+    expect(await q(DELETE, { id: endpoint.id }, owner)).toEqual({ deleteWebhookEndpoint: true });
+    expect(await sql('SELECT id FROM webhook_endpoints WHERE id = $1', [endpoint.id])).toEqual([]);
+  });
+
+  it('a service endpoint (webhooks:manage) gets every organization\'s events, organization.deleted included, as does the organization\'s own', async () => {
+    const clientId = unique('sandboxes');
+    const service = serviceToken(clientId, 'webhooks:manage');
+    const path = `/${unique('service')}`;
+    const created = (await q(CREATE, { input: { url: receiver.url(path), eventTypes: ['organization.*', 'member.*'] } }, service)).createWebhookEndpoint;
+    expect(created.endpoint.organization).toBeNull();
+    receiver.trust(path, created.secret);
+    // Only its owner sees or changes it.
+    expect((await q('{ webhookEndpoints { nodes { id } } }', {}, service)).webhookEndpoints.nodes.map((n: any) => n.id)).toEqual([created.endpoint.id]);
+    expect((await failure2(DELETE, { id: created.endpoint.id }, serviceToken('someone-else', 'webhooks:manage'))).code).toBe('NOT_FOUND');
+    expect((await failure2(DELETE, { id: created.endpoint.id }, serviceToken(clientId, 'events:read'))).code).toBe('FORBIDDEN');
+
+    const ownPath = `/${unique('doomed')}`;
+    const { owner, org, endpoint } = await subscribed(ownPath, ['organization.deleted']);
+    const member = newUser('Leaving');
+    const membership = await addMemberHere(org.id, member, 'VIEWER');
+    await q('mutation($id: ID!) { removeMember(membershipId: $id) }', { id: membership }, owner);
+    const slug = (await sql('SELECT slug FROM organizations WHERE id = $1', [org.id]))[0].slug;
+    await q('mutation($id: ID!, $s: String!) { deleteOrganization(id: $id, confirmSlug: $s) }', { id: org.id, s: slug }, owner);
+    const [own] = await receiver.waitFor(ownPath, 1);
+    expect(own.payload).toMatchObject({ type: 'organization.deleted', data: { organizationId: org.id, target: { type: 'Organization', id: org.id } } });
+    await waitFor('the service to get the member removal and the deletion', () => {
+      const types = receiver.at(path).filter((r) => r.payload.data.organizationId === org.id).map((r) => r.payload.type);
+      return types.includes('member.removed') && types.includes('organization.deleted') && types;
+    });
+    // The organization's endpoint went with it, once its last webhook was delivered.
+    const [retired] = await sql('SELECT deleted_at FROM webhook_endpoints WHERE id = $1', [endpoint.id]);
+    expect(retired?.deleted_at ?? 'purged').toBeTruthy();
+    expect((await failure2(TEST, { id: endpoint.id }, owner)).code).toBe('NOT_FOUND');
+    await q(DELETE, { id: created.endpoint.id }, service);
+  });
+
+  // Fixtures written on this database (support/client's helpers write to the main one).
+  async function addMemberHere(organizationId: string, user: TestUser, role: string): Promise<string> {
+    await q('{ viewer { id } }', {}, user);
+    const [row] = await sql('INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3) RETURNING id', [organizationId, user.id, role]);
+    return row.id;
+  }
+  async function failure2(query: string, variables: Record<string, unknown>, auth: TestUser | string) {
+    const res = await g(query, variables, auth);
+    expect(res.errors).toHaveLength(1);
+    return { code: res.errors![0].extensions.code, message: res.errors![0].message };
+  }
+});
