@@ -7,7 +7,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE } from './common/pagination';
+import { DEFAULT_PAGE_SIZE } from './common/page';
 
 export const LIMITS = {
   tokens: 2000,

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Principal } from '../auth/principal';
-import { isUuid } from '../common/pagination';
+import { isUuid } from '../common/ids';
 import type { Database } from '../db/database';
 import { joinedEntity, mapRows } from '../db/entity-rows';
 import { MembershipEntity } from '../modules/membership/membership.entity';

@@ -1,154 +1,16 @@
 import DataLoader from 'dataloader';
-import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { Kind, type GraphQLResolveInfo, type SelectionNode } from 'graphql';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Database } from '../db/database';
 import { columnList, mapRows, propertyOf } from '../db/entity-rows';
-import { badInput } from '../errors';
+import { SqlParams } from '../db/sql-params';
+import { isUuid } from './ids';
+import type { Page } from './page';
 
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 20;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (value: string): boolean => UUID.test(value);
-
-@ArgsType()
-export class PageArgs {
-  @Field(() => Int, { nullable: true, description: `At most ${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} when omitted.` })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
-  after?: string | null;
-}
-
-@ObjectType({ simpleResolvers: true })
-export class PageInfo {
-  @Field()
-  hasNextPage!: boolean;
-
-  @Field()
-  hasPreviousPage!: boolean;
-
-  @Field(() => String, { nullable: true })
-  startCursor!: string | null;
-
-  @Field(() => String, { nullable: true })
-  endCursor!: string | null;
-}
-
-export interface Edge<T> {
-  cursor: string;
-  node: T;
-}
-
-export interface ConnectionValue<T> {
-  /** Built when read. */
-  readonly edges: Edge<T>[];
-  nodes: T[];
-  pageInfo: PageInfo;
-  /** Counted only when asked for. */
-  readonly totalCount: Promise<number>;
-}
-
-/** A Relay connection type `<Name>Connection` with its `<Name>Edge`. */
-export function Connection<T extends object>(node: ClassType<T>, name: string) {
-  @ObjectType(`${name}Edge`, { simpleResolvers: true })
-  class EdgeType {
-    @Field()
-    cursor!: string;
-
-    @Field(() => node)
-    node!: T;
-  }
-
-  @ObjectType(`${name}Connection`, { simpleResolvers: true })
-  class ConnectionType {
-    @Field(() => [EdgeType])
-    edges!: EdgeType[];
-
-    @Field(() => [node])
-    nodes!: T[];
-
-    @Field(() => PageInfo)
-    pageInfo!: PageInfo;
-
-    @Field(() => Int)
-    totalCount!: number;
-  }
-  return ConnectionType;
-}
-
-export interface Page {
-  first: number;
-  /** The id the page starts after, decoded from the cursor. */
-  afterId: string | null;
-}
-
-/** Validates `first` and `after` into a keyset page: BAD_USER_INPUT naming the field otherwise. */
-export function toPage(args: PageArgs): Page {
-  const first = args.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw badInput('first', `first must be between 0 and ${MAX_PAGE_SIZE}`);
-  }
-  let afterId: string | null = null;
-  if (args.after) {
-    afterId = Buffer.from(args.after, 'base64url').toString('utf8');
-    if (!isUuid(afterId)) throw badInput('after', 'after is not a cursor this API returned');
-  }
-  return { first, afterId };
-}
-
-export const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
-
-/**
- * A page of a connection. Its lazy fields are getters of the class, never of an object literal:
- * V8 (Node 20) gives each `{ get edges() {…} }` literal a hidden class of its own in the old
- * generation, holding that call's getter closures, so every row and loader they reached
- * outlived the request until the next full collection (a dashboard's 41 connections kept
- * ~0.3 MB of each request alive through young-generation collections).
- */
-class ConnectionPage<T extends { id: string }> implements ConnectionValue<T> {
-  readonly nodes: T[];
-  readonly pageInfo: PageInfo;
-
-  constructor(
-    rows: T[],
-    page: Page,
-    private readonly count: () => Promise<number>,
-  ) {
-    const nodes = rows.slice(0, page.first);
-    this.nodes = nodes;
-    this.pageInfo = {
-      hasNextPage: rows.length > page.first,
-      hasPreviousPage: page.afterId !== null,
-      startCursor: nodes.length ? encodeCursor(nodes[0].id) : null,
-      endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1].id) : null,
-    };
-  }
-
-  /** Built when read: most pages are asked for their nodes only. */
-  get edges(): Edge<T>[] {
-    return this.nodes.map((node) => ({ cursor: encodeCursor(node.id), node }));
-  }
-
-  get totalCount(): Promise<number> {
-    return this.count();
-  }
-}
-
-/** Builds a connection from up to `first + 1` rows in order; `count` runs only if totalCount is read. */
-export function toConnection<T extends { id: string }>(rows: T[], page: Page, count: () => Promise<number>): ConnectionValue<T> {
-  return new ConnectionPage(rows, page, count);
-}
-
-/** Builds `$n` placeholders while collecting their values. */
-export class SqlParams {
-  readonly values: unknown[] = [];
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
+export { isUuid } from './ids';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageArgs, toPage, encodeCursor, type Page } from './page';
+export { Connection, PageInfo, toConnection, type ConnectionValue, type Edge } from './connection';
+export { SqlParams } from '../db/sql-params';
 
 export interface PageKey<F> {
   parentId: string;

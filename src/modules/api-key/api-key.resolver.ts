@@ -1,5 +1,5 @@
 import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
-import { PageArgs } from '../../common/pagination';
+import { PageArgs } from '../../common/page';
 import type { RequestContext } from '../../context';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';

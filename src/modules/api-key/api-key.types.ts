@@ -1,7 +1,7 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import '../../authz/authz.types';
 import { Permission } from '../../authz/permissions';
-import { Connection } from '../../common/pagination';
+import { Connection } from '../../common/connection';
 
 @ObjectType({ simpleResolvers: true, description: 'An organization\'s API key. It belongs to the organization, not to its creator.' })
 export class ApiKey {

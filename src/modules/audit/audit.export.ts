@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import { Permission } from '../../authz/permissions';
-import { isUuid, SqlParams } from '../../common/pagination';
+import { isUuid } from '../../common/ids';
+import { SqlParams } from '../../db/sql-params';
 import type { RequestContext } from '../../context';
 import { AppError, badInput } from '../../errors';
 import { auditOrigin } from './audit-action';

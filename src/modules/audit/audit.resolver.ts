@@ -1,5 +1,6 @@
 import { Directive, Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import { toConnection, toPage } from '../../common/pagination';
+import { toConnection } from '../../common/connection';
+import { toPage } from '../../common/page';
 import type { RequestContext } from '../../context';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';

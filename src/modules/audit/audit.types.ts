@@ -1,6 +1,7 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { Connection, PageArgs } from '../../common/pagination';
+import { Connection } from '../../common/connection';
+import { PageArgs } from '../../common/page';
 import { AuditEventOrigin } from './audit-action';
 import { ActorType } from './audit.entity';
 

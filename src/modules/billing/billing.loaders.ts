@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Database } from '../../db/database';
-import { isUuid } from '../../common/pagination';
+import { isUuid } from '../../common/ids';
 import { PLANS } from './plans';
 import type { Plan } from './subscription.entity';
 import type { Subscription, Usage } from './billing.types';

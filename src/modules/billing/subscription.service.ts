@@ -1,5 +1,5 @@
 import type { Config } from '../../config';
-import { isUuid } from '../../common/pagination';
+import { isUuid } from '../../common/ids';
 import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
 import { badInput, failedPrecondition, notFound, quotaExceeded } from '../../errors';

@@ -12,7 +12,9 @@ import {
 } from '../../authz/permissions';
 import type { UserPrincipal } from '../../auth/principal';
 import { normalizeEmail } from '../../common/email';
-import { isUuid, toConnection, toPage } from '../../common/pagination';
+import { isUuid } from '../../common/ids';
+import { toConnection } from '../../common/connection';
+import { toPage } from '../../common/page';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { AppError, badInput, conflict, failedPrecondition, forbidden, notFound, quotaExceeded } from '../../errors';

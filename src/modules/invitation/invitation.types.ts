@@ -1,7 +1,8 @@
 import { ArgsType, Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import '../../authz/authz.types';
 import { Assignment, OrganizationRole } from '../../authz/permissions';
-import { Connection, PageArgs } from '../../common/pagination';
+import { Connection } from '../../common/connection';
+import { PageArgs } from '../../common/page';
 import { InvitationStatus } from './invitation.entity';
 
 registerEnumType(InvitationStatus, { name: 'InvitationStatus' });

@@ -1,6 +1,8 @@
 import { requireMembership } from '../../authz/access';
 import { grantRefusal, OrganizationRole, Permission } from '../../authz/permissions';
-import { isUuid, toConnection, toPage } from '../../common/pagination';
+import { isUuid } from '../../common/ids';
+import { toConnection } from '../../common/connection';
+import { toPage } from '../../common/page';
 import { cleanDescription } from '../../common/validation';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';

@@ -1,6 +1,7 @@
 import { requireMembership } from '../../authz/access';
 import { Assignment, grantRefusal, OrganizationRole, Permission } from '../../authz/permissions';
-import { toConnection, toPage, type PageArgs } from '../../common/pagination';
+import { toConnection } from '../../common/connection';
+import { toPage, type PageArgs } from '../../common/page';
 import type { RequestContext } from '../../context';
 import { badInput, failedPrecondition, forbidden, notFound } from '../../errors';
 import { changes, recordAudit } from '../audit/audit.service';

@@ -1,7 +1,8 @@
 import { ArgsType, Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 import '../../authz/authz.types';
 import { Assignment, OrganizationRole } from '../../authz/permissions';
-import { Connection, PageArgs } from '../../common/pagination';
+import { Connection } from '../../common/connection';
+import { PageArgs } from '../../common/page';
 
 @Directive('@key(fields: "id")')
 @ObjectType({ simpleResolvers: true, description: 'A user\'s place in an organization.' })

@@ -1,5 +1,5 @@
 import { Directive, Args, Ctx, FieldResolver, ID, Arg, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { PageArgs } from '../../common/pagination';
+import { PageArgs } from '../../common/page';
 import type { RequestContext } from '../../context';
 import { userMemberships } from '../membership/membership.service';
 import { MembershipConnection } from '../membership/membership.types';

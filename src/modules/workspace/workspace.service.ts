@@ -1,6 +1,8 @@
 import { requireMembership } from '../../authz/access';
 import { grantRefusal, holdableWorkspaceRole, Permission, WorkspaceRole, workspaceRolesAboveCap } from '../../authz/permissions';
-import { isUuid, toConnection, toPage, type PageArgs } from '../../common/pagination';
+import { isUuid } from '../../common/ids';
+import { toConnection } from '../../common/connection';
+import { toPage, type PageArgs } from '../../common/page';
 import { insertUnderFreeSlug } from '../../common/slugs';
 import { cleanDescription, cleanName, cleanSlug } from '../../common/validation';
 import type { RequestContext } from '../../context';

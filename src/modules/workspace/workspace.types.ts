@@ -1,7 +1,7 @@
 import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 import '../../authz/authz.types';
 import { Permission, WorkspaceRole } from '../../authz/permissions';
-import { Connection } from '../../common/pagination';
+import { Connection } from '../../common/connection';
 
 @Directive('@key(fields: "id")')
 @ObjectType({ simpleResolvers: true, description: 'A place inside an organization where work happens; members reach it by role or assignment.' })
