@@ -241,6 +241,60 @@ describe('webhooks', () => {
     await q(DELETE, { id: created.endpoint.id }, service);
   });
 
+  it('one slow endpoint never delays another; a receiver that does not answer times out; redirects are not followed', async () => {
+    const slowPath = `/${unique('slow')}`;
+    receiver.answer(slowPath, 'hang');
+    const slow = await subscribed(slowPath, ['organization.updated']);
+    for (let i = 0; i < 6; i++) await q(RENAME, { id: slow.org.id, n: `Slow ${i}` }, slow.owner);
+    await receiver.waitFor(slowPath, 2);
+    const fastPath = `/${unique('fast')}`;
+    const fast = await subscribed(fastPath, ['organization.updated']);
+    await q(RENAME, { id: fast.org.id, n: 'Fast 2' }, fast.owner);
+    await receiver.waitFor(fastPath, 1, 'the fast endpoint\'s webhook while the slow one hangs', 1500);
+    // WEBHOOK_ENDPOINT_CONCURRENCY=2: no more than two at once went to the slow endpoint.
+    expect(receiver.at(slowPath)).toHaveLength(2);
+    const timedOut = await waitFor('a timed-out attempt', async () => (await deliveriesOf(slow.org.id, slow.owner)).find((d) => d.lastError));
+    expect(timedOut.lastError).toBe('no answer within 2000 ms');
+    receiver.answer(slowPath, { status: 200 });
+    receiver.release();
+    await waitFor('all six delivered', async () => (await deliveriesOf(slow.org.id, slow.owner, 'SUCCEEDED')).length === 6);
+
+    const redirected = `/${unique('moved')}`;
+    receiver.answer(redirected, { status: 302, headers: { location: receiver.url('/elsewhere') } });
+    const moved = await subscribed(redirected, ['organization.updated']);
+    await q(RENAME, { id: moved.org.id, n: 'Moved 2' }, moved.owner);
+    const attempt = await waitFor('a failed attempt', async () => (await deliveriesOf(moved.org.id, moved.owner)).find((d) => d.attempts >= 1));
+    expect(attempt).toMatchObject({ responseStatus: 302, lastError: 'redirect (302) not followed' });
+    expect(receiver.at('/elsewhere')).toEqual([]);
+    await q(DELETE, { id: moved.endpoint.id }, moved.owner);
+  });
+
+  it('two replicas deliver each webhook exactly once; delivery is measured; old deliveries and events are purged', async () => {
+    // Finished long ago: the next worker to start purges them.
+    const old = await subscribed(`/${unique('old')}`, ['organization.updated']);
+    await q(RENAME, { id: old.org.id, n: 'Old 2' }, old.owner);
+    await receiver.waitFor(`/${old.endpoint.url.split('/').pop()}`, 1);
+    await waitFor('the old delivery to succeed', async () => (await deliveriesOf(old.org.id, old.owner, 'SUCCEEDED')).length === 1);
+    await sql(`UPDATE webhook_deliveries SET finished_at = now() - interval '31 days' WHERE endpoint_id = $1`, [old.endpoint.id]);
+    await sql(`UPDATE events SET occurred_at = now() - interval '31 days' WHERE organization_id = $1`, [old.org.id]);
+
+    const second = await app();
+    await waitFor('the purge', async () => (await sql('SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1', [old.endpoint.id]))[0].n === 0);
+    expect(await sql('SELECT id FROM events WHERE organization_id = $1', [old.org.id])).toEqual([]);
+
+    const path = `/${unique('replicas')}`;
+    const { owner, org } = await subscribed(path, ['workspace.created']);
+    const created = await Promise.all(Array.from({ length: 20 }, (_, i) => gql('mutation($id: ID!, $n: String!) { createWorkspace(input: { organizationId: $id, name: $n }) { id } }', { id: org.id, n: `R${i}` }, owner, { url: i % 2 ? url : second.url })));
+    expect(created.flatMap((r) => r.errors ?? [])).toEqual([]);
+    await receiver.waitFor(path, 20);
+    await waitFor('every delivery marked succeeded', async () => (await deliveriesOf(org.id, owner, 'SUCCEEDED')).length === 20);
+    expect(new Set(receiver.at(path).map((r) => r.id)).size).toBe(20);
+    expect(receiver.at(path)).toHaveLength(20);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/webhook_delivery_attempts_total\{outcome="success"\} [1-9]/);
+    expect(metrics).toMatch(/webhook_delivery_lag_seconds_count [1-9]/);
+  });
+
   // Fixtures written on this database (support/client's helpers write to the main one).
   async function addMemberHere(organizationId: string, user: TestUser, role: string): Promise<string> {
     await q('{ viewer { id } }', {}, user);
