@@ -31,6 +31,9 @@ describe('another organization\'s ids, for every operation that takes one', () =
     victim.invitation = invitation.id;
     victim.invitationToken = await invitationToken(invitation.id);
     victim.apiKey = (await ok('mutation($id: ID!) { createApiKey(input: { organizationId: $id, name: "Victim Key", scopes: [MEMBERS_READ] }) { apiKey { id } } }', { id: org.id }, owner)).createApiKey.apiKey.id;
+    const endpoint = (await ok('mutation($id: ID!) { createWebhookEndpoint(input: { organizationId: $id, url: "http://127.0.0.1:9/victim-hook" }) { endpoint { id } } }', { id: org.id }, owner)).createWebhookEndpoint.endpoint.id;
+    victim.webhookEndpoint = endpoint;
+    victim.webhookDelivery = (await ok('mutation($id: ID!) { sendTestWebhook(id: $id) { id } }', { id: endpoint }, owner)).sendTestWebhook.id;
     await ok('mutation($id: ID!) { updateOrganization(input: { id: $id, discoverable: true }) { id } }', { id: org.id }, owner);
     victim.joinRequest = (await ok('mutation($id: ID!) { requestToJoin(organizationId: $id) { id } }', { id: org.id }, newUser())).requestToJoin.id;
     // Not discoverable any more: nobody outside may ask to join it now.
@@ -110,6 +113,7 @@ describe('another organization\'s ids, for every operation that takes one', () =
     expect(await sql('SELECT role FROM memberships WHERE id = $1', [victim.membership])).toEqual([{ role: 'VIEWER' }]);
     expect((await sql('SELECT status FROM invitations WHERE id = $1', [victim.invitation]))[0].status).toBe('PENDING');
     expect((await sql('SELECT revoked_at FROM api_keys WHERE id = $1', [victim.apiKey]))[0].revoked_at).toBeNull();
+    expect(await sql('SELECT url, enabled, previous_secret FROM webhook_endpoints WHERE id = $1', [victim.webhookEndpoint])).toEqual([{ url: 'http://127.0.0.1:9/victim-hook', enabled: true, previous_secret: null }]);
   });
 
   /** `{ __typename }` for object results, nothing for scalars. */
