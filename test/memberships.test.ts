@@ -111,8 +111,8 @@ describe('roles and permissions as each member sees them', () => {
     expect(new Set(seen).size).toBe(7);
   });
 
-  // A page asking only for who members are reads fewer columns (src/common/pagination.ts `lean`):
-  // whatever else a query asks, through edges, fragments or aliases, must still come back whole.
+  // Whatever fields a query asks of a page's nodes together, through edges, fragments or
+  // aliases, each comes back whole (a page reading only some columns must not lose the others).
   it('a members or workspaces page answers every field, whichever fields are asked together', async () => {
     const workspace = (await ok('mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { id } }', { input: { organizationId: t.org.id, name: 'Described', description: 'on the page' } }, t.owner)).createWorkspace.id;
     const { organization } = await ok(
@@ -136,7 +136,7 @@ describe('roles and permissions as each member sees them', () => {
     expect(Number.isNaN(Date.parse(described.createdAt))).toBe(false);
     expect(organization.names.nodes.map((w: any) => w.id)).toEqual(organization.more.nodes.map((w: any) => w.id));
 
-    // A lean and a whole load of the same page share one statement.
+    // The same page asked for few fields and for more is one statement.
     const statements = async (query: string) => (await gql(query, { id: t.org.id }, t.owner)).statements;
     const full = `members(first: 50) { nodes { id joinedAt } } workspaces(first: 50) { nodes { id createdAt } }`;
     const both = `few: members(first: 50) { nodes { id } } few2: workspaces(first: 50) { nodes { id } } ${full}`;

@@ -49,16 +49,20 @@ export function mapRows<T extends ObjectLiteral>(entity: EntityTarget<T>, rows: 
   });
 }
 
-/** The property of `entity` stored in `column`. */
-export function propertyOf(entity: EntityTarget<ObjectLiteral>, column: string): string {
-  const found = columnsOf(entity).columns.find(([name]) => name === column);
-  if (!found) throw new Error(`no column ${column} in ${nameOf(entity)}`);
-  return found[1];
-}
-
 /** The entity's column names (`t."organization_id", …`), not `*`: a prepared statement must keep its result columns when a migration adds one. */
 export function columnList(entity: EntityTarget<ObjectLiteral>, alias = ''): string {
   return once(entity, `list ${alias}`, ({ columns }) => columns.map(([column]) => `${alias}"${column}"`).join(', '));
+}
+
+/** What a statement selects (named columns, never `*`) and what its raw rows become. */
+export interface RowReader<Row> {
+  columns: string;
+  read(rows: Record<string, unknown>[]): Row[];
+}
+
+/** `entity`'s rows whole, its table aliased `t`. */
+export function entityReader<T extends ObjectLiteral>(entity: EntityTarget<T>): RowReader<T> {
+  return { columns: columnList(entity, 't.'), read: (rows) => mapRows(entity, rows) };
 }
 
 /** An entity read along with another table's rows under a prefix (`o."id" AS "__o.id"`), and taken off such a row again. */

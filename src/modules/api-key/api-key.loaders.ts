@@ -1,11 +1,13 @@
-import { childCountLoader, childPageLoader, rowLoader } from '../../common/pagination';
+import { childCountsLoader, childPagesLoader, rowLoader, type ChildList } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
+import { entityReader } from '../../db/entity-rows';
 import { ApiKeyEntity } from './api-key.entity';
 
-const KEYS_OF_ORGANIZATION = { from: 'api_keys t', parentColumn: 't.organization_id', parentType: 'uuid' as const };
+/** An organization's API keys, newest first. */
+const KEYS_OF_ORGANIZATION: ChildList<null> = { from: 'api_keys t', parentColumn: 't.organization_id', parentType: 'uuid', order: 'DESC' };
 
 export const apiKeyLoaders = (db: Database) => ({
   apiKey: rowLoader(db, ApiKeyEntity, { table: 'api_keys', column: 'id', type: 'uuid', property: 'id' }),
-  apiKeysPage: childPageLoader<ApiKeyEntity, null>(db, ApiKeyEntity, Object.assign({}, KEYS_OF_ORGANIZATION, { order: 'DESC' as const })),
-  apiKeysCount: childCountLoader<null>(db, KEYS_OF_ORGANIZATION),
+  apiKeysPage: childPagesLoader(db, KEYS_OF_ORGANIZATION, entityReader(ApiKeyEntity)),
+  apiKeysCount: childCountsLoader(db, KEYS_OF_ORGANIZATION),
 });

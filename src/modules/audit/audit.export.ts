@@ -6,7 +6,7 @@ import { SqlParams } from '../../db/sql-params';
 import type { RequestContext } from '../../context';
 import { AppError, badInput } from '../../errors';
 import { auditOrigin } from './audit-action';
-import { auditFilter, EVENTS_OF_ORGANIZATION, type AuditFilter } from './audit.loaders';
+import { auditConditions, auditFilter, type AuditFilter } from './audit.loaders';
 import { AuditEventEntity } from './audit.entity';
 
 const STORED = ['id', 'occurredAt', 'action', 'actorType', 'actorId', 'actorDisplay', 'targetType', 'targetId', 'targetDisplay', 'metadata', 'ip', 'userAgent', 'requestId', 'seq', 'hash'] as const;
@@ -53,8 +53,8 @@ async function* pages(ctx: RequestContext, organizationId: string, filter: Audit
   let before: string | null = null;
   for (;;) {
     const params = new SqlParams();
-    // As the audit pages read (EVENTS_OF_ORGANIZATION.skewed): through (organization_id, id), not backwards along the primary key.
-    const conditions = [`t.organization_id = ANY(ARRAY[${params.add(organizationId)}::uuid])`, ...EVENTS_OF_ORGANIZATION.where(filter, params)];
+    // As the audit pages read (ChildList.throughParentIndex): through (organization_id, id), not backwards along the primary key.
+    const conditions = [`t.organization_id = ANY(ARRAY[${params.add(organizationId)}::uuid])`, ...auditConditions(filter, params)];
     if (before) conditions.push(`t.id < ${params.add(before)}::uuid`);
     const rows = await ctx.db.select(
       AuditEventEntity,

@@ -1,6 +1,8 @@
-import { childCountLoader, childPageLoader, rowLoader, type SqlParams } from '../../common/pagination';
 import { cleanDate } from '../../common/validation';
+import { childCountsLoader, childPagesLoader, rowLoader, type ChildList } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
+import { entityReader } from '../../db/entity-rows';
+import type { SqlParams } from '../../db/sql-params';
 import { badInput } from '../../errors';
 import { AuditEventEntity } from './audit.entity';
 
@@ -27,26 +29,33 @@ export function auditFilter(f: { actions?: string[] | null; actorId?: string | n
   };
 }
 
-export const EVENTS_OF_ORGANIZATION = {
+/** The filter's conditions on audit events `t`: for the pages and the export alike. */
+export function auditConditions(f: AuditFilter, params: SqlParams): string[] {
+  const conditions: string[] = [];
+  if (f.actions?.length) conditions.push(`t.action = ANY(${params.add(f.actions)}::text[])`);
+  if (f.actorId) conditions.push(`t.actor_id = ${params.add(f.actorId)}`);
+  if (f.targetType) conditions.push(`t.target_type = ${params.add(f.targetType)}`);
+  if (f.targetId) conditions.push(`t.target_id = ${params.add(f.targetId)}`);
+  if (f.since) conditions.push(`t.occurred_at >= ${params.add(f.since)}::timestamptz`);
+  if (f.until) conditions.push(`t.occurred_at < ${params.add(f.until)}::timestamptz`);
+  return conditions;
+}
+
+/** An organization's audit events, newest first, filtered. */
+const EVENTS_OF_ORGANIZATION: ChildList<AuditFilter> = {
   from: 'audit_events t',
   parentColumn: 't.organization_id',
-  parentType: 'uuid' as const,
-  skewed: true,
+  parentType: 'uuid',
+  order: 'DESC',
+  // A big organization holds nearly every event.
+  throughParentIndex: true,
+  // An actor, a target or a date range may match nearly none or nearly all of them.
   planEachFilter: true,
-  where: (f: AuditFilter, params: SqlParams) => {
-    const conditions: string[] = [];
-    if (f.actions?.length) conditions.push(`t.action = ANY(${params.add(f.actions)}::text[])`);
-    if (f.actorId) conditions.push(`t.actor_id = ${params.add(f.actorId)}`);
-    if (f.targetType) conditions.push(`t.target_type = ${params.add(f.targetType)}`);
-    if (f.targetId) conditions.push(`t.target_id = ${params.add(f.targetId)}`);
-    if (f.since) conditions.push(`t.occurred_at >= ${params.add(f.since)}::timestamptz`);
-    if (f.until) conditions.push(`t.occurred_at < ${params.add(f.until)}::timestamptz`);
-    return conditions;
-  },
+  where: auditConditions,
 };
 
 export const auditLoaders = (db: Database) => ({
   auditEvent: rowLoader(db, AuditEventEntity, { table: 'audit_events', column: 'id', type: 'uuid', property: 'id' }),
-  auditPage: childPageLoader(db, AuditEventEntity, Object.assign({}, EVENTS_OF_ORGANIZATION, { order: 'DESC' as const })),
-  auditCount: childCountLoader(db, EVENTS_OF_ORGANIZATION),
+  auditPage: childPagesLoader(db, EVENTS_OF_ORGANIZATION, entityReader(AuditEventEntity)),
+  auditCount: childCountsLoader(db, EVENTS_OF_ORGANIZATION),
 });

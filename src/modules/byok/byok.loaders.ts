@@ -1,4 +1,4 @@
-import { rowLoader } from '../../common/pagination';
+import { rowLoader } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
 import { ByokCredentialsEntity } from './byok.entity';
 

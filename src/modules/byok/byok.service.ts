@@ -1,5 +1,5 @@
 import { Permission } from '../../authz/permissions';
-import { isUuid } from '../../common/pagination';
+import { isUuid } from '../../common/ids';
 import type { RequestContext } from '../../context';
 import { badInput, failedPrecondition, notFound } from '../../errors';
 import { recordAudit } from '../audit/audit.service';

@@ -1,5 +1,7 @@
-import { childCountLoader, childPageLoader, rowLoader, type SqlParams } from '../../common/pagination';
+import { childCountsLoader, childPagesLoader, rowLoader, type ChildList } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
+import { entityReader } from '../../db/entity-rows';
+import type { SqlParams } from '../../db/sql-params';
 import { InvitationEntity, InvitationStatus } from './invitation.entity';
 
 export interface InvitationFilter {
@@ -13,15 +15,17 @@ export function invitationStatusCondition(status: InvitationStatus, params: SqlP
   return `t.status = ${params.add(status)}`;
 }
 
-const INVITATIONS_OF_ORGANIZATION = {
+/** An organization's invitations, newest first. */
+const INVITATIONS_OF_ORGANIZATION: ChildList<InvitationFilter> = {
   from: 'invitations t',
   parentColumn: 't.organization_id',
-  parentType: 'uuid' as const,
-  where: (filter: InvitationFilter, params: SqlParams) => (filter.status ? [invitationStatusCondition(filter.status, params)] : []),
+  parentType: 'uuid',
+  order: 'DESC',
+  where: (filter, params) => (filter.status ? [invitationStatusCondition(filter.status, params)] : []),
 };
 
 export const invitationLoaders = (db: Database) => ({
   invitation: rowLoader(db, InvitationEntity, { table: 'invitations', column: 'id', type: 'uuid', property: 'id' }),
-  invitationsPage: childPageLoader(db, InvitationEntity, Object.assign({}, INVITATIONS_OF_ORGANIZATION, { order: 'DESC' as const })),
-  invitationsCount: childCountLoader(db, INVITATIONS_OF_ORGANIZATION),
+  invitationsPage: childPagesLoader(db, INVITATIONS_OF_ORGANIZATION, entityReader(InvitationEntity)),
+  invitationsCount: childCountsLoader(db, INVITATIONS_OF_ORGANIZATION),
 });

@@ -1,9 +1,9 @@
 import DataLoader from 'dataloader';
 import type { Principal } from '../../auth/principal';
 import type { OrganizationRole } from '../../authz/permissions';
-import { childCountLoader, childPageLoader, rowLoader, type SqlParams } from '../../common/pagination';
+import { childCountsLoader, childPagesLoader, rowLoader, type ChildList } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
-import { joinedEntity } from '../../db/entity-rows';
+import { entityReader, joinedEntity, type RowReader } from '../../db/entity-rows';
 import { OrganizationEntity } from '../organization/organization.entity';
 import { MembershipEntity } from './membership.entity';
 
@@ -13,21 +13,15 @@ export interface MemberFilter {
   search: string | null;
 }
 
-const MEMBERS_OF_ORGANIZATION = {
+/** An organization's members, oldest first, by role or searched by email and name. */
+const MEMBERS_OF_ORGANIZATION: ChildList<MemberFilter> = {
   from: 'memberships t JOIN users u ON u.id = t.user_id',
-  // A members page shows who they are: read it with the page instead of a user per member.
-  joined: {
-    columns: 'u.email AS member_email, u.email_verified AS member_email_verified, u.name AS member_name',
-    attach: (member: MembershipEntity, row: Record<string, unknown>) => {
-      member.profile = { email: row.member_email as string | null, emailVerified: row.member_email_verified === true, name: row.member_name as string | null };
-    },
-  },
   parentColumn: 't.organization_id',
-  parentType: 'uuid' as const,
+  parentType: 'uuid',
+  order: 'ASC',
+  // A search may match nearly no one or nearly everyone.
   planEachFilter: true,
-  // Who the members are and their roles, as lists of members show them.
-  lean: { columns: 't.id, t.organization_id AS "organizationId", t.user_id AS "userId", t.role', fields: new Set(['__typename', 'id', 'role', 'email', 'emailVerified', 'displayName', 'user', 'organization']) },
-  where: (filter: MemberFilter, params: SqlParams) => {
+  where: (filter, params) => {
     const conditions: string[] = [];
     if (filter.role) conditions.push(`t.role = ${params.add(filter.role)}`);
     if (filter.search) {
@@ -38,17 +32,33 @@ const MEMBERS_OF_ORGANIZATION = {
   },
 };
 
+/** Members with who they are: a members page shows it, read with the page instead of a user per member. */
+function membersWithProfiles(): RowReader<MembershipEntity> {
+  const members = entityReader(MembershipEntity);
+  return {
+    columns: `${members.columns}, u.email AS member_email, u.email_verified AS member_email_verified, u.name AS member_name`,
+    read: (rows) =>
+      members.read(rows).map((member, i) => {
+        const row = rows[i];
+        member.profile = { email: row.member_email as string | null, emailVerified: row.member_email_verified === true, name: row.member_name as string | null };
+        return member;
+      }),
+  };
+}
+
 /** A user's memberships; `sharedWith` keeps those in organizations where that viewer can read members. */
 export interface UserMembershipFilter {
   sharedWith: string | null;
 }
 
-const MEMBERSHIPS_OF_USER = {
+/** A user's memberships, oldest first. */
+const MEMBERSHIPS_OF_USER: ChildList<UserMembershipFilter> = {
   from: 'memberships t',
   parentColumn: 't.user_id',
-  parentType: 'text' as const,
+  parentType: 'text',
+  order: 'ASC',
   // MEMBERS_READ is held by every role but GUEST, and assignments never reach a GUEST.
-  where: (filter: UserMembershipFilter, params: SqlParams) =>
+  where: (filter, params) =>
     filter.sharedWith
       ? [
           `EXISTS (SELECT 1 FROM memberships v WHERE v.organization_id = t.organization_id AND v.user_id = ${params.add(filter.sharedWith)} AND v.role <> 'GUEST')`,
@@ -56,23 +66,29 @@ const MEMBERSHIPS_OF_USER = {
       : [],
 };
 
+/** The same with each membership's organization joined, as `o`, for membershipsWithOrganizations. */
+const MEMBERSHIPS_OF_USER_WITH_ORGANIZATIONS: ChildList<UserMembershipFilter> = Object.assign({}, MEMBERSHIPS_OF_USER, {
+  from: 'memberships t LEFT JOIN organizations o ON o.id = t.organization_id',
+});
+
 /**
  * A user's memberships with their organizations, which lists of memberships show (a dashboard,
- * an organization switcher): one statement instead of a second round for the organizations.
+ * an organization switcher): one statement instead of a second round for the organizations,
+ * which go to the organization loader.
  */
-function membershipsOfUserWithOrganizations(organization: DataLoader<string, OrganizationEntity | null>) {
+function membershipsWithOrganizations(organization: DataLoader<string, OrganizationEntity | null>): RowReader<MembershipEntity> {
+  const members = entityReader(MembershipEntity);
   const joined = joinedEntity(OrganizationEntity, 'o', '__o');
-  return Object.assign({}, MEMBERSHIPS_OF_USER, {
-    from: 'memberships t LEFT JOIN organizations o ON o.id = t.organization_id',
-    joined: {
-      columns: joined.select,
-      attach: (_member: MembershipEntity, row: Record<string, unknown>) => {
+  return {
+    columns: `${members.columns}, ${joined.select}`,
+    read: (rows) => {
+      for (const row of rows) {
         const found = joined.from(row);
         if (found) organization.prime(found.id, found);
-      },
+      }
+      return members.read(rows);
     },
-    order: 'ASC' as const,
-  });
+  };
 }
 
 export const membershipLoaders = (db: Database, principal: Principal | null, organization: DataLoader<string, OrganizationEntity | null>) => ({
@@ -93,8 +109,8 @@ export const membershipLoaders = (db: Database, principal: Principal | null, org
           cache: false,
         })
       : new DataLoader<string, MembershipEntity | null>(async (keys) => keys.map(() => null)),
-  membersPage: childPageLoader(db, MembershipEntity, Object.assign({}, MEMBERS_OF_ORGANIZATION, { order: 'ASC' as const })),
-  membersCount: childCountLoader(db, MEMBERS_OF_ORGANIZATION),
-  userMembershipsPage: childPageLoader(db, MembershipEntity, membershipsOfUserWithOrganizations(organization)),
-  userMembershipsCount: childCountLoader(db, MEMBERSHIPS_OF_USER),
+  membersPage: childPagesLoader(db, MEMBERS_OF_ORGANIZATION, membersWithProfiles()),
+  membersCount: childCountsLoader(db, MEMBERS_OF_ORGANIZATION),
+  userMembershipsPage: childPagesLoader(db, MEMBERSHIPS_OF_USER_WITH_ORGANIZATIONS, membershipsWithOrganizations(organization)),
+  userMembershipsCount: childCountsLoader(db, MEMBERSHIPS_OF_USER),
 });

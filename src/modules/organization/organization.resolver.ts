@@ -1,7 +1,6 @@
-import type { GraphQLResolveInfo } from 'graphql';
-import { Directive, Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission, sortPermissions } from '../../authz/permissions';
-import { nodeFields, toConnection } from '../../common/pagination';
+import { toConnection } from '../../common/connection';
 import type { RequestContext } from '../../context';
 import { MembersArgs, MembershipConnection } from '../membership/membership.types';
 import { membersPage } from '../membership/membership.service';
@@ -71,9 +70,9 @@ export class OrganizationResolver {
   }
 
   @FieldResolver(() => MembershipConnection)
-  async members(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: MembersArgs, @Info() info: GraphQLResolveInfo) {
+  async members(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: MembersArgs) {
     const { page, filter } = membersPage(args);
-    const rows = await ctx.loaders.membersPage.load({ parentId: organization.id, page, filter, fields: nodeFields(info) });
+    const rows = await ctx.loaders.membersPage.load({ parentId: organization.id, page, filter });
     return toConnection(rows, page, () => ctx.loaders.membersCount.load({ parentId: organization.id, filter }));
   }
 }

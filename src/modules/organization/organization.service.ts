@@ -1,6 +1,6 @@
 import { memberAccess, requireMembership, type Access } from '../../authz/access';
 import { OrganizationRole, Permission } from '../../authz/permissions';
-import { isUuid } from '../../common/pagination';
+import { isUuid } from '../../common/ids';
 import { insertUnderFreeSlug } from '../../common/slugs';
 import { cleanDescription, cleanName, cleanSlug } from '../../common/validation';
 import { assertSeats, startSubscription } from '../billing/subscription.service';

@@ -1,5 +1,5 @@
+import { rowLoader } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
-import { rowLoader } from '../../common/pagination';
 import { UserEntity } from './user.entity';
 
 export const userLoaders = (db: Database) => ({

@@ -9,21 +9,22 @@ import {
   workspaceRoleOfScopes,
   type WorkspaceRole,
 } from '../../authz/permissions';
-import { childCountLoader, childPageLoader, groupLoader, rowLoader, type SqlParams } from '../../common/pagination';
+import { childCountsLoader, childPagesLoader, groupLoader, rowLoader, type ChildList } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
+import { entityReader } from '../../db/entity-rows';
 import { MembershipEntity } from '../membership/membership.entity';
 import { WorkspaceAccessEntity, WorkspaceEntity } from './workspace.entity';
 
 /** Which of an organization's workspaces a page lists. */
 export type WorkspaceFilter = { all: true } | { assignedToUser: string } | { only: string };
 
-const WORKSPACES_OF_ORGANIZATION = {
+/** An organization's workspaces, oldest first. */
+const WORKSPACES_OF_ORGANIZATION: ChildList<WorkspaceFilter> = {
   from: 'workspaces t',
   parentColumn: 't.organization_id',
-  parentType: 'uuid' as const,
-  // Lists of workspaces name them; the viewer's role in each is read by id.
-  lean: { columns: 't.id, t.organization_id AS "organizationId", t.name, t.slug', fields: new Set(['__typename', 'id', 'name', 'slug', 'organization', 'viewerRole', 'viewerPermissions']) },
-  where: (filter: WorkspaceFilter, params: SqlParams) => {
+  parentType: 'uuid',
+  order: 'ASC',
+  where: (filter, params) => {
     if ('assignedToUser' in filter) {
       return [
         `EXISTS (SELECT 1 FROM workspace_access wa JOIN memberships m ON m.id = wa.membership_id
@@ -39,10 +40,11 @@ const WORKSPACES_OF_ORGANIZATION = {
  * Who can enter a workspace: holders of WORKSPACES_MANAGE organization-wide (OWNER, ADMIN, a
  * non-guest with WORKSPACES_ADMIN — see workspaceRoleOf) and the members assigned to it.
  */
-const MEMBERS_OF_WORKSPACE = {
+const MEMBERS_OF_WORKSPACE: ChildList<null> = {
   from: 'memberships t JOIN workspaces w ON w.organization_id = t.organization_id',
   parentColumn: 'w.id',
-  parentType: 'uuid' as const,
+  parentType: 'uuid',
+  order: 'ASC',
   where: () => [
     `(t.role IN ('OWNER', 'ADMIN')
       OR (t.role <> 'GUEST' AND 'WORKSPACES_ADMIN' = ANY(t.assignments))
@@ -64,10 +66,10 @@ export const workspaceLoaders = (db: Database, principal: Principal | null) => (
           params: [principal.userId],
         })
       : new DataLoader<string, WorkspaceAccessEntity | null>(async (keys) => keys.map(() => null)),
-  workspacesPage: childPageLoader(db, WorkspaceEntity, Object.assign({}, WORKSPACES_OF_ORGANIZATION, { order: 'ASC' as const })),
-  workspacesCount: childCountLoader(db, WORKSPACES_OF_ORGANIZATION),
-  workspaceMembersPage: childPageLoader<MembershipEntity, null>(db, MembershipEntity, Object.assign({}, MEMBERS_OF_WORKSPACE, { order: 'ASC' as const })),
-  workspaceMembersCount: childCountLoader<null>(db, MEMBERS_OF_WORKSPACE),
+  workspacesPage: childPagesLoader(db, WORKSPACES_OF_ORGANIZATION, entityReader(WorkspaceEntity)),
+  workspacesCount: childCountsLoader(db, WORKSPACES_OF_ORGANIZATION),
+  workspaceMembersPage: childPagesLoader(db, MEMBERS_OF_WORKSPACE, entityReader(MembershipEntity)),
+  workspaceMembersCount: childCountsLoader(db, MEMBERS_OF_WORKSPACE),
   /** A membership's workspace assignments, in the order the workspaces were made. */
   membershipWorkspaceAccess: groupLoader(db, WorkspaceAccessEntity, {
     table: 'workspace_access',

@@ -1,7 +1,7 @@
-import type { GraphQLResolveInfo } from 'graphql';
-import { Directive, Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission, permissionsOf, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WorkspaceRole, workspaceRoleOf } from '../../authz/permissions';
-import { nodeFields, PageArgs, toConnection, toPage } from '../../common/pagination';
+import { toConnection } from '../../common/connection';
+import { PageArgs, toPage } from '../../common/page';
 import type { RequestContext } from '../../context';
 import type { MembershipEntity } from '../membership/membership.entity';
 import { Membership, MembershipConnection } from '../membership/membership.types';
@@ -66,8 +66,8 @@ export class WorkspaceResolver {
 @Resolver(() => Organization)
 export class OrganizationWorkspacesResolver {
   @FieldResolver(() => WorkspaceConnection, { description: 'The workspaces the viewer may read.' })
-  workspaces(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: PageArgs, @Info() info: GraphQLResolveInfo) {
-    return workspaces.organizationWorkspaces(ctx, organization.id, args, nodeFields(info));
+  workspaces(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: PageArgs) {
+    return workspaces.organizationWorkspaces(ctx, organization.id, args);
   }
 }
 

@@ -24,8 +24,8 @@ export async function visibleWorkspace(ctx: RequestContext, id: string): Promise
   return view;
 }
 
-/** A page of the organization's workspaces the asker may read; `fields`, what the query asks of each (nodeFields), to read only the columns it needs. */
-export async function organizationWorkspaces(ctx: RequestContext, organizationId: string, args: PageArgs, fields?: ReadonlySet<string>) {
+/** A page of the organization's workspaces the asker may read. */
+export async function organizationWorkspaces(ctx: RequestContext, organizationId: string, args: PageArgs) {
   const page = toPage(args);
   const access = await ctx.loaders.access.load(organizationId);
   const principal = ctx.principal;
@@ -35,7 +35,7 @@ export async function organizationWorkspaces(ctx: RequestContext, organizationId
   else if (access && principal?.kind === 'user') filter = { assignedToUser: principal.userId };
   if (!filter) return toConnection<WorkspaceEntity>([], page, async () => 0);
   const key = { parentId: organizationId, filter };
-  const rows = await ctx.loaders.workspacesPage.load({ parentId: organizationId, filter, page, fields });
+  const rows = await ctx.loaders.workspacesPage.load({ parentId: organizationId, filter, page });
   return toConnection(rows, page, () => ctx.loaders.workspacesCount.load(key));
 }
 
