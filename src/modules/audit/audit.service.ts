@@ -1,7 +1,7 @@
 import { displayName } from '../../auth/principal';
 import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
-import { isUuid } from '../../common/pagination';
+import { isUuid } from '../../common/ids';
 import { cleanName, withoutRefusedInName } from '../../common/validation';
 import { badInput, forbidden, notFound } from '../../errors';
 import { cleanIdempotencyKey, idempotent } from '../billing/idempotency';

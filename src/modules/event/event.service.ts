@@ -1,4 +1,7 @@
-import { isUuid, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, SqlParams, type PageInfo } from '../../common/pagination';
+import type { PageInfo } from '../../common/connection';
+import { isUuid } from '../../common/ids';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../common/page';
+import { SqlParams } from '../../db/sql-params';
 import type { Database } from '../../db/database';
 import { badInput } from '../../errors';
 import { mapRows } from '../../db/entity-rows';

@@ -1,6 +1,7 @@
 import { ArgsType, Field, ID, ObjectType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { PageArgs, PageInfo } from '../../common/pagination';
+import { PageInfo } from '../../common/connection';
+import { PageArgs } from '../../common/page';
 
 @ObjectType({ simpleResolvers: true, description: 'A change, as the feed and webhooks carry it: an audit event of an organization.' })
 export class Event {

@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { PageArgs, toConnection, toPage } from '../../common/pagination';
+import { toConnection } from '../../common/connection';
+import { PageArgs, toPage } from '../../common/page';
 import type { RequestContext } from '../../context';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
-import { isUuid } from '../../common/pagination';
+import { isUuid } from '../../common/ids';
 import { seal } from '../../common/sealing';
 import { cleanDescription } from '../../common/validation';
 import { badInput, failedPrecondition, notFound } from '../../errors';

@@ -1,5 +1,6 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Connection, PageArgs } from '../../common/pagination';
+import { Connection } from '../../common/connection';
+import { PageArgs } from '../../common/page';
 import { WebhookDeliveryStatus } from './webhook.entity';
 
 registerEnumType(WebhookDeliveryStatus, { name: 'WebhookDeliveryStatus' });
