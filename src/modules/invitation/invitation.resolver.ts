@@ -7,6 +7,7 @@ import { User, Viewer } from '../user/user.types';
 import type { WorkspaceEntity } from '../workspace/workspace.entity';
 import { Workspace } from '../workspace/workspace.types';
 import { InvitationEntity, InvitationStatus } from './invitation.entity';
+import * as invitee from './invitation.invitee';
 import * as invitations from './invitation.service';
 import { Invitation, InvitationConnection, InvitationPreview, InvitationsArgs, InviteMembersInput } from './invitation.types';
 
@@ -14,7 +15,7 @@ import { Invitation, InvitationConnection, InvitationPreview, InvitationsArgs, I
 export class InvitationResolver {
   @Query(() => InvitationPreview, { nullable: true, description: 'What the holder of an invitation link sees before accepting. No sign-in needed.' })
   invitation(@Ctx() ctx: RequestContext, @Arg('token', () => String) token: string) {
-    return invitations.previewInvitation(ctx, token);
+    return invitee.previewInvitation(ctx, token);
   }
 
   @Directive('@authenticated')
@@ -42,7 +43,7 @@ export class InvitationResolver {
     @Arg('token', () => String, { nullable: true }) token?: string | null,
     @Arg('id', () => ID, { nullable: true }) id?: string | null,
   ) {
-    return invitations.acceptInvitation(ctx, token, id);
+    return invitee.acceptInvitation(ctx, token, id);
   }
 
   @Directive('@authenticated')
@@ -52,7 +53,7 @@ export class InvitationResolver {
     @Arg('token', () => String, { nullable: true }) token?: string | null,
     @Arg('id', () => ID, { nullable: true }) id?: string | null,
   ) {
-    return invitations.declineInvitation(ctx, token, id);
+    return invitee.declineInvitation(ctx, token, id);
   }
 
   @FieldResolver(() => InvitationStatus)
@@ -89,7 +90,7 @@ export class OrganizationInvitationsResolver {
 export class ViewerInvitationsResolver {
   @FieldResolver(() => [Invitation], { description: 'Pending invitations to the viewer\'s verified email address.' })
   pendingInvitations(@Root() viewer: Viewer, @Ctx() ctx: RequestContext) {
-    return invitations.pendingInvitations(ctx, viewer.id);
+    return invitee.pendingInvitations(ctx, viewer.id);
   }
 }
 
@@ -97,6 +98,6 @@ export class ViewerInvitationsResolver {
 export class UserInvitationsResolver {
   @FieldResolver(() => [Invitation], { description: 'Only for the viewer themself.' })
   pendingInvitations(@Root() user: User, @Ctx() ctx: RequestContext) {
-    return invitations.pendingInvitations(ctx, user.id);
+    return invitee.pendingInvitations(ctx, user.id);
   }
 }

@@ -10,7 +10,6 @@ import {
   WORKSPACE_ROLE_PERMISSIONS,
   workspaceRoleOf,
 } from '../../authz/permissions';
-import type { UserPrincipal } from '../../auth/principal';
 import { normalizeEmail } from '../../common/email';
 import { isUuid } from '../../common/ids';
 import { toConnection } from '../../common/connection';
@@ -19,21 +18,20 @@ import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { AppError, badInput, conflict, failedPrecondition, forbidden, notFound, quotaExceeded } from '../../errors';
 import { recordAudit } from '../audit/audit.service';
-import { assertSeats } from '../billing/subscription.service';
 import { enqueueMail } from '../mail/mail.service';
 import { invitationMail } from '../mail/templates';
 import { MembershipEntity } from '../membership/membership.entity';
 import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
-import { insertMembership, lockOrganization } from '../organization/organization.service';
+import { lockOrganization } from '../organization/organization.service';
 import { WorkspaceAccessEntity } from '../workspace/workspace.entity';
 import { InvitationEntity, InvitationStatus } from './invitation.entity';
-import type { InvitationPreview, InvitationsArgs, InviteMembersInput } from './invitation.types';
+import type { InvitationsArgs, InviteMembersInput } from './invitation.types';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const SENDS_PER_DAY = 5;
 const DAY_MS = 86_400_000;
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const newToken = () => randomBytes(32).toString('base64url');
 
 /** The status as a reader sees it: a PENDING invitation past its expiry is EXPIRED. */
@@ -61,19 +59,6 @@ export async function organizationInvitations(ctx: RequestContext, organizationI
   const key = { parentId: organizationId, filter: { status: args.status ?? null } };
   const rows = await ctx.loaders.invitationsPage.load(Object.assign({ page }, key));
   return toConnection(rows, page, () => ctx.loaders.invitationsCount.load(key));
-}
-
-/** The viewer's pending invitations: only to a verified email address. */
-export async function pendingInvitations(ctx: RequestContext, userId: string): Promise<InvitationEntity[]> {
-  const user = ctx.principal;
-  if (user?.kind !== 'user' || user.userId !== userId || !user.emailVerified || !user.email) return [];
-  const rows = await ctx.db.select(
-    InvitationEntity,
-    `SELECT * FROM invitations WHERE email = $1 AND status = 'PENDING' AND expires_at > now() ORDER BY id DESC LIMIT 100`,
-    [user.email],
-  );
-  for (const row of rows) ctx.showName(row.organizationId);
-  return rows;
 }
 
 function cleanEmails(emails: string[]): string[] {
@@ -192,7 +177,7 @@ async function assertMayGrantWorkspaces(
  * out its former authority (the invitation stays pending; an inviter who may grant it can
  * invite again). Invitations made by nobody in particular (no inviter) are not affected.
  */
-async function assertInviterMayStillGrant(tx: Database, invitation: InvitationEntity): Promise<void> {
+export async function assertInviterMayStillGrant(tx: Database, invitation: InvitationEntity): Promise<void> {
   if (!invitation.invitedById) return;
   const inviter = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [
     invitation.organizationId,
@@ -268,103 +253,4 @@ export async function cancelInvitation(ctx: RequestContext, id: string): Promise
     });
     return canceled;
   });
-}
-
-/**
- * The invitation the invitee means: by the token of its link, or by the id of one of its
- * pending invitations. Only the verified owner of the invited address may answer it.
- */
-async function findForInvitee(tx: Database, user: UserPrincipal, token: string | null | undefined, id: string | null | undefined): Promise<InvitationEntity> {
-  if ((token ? 1 : 0) + (id ? 1 : 0) !== 1) throw badInput('token', 'Give either the token of the invitation link or the invitation id');
-  // By id, only one addressed to the asker: another's is neither read nor locked, exactly like a made-up id.
-  const invitation = token
-    ? await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE token_hash = $1 FOR UPDATE', [hashToken(token)])
-    : isUuid(id!)
-      ? await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE id = $1 AND email = $2 FOR UPDATE', [id, user.email])
-      : undefined;
-  if (!invitation || (!token && invitation.email !== user.email)) throw notFound('Invitation');
-  if (!user.emailVerified || user.email !== invitation.email) {
-    throw forbidden('This invitation is for another email address, or yours is not verified: sign in with the invited address');
-  }
-  const status = statusOf(invitation);
-  if (status !== InvitationStatus.PENDING) throw failedPrecondition(`The invitation is ${status.toLowerCase()}, no longer pending`);
-  return invitation;
-}
-
-/** Accepted once, whatever the concurrency: the invitation row is locked, its status read afresh. */
-export async function acceptInvitation(ctx: RequestContext, token?: string | null, id?: string | null): Promise<MembershipEntity> {
-  const user = ctx.requireUser();
-  // Past the tenant wall: the invitee is not a member yet; the token or their verified address authorizes them.
-  return ctx.write(async (tx) => {
-    // Lock order as everywhere: the organization first. Its id comes from an unlocked read.
-    const [located] = token
-      ? await tx.query<{ organization_id: string }>('SELECT organization_id FROM invitations WHERE token_hash = $1', [hashToken(token)])
-      : id && isUuid(id)
-        ? await tx.query<{ organization_id: string }>('SELECT organization_id FROM invitations WHERE id = $1 AND email = $2', [id, user.email])
-        : [];
-    if (located) await tx.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [located.organization_id]);
-    const invitation = await findForInvitee(tx, user, token, id);
-    const [member] = await tx.query('SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2', [invitation.organizationId, user.userId]);
-    if (member) throw conflict('You are already a member of this organization');
-    await assertInviterMayStillGrant(tx, invitation);
-    if (invitation.role !== OrganizationRole.GUEST) await assertSeats(tx, invitation.organizationId);
-    const membership = await insertMembership(tx, {
-      organizationId: invitation.organizationId,
-      userId: user.userId,
-      role: invitation.role,
-      assignments: invitation.assignments,
-      invitedById: invitation.invitedById,
-    });
-    if (invitation.workspaceIds.length) {
-      await tx.query(
-        `INSERT INTO workspace_access (organization_id, workspace_id, membership_id)
-         SELECT $1, w.id, $2 FROM workspaces w WHERE w.organization_id = $1 AND w.id = ANY($3::uuid[])`,
-        [invitation.organizationId, membership.id, invitation.workspaceIds],
-      );
-    }
-    await tx.query(`UPDATE invitations SET status = 'ACCEPTED', decided_at = now(), membership_id = $2 WHERE id = $1`, [invitation.id, membership.id]);
-    await recordAudit(tx, ctx, {
-      organizationId: invitation.organizationId,
-      action: 'invitation.accepted',
-      target: { type: 'Invitation', id: invitation.id, display: invitation.email },
-      metadata: { membershipId: membership.id, userId: user.userId, role: invitation.role, assignments: invitation.assignments, workspaceIds: invitation.workspaceIds },
-    });
-    return membership;
-  }, { crossTenant: true });
-}
-
-export async function declineInvitation(ctx: RequestContext, token?: string | null, id?: string | null): Promise<InvitationEntity> {
-  const user = ctx.requireUser();
-  const declined = await ctx.write(async (tx) => {
-    const invitation = await findForInvitee(tx, user, token, id);
-    const row = (await tx.selectOne(InvitationEntity, `UPDATE invitations SET status = 'DECLINED', decided_at = now() WHERE id = $1 RETURNING *`, [invitation.id]))!;
-    await recordAudit(tx, ctx, {
-      organizationId: invitation.organizationId,
-      action: 'invitation.declined',
-      target: { type: 'Invitation', id: invitation.id, display: invitation.email },
-      metadata: { userId: user.userId },
-    });
-    return row;
-   }, { crossTenant: true });
-  ctx.showName(declined.organizationId);
-  return declined;
-}
-
-/** What a link shows before accepting: organization name, inviter, role, address and expiry. No sign-in needed, so the token is what authorizes it past the tenant wall. */
-export async function previewInvitation(ctx: RequestContext, token: string): Promise<InvitationPreview> {
-  const invitation = token.length <= 200 ? await ctx.crossTenant().selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE token_hash = $1', [hashToken(token)]) : undefined;
-  if (!invitation) throw notFound('Invitation');
-  const [organization, inviter] = await Promise.all([
-    ctx.loaders.organization.load(invitation.organizationId),
-    invitation.invitedById ? ctx.loaders.user.load(invitation.invitedById) : null,
-  ]);
-  return {
-    id: invitation.id,
-    email: invitation.email,
-    role: invitation.role,
-    status: statusOf(invitation),
-    expiresAt: invitation.expiresAt,
-    organizationName: organization?.name ?? '',
-    inviterName: inviter?.name ?? inviter?.email ?? null,
-  };
 }
