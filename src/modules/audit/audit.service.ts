@@ -4,7 +4,7 @@ import type { Database } from '../../db/database';
 import { isUuid } from '../../common/ids';
 import { cleanName, withoutRefusedInName } from '../../common/validation';
 import { badInput, forbidden, notFound } from '../../errors';
-import { cleanIdempotencyKey, idempotent } from '../billing/idempotency';
+import { cleanIdempotencyKey, idempotent } from '../../common/idempotency';
 import { v7 as uuidv7 } from 'uuid';
 import { assertCoreAction, partnerAction } from './audit-action';
 import { eventHash } from './audit-chain';

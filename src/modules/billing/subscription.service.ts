@@ -8,7 +8,7 @@ import { OrganizationEntity, OrganizationKind } from '../organization/organizati
 import { WorkspaceEntity } from '../workspace/workspace.entity';
 import { planFacts, subscriptionOf, usageOf } from './billing.loaders';
 import type { RecordUsageInput, Subscription, UpdateSubscriptionInput, Usage } from './billing.types';
-import { cleanIdempotencyKey, idempotent } from './idempotency';
+import { cleanIdempotencyKey, idempotent } from '../../common/idempotency';
 import { PLANS } from './plans';
 import { Plan } from './subscription.entity';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { canonical } from '../../common/canonical';
-import type { RequestContext } from '../../context';
-import type { Database } from '../../db/database';
-import { badInput, conflict } from '../../errors';
+import { canonical } from './canonical';
+import type { RequestContext } from '../context';
+import type { Database } from '../db/database';
+import { badInput, conflict } from '../errors';
 
 export function cleanIdempotencyKey(key: string): string {
   const trimmed = key.trim();
