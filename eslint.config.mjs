@@ -15,20 +15,6 @@ export default tseslint.config(
     },
   },
   {
-    // V8 (Node 20) gives each object built these ways a hidden class of its own in the old
-    // generation, holding what the object holds: everything it reaches then outlives the request
-    // through young-generation collections (a dashboard kept 0.37 MB of its 4.3 MB; 11 KB without).
-    files: ['src/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        { selector: 'ObjectExpression > Property[kind=/^(get|set)$/]', message: 'An accessor in an object literal gets a hidden class per object in V8: put it on a class.' },
-        { selector: 'ObjectExpression > SpreadElement ~ :matches(Property, SpreadElement)', message: 'A spread followed by more members gets a hidden class per object in V8: use Object.assign.' },
-      ],
-    },
-  },
-  {
     files: ['scripts/**', 'test/**', 'bench/**', 'examples/**', '**/*.test.ts'],
     // GraphQL responses in tests are untyped JSON.
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
