@@ -10,7 +10,7 @@ import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
 import { badInput, failedPrecondition, forbidden, notFound, unauthenticated } from '../../errors';
 import { recordAudit } from '../audit/audit.service';
-import { lockOrganization } from '../organization/organization.service';
+import { lockOrganization } from '../../authz/locks';
 import type { MembershipEntity } from '../membership/membership.entity';
 import { WorkspaceAccessEntity, WorkspaceEntity } from '../workspace/workspace.entity';
 import { ApiKeyEntity } from './api-key.entity';

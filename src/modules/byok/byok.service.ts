@@ -4,7 +4,7 @@ import type { RequestContext } from '../../context';
 import { badInput, failedPrecondition, notFound } from '../../errors';
 import { recordAudit } from '../audit/audit.service';
 import { OrganizationEntity } from '../organization/organization.entity';
-import { lockOrganization } from '../organization/organization.service';
+import { lockOrganization } from '../../authz/locks';
 import { ByokCredentialsEntity } from './byok.entity';
 import { ByokCredentials, ByokProvider, ByokStatus, SetByokCredentialsInput } from './byok.types';
 import { keyVersion, open, seal } from '../../common/sealing';

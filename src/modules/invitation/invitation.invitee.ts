@@ -6,7 +6,7 @@ import { badInput, conflict, failedPrecondition, forbidden, notFound } from '../
 import { recordAudit } from '../audit/audit.service';
 import { assertSeats } from '../billing/subscription.service';
 import type { MembershipEntity } from '../membership/membership.entity';
-import { insertMembership } from '../organization/organization.service';
+import { insertMembership } from '../membership/membership.rows';
 import { OrganizationRole } from '../../authz/permissions';
 import { InvitationEntity, InvitationStatus } from './invitation.entity';
 import { assertInviterMayStillGrant, hashToken, statusOf } from './invitation.service';

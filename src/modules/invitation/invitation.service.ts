@@ -22,7 +22,7 @@ import { enqueueMail } from '../mail/mail.service';
 import { invitationMail } from '../mail/templates';
 import { MembershipEntity } from '../membership/membership.entity';
 import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
-import { lockOrganization } from '../organization/organization.service';
+import { lockOrganization } from '../../authz/locks';
 import { WorkspaceAccessEntity } from '../workspace/workspace.entity';
 import { InvitationEntity, InvitationStatus } from './invitation.entity';
 import type { InvitationsArgs, InviteMembersInput } from './invitation.types';

@@ -10,7 +10,8 @@ import { badInput, conflict, failedPrecondition, forbidden, notFound } from '../
 import { recordAudit } from '../audit/audit.service';
 import { assertSeats } from '../billing/subscription.service';
 import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
-import { insertMembership, lockOrganization } from '../organization/organization.service';
+import { lockOrganization } from '../../authz/locks';
+import { insertMembership } from '../membership/membership.rows';
 import { JoinRequestEntity, JoinRequestStatus } from './join-request.entity';
 import type { JoinRequestsArgs, OrganizationSearchResult, SearchOrganizationsArgs } from './join-request.types';
 

@@ -7,7 +7,8 @@ import { badInput, failedPrecondition, forbidden, notFound } from '../../errors'
 import { changes, recordAudit } from '../audit/audit.service';
 import { assertSeats } from '../billing/subscription.service';
 import { OrganizationKind } from '../organization/organization.entity';
-import { assertAnotherOwner, lockMembership, lockOrganization } from '../organization/organization.service';
+import { lockMembership, lockOrganization } from '../../authz/locks';
+import { assertAnotherOwner } from './membership.rows';
 import { revokeKeysBeyondCreator } from '../api-key/api-key.service';
 import { capWorkspaceAccess } from '../workspace/workspace.service';
 import { MembershipEntity } from './membership.entity';

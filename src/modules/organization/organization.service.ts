@@ -1,15 +1,16 @@
-import { memberAccess, requireMembership, type Access } from '../../authz/access';
+import { requireMembership } from '../../authz/access';
+import { lockMembership, lockOrganization } from '../../authz/locks';
 import { OrganizationRole, Permission } from '../../authz/permissions';
-import { isUuid } from '../../common/ids';
 import { insertUnderFreeSlug } from '../../common/slugs';
 import { cleanDescription, cleanName, cleanSlug } from '../../common/validation';
 import { assertSeats, startSubscription } from '../billing/subscription.service';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
-import { badInput, conflict, failedPrecondition, forbidden, notFound } from '../../errors';
+import { badInput, conflict, failedPrecondition, notFound } from '../../errors';
 import { revokeKeysBeyondCreator } from '../api-key/api-key.service';
 import { changes, recordAudit } from '../audit/audit.service';
-import { MembershipEntity } from '../membership/membership.entity';
+import type { MembershipEntity } from '../membership/membership.entity';
+import { insertMembership } from '../membership/membership.rows';
 import { OrganizationEntity, OrganizationKind } from './organization.entity';
 import type { CreateOrganizationInput, UpdateOrganizationInput } from './organization.types';
 
@@ -30,63 +31,6 @@ async function onlyIfMember(ctx: RequestContext, organization: OrganizationEntit
   const access = organization ? await ctx.loaders.access.load(organization.id) : null;
   if (!organization || !access) throw notFound('Organization');
   return organization;
-}
-
-export interface LockedOrganization {
-  organization: OrganizationEntity;
-  actor: Access;
-}
-
-/**
- * Locks the organization row for the rest of the transaction and reads the asker's
- * membership afresh. Every change to an organization's members goes through this lock, so
- * checks that span rows (the last owner, seats) see a settled state under any interleaving.
- */
-export async function lockOrganization(
-  tx: Database,
-  ctx: RequestContext,
-  organizationId: string,
-  need?: Permission,
-  /** What NOT_FOUND names: the object asked about (an invitation…), whose organization the asker is not in. */
-  subject = 'Organization',
-): Promise<LockedOrganization> {
-  const principal = ctx.requirePrincipal();
-  if (principal.kind === 'service') throw forbidden('A partner service cannot do this');
-  if (!isUuid(organizationId)) throw notFound(subject);
-  const organization = await tx.selectOne(OrganizationEntity, 'SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [organizationId]);
-  let actor: Access | null = null;
-  if (organization && principal.kind === 'user') {
-    const membership = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [
-      organizationId,
-      principal.userId,
-    ]);
-    actor = membership ? memberAccess(membership) : null;
-  } else if (organization) {
-    // An API key's scopes are fixed and were checked when the request authenticated.
-    actor = await ctx.loaders.access.load(organizationId);
-  }
-  if (!organization || !actor) throw notFound(subject);
-  if (need && !actor.permissions.has(need)) throw forbidden(`This needs the ${need} permission`);
-  return { organization, actor };
-}
-
-/** A member of the locked organization, locked too; NOT_FOUND when it belongs elsewhere. */
-export async function lockMembership(tx: Database, organizationId: string, membershipId: string): Promise<MembershipEntity> {
-  const membership = isUuid(membershipId)
-    ? await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE id = $1 AND organization_id = $2 FOR UPDATE', [membershipId, organizationId])
-    : undefined;
-  if (!membership) throw notFound('Membership');
-  return membership;
-}
-
-/** Refuses a change that would leave the organization without an OWNER. */
-export async function assertAnotherOwner(tx: Database, organizationId: string, leaving: MembershipEntity): Promise<void> {
-  if (leaving.role !== OrganizationRole.OWNER) return;
-  const [{ owners }] = await tx.query<{ owners: number }>(
-    `SELECT count(*)::int AS owners FROM memberships WHERE organization_id = $1 AND role = 'OWNER' AND id <> $2`,
-    [organizationId, leaving.id],
-  );
-  if (owners === 0) throw failedPrecondition('An organization must keep at least one OWNER: make someone else OWNER first');
 }
 
 /**
@@ -116,19 +60,6 @@ export async function insertOrganization(
   const owner = await insertMembership(tx, { organizationId: organization.id, userId: ownerId, role: OrganizationRole.OWNER });
   await startSubscription(tx, ctx.config, organization);
   return { organization, owner };
-}
-
-export async function insertMembership(
-  tx: Database,
-  fields: { organizationId: string; userId: string; role: OrganizationRole; assignments?: string[]; invitedById?: string | null },
-): Promise<MembershipEntity> {
-  const [row] = await tx.select(
-    MembershipEntity,
-    `INSERT INTO memberships (organization_id, user_id, role, assignments, invited_by_id)
-     VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-    [fields.organizationId, fields.userId, fields.role, fields.assignments ?? [], fields.invitedById ?? null],
-  );
-  return row;
 }
 
 export async function createOrganization(ctx: RequestContext, input: CreateOrganizationInput): Promise<OrganizationEntity> {

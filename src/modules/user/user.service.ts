@@ -7,7 +7,8 @@ import { badInput, notFound } from '../../errors';
 import { changes, recordAudit } from '../audit/audit.service';
 import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
 import type { ProvisionUserInput } from './user.types';
-import { insertOrganization, lockOrganization } from '../organization/organization.service';
+import { lockOrganization } from '../../authz/locks';
+import { insertOrganization } from '../organization/organization.service';
 
 /** "Ada's Organization": from the first word of the name, else the email's local part. */
 export function personalOrganizationName(user: Pick<UserPrincipal, 'name' | 'email' | 'userId'>): string {

@@ -12,7 +12,7 @@ import { changes, recordAudit } from '../audit/audit.service';
 import { revokeKeysBeyondCreator } from '../api-key/api-key.service';
 import { assertWorkspaceSlot } from '../billing/subscription.service';
 import type { MembershipEntity } from '../membership/membership.entity';
-import { lockMembership, lockOrganization } from '../organization/organization.service';
+import { lockMembership, lockOrganization } from '../../authz/locks';
 import { WorkspaceAccessEntity, WorkspaceEntity } from './workspace.entity';
 import { viewOf, type WorkspaceFilter, type WorkspaceView } from './workspace.loaders';
 import type { CreateWorkspaceInput, SetWorkspaceAccessInput, UpdateWorkspaceInput } from './workspace.types';

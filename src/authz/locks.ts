@@ -1,0 +1,62 @@
+import type { RequestContext } from '../context';
+import type { Database } from '../db/database';
+import { forbidden, notFound } from '../errors';
+import { isUuid } from '../common/ids';
+import { MembershipEntity } from '../modules/membership/membership.entity';
+import { OrganizationEntity } from '../modules/organization/organization.entity';
+import { memberAccess, type Access } from './access';
+import type { Permission } from './permissions';
+
+/*
+ * How every write that touches an organization begins: its row locked for the rest of the
+ * transaction and the asker's access read afresh under that lock. Every module's service
+ * calls these; none of them needs another module's service for it.
+ */
+
+export interface LockedOrganization {
+  organization: OrganizationEntity;
+  actor: Access;
+}
+
+/**
+ * Locks the organization row for the rest of the transaction and reads the asker's
+ * membership afresh. Every change to an organization's members goes through this lock, so
+ * checks that span rows (the last owner, seats) see a settled state under any interleaving.
+ */
+export async function lockOrganization(
+  tx: Database,
+  ctx: RequestContext,
+  organizationId: string,
+  need?: Permission,
+  /** What NOT_FOUND names: the object asked about (an invitation…), whose organization the asker is not in. */
+  subject = 'Organization',
+): Promise<LockedOrganization> {
+  const principal = ctx.requirePrincipal();
+  if (principal.kind === 'service') throw forbidden('A partner service cannot do this');
+  if (!isUuid(organizationId)) throw notFound(subject);
+  const organization = await tx.selectOne(OrganizationEntity, 'SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [organizationId]);
+  let actor: Access | null = null;
+  if (organization && principal.kind === 'user') {
+    const membership = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [
+      organizationId,
+      principal.userId,
+    ]);
+    actor = membership ? memberAccess(membership) : null;
+  } else if (organization) {
+    // An API key's scopes are fixed and were checked when the request authenticated.
+    actor = await ctx.loaders.access.load(organizationId);
+  }
+  if (!organization || !actor) throw notFound(subject);
+  if (need && !actor.permissions.has(need)) throw forbidden(`This needs the ${need} permission`);
+  return { organization, actor };
+}
+
+/** A member of the locked organization, locked too; NOT_FOUND when it belongs elsewhere. */
+export async function lockMembership(tx: Database, organizationId: string, membershipId: string): Promise<MembershipEntity> {
+  const membership = isUuid(membershipId)
+    ? await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE id = $1 AND organization_id = $2 FOR UPDATE', [membershipId, organizationId])
+    : undefined;
+  if (!membership) throw notFound('Membership');
+  return membership;
+}
+
