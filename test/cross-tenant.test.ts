@@ -1,7 +1,6 @@
-import { INTROSPECTION, named, required, typeString, type Field, type InputValue, type TypeRef } from './support/introspection';
+import { fillArgument, INTROSPECTION, named, required, typeString, type Field, type InputValue, type SchemaTypeInfo, type TypeRef } from './support/introspection';
 import { addMember, createOrganization, gql, invitationToken, newUser, ok, sql } from './support/client';
 
-const isList = (t: TypeRef): boolean => t.kind === 'LIST' || (t.kind === 'NON_NULL' && t.ofType!.kind === 'LIST');
 
 /**
  * Generated from the schema: every query field and mutation taking an ID (directly or in its
@@ -10,7 +9,7 @@ const isList = (t: TypeRef): boolean => t.kind === 'LIST' || (t.kind === 'NON_NU
  * FORBIDDEN and leak nothing. A new field is covered without editing this file.
  */
 describe('another organization\'s ids, for every operation that takes one', () => {
-  let types: Map<string, { kind: string; inputFields: InputValue[] | null; enumValues: { name: string }[] | null }>;
+  let types: Map<string, SchemaTypeInfo>;
   let operations: { kind: 'query' | 'mutation'; field: Field }[];
   const victim: Record<string, string> = {};
   const attackers: { label: string; token: string }[] = [];
@@ -61,25 +60,14 @@ describe('another organization\'s ids, for every operation that takes one', () =
     ].filter(({ field }) => !field.name.startsWith('_') && takesId(field.args));
   });
 
-  /** A value for an argument: `id` where an ID goes, something plausible elsewhere. */
-  function fill(name: string, type: TypeRef, id: string): unknown {
-    const base = named(type);
-    const one = (() => {
+  /** A value for an argument: `id` where an ID goes, the victim's token and slug where those go. */
+  const fill = (name: string, type: TypeRef, id: string): unknown =>
+    fillArgument(types, name, type, (field, base) => {
       if (base.name === 'ID') return id;
-      if (base.name === 'String') return name === 'token' ? victim.invitationToken : name.toLowerCase().includes('email') ? 'someone@example.test' : name === 'confirmSlug' ? 'victim' : 'Filler';
-      if (base.name === 'Int') return 1;
-      if (base.name === 'Boolean') return false;
-      if (base.name === 'DateTime') return new Date(Date.now() + 86_400_000).toISOString();
-      if (base.kind === 'ENUM') return types.get(base.name!)!.enumValues![0].name;
-      if (base.kind === 'INPUT_OBJECT') {
-        const value: Record<string, unknown> = {};
-        for (const f of types.get(base.name!)!.inputFields ?? []) if (required(f.type) || named(f.type).name === 'ID') value[f.name] = fill(f.name, f.type, id);
-        return value;
-      }
-      return null;
-    })();
-    return isList(type) ? [one] : one;
-  }
+      if (base.name === 'String' && field === 'token') return victim.invitationToken;
+      if (base.name === 'String' && field === 'confirmSlug') return 'victim';
+      return undefined;
+    });
 
   it('covers every such operation, and each answers NOT_FOUND or FORBIDDEN with no data', async () => {
     expect(operations.length).toBeGreaterThan(25);
@@ -168,20 +156,18 @@ describe('a weaker member, for every mutation that takes a membership, API key o
     const before = await state();
 
     // An organization's id and a workspace's id where those go; the target's id in every other ID; enums at their weakest value.
-    const fill = (name: string, type: TypeRef, target: string): unknown => {
-      const base = named(type);
-      const one = (() => {
-        if (base.name === 'ID') return /^organizationId$/.test(name) ? org.id : /^workspaceIds?$/.test(name) ? workspaceId : target;
-        if (base.name === 'String') return 'Filler';
-        if (base.name === 'Int') return 1;
-        if (base.name === 'Boolean') return false;
-        if (base.name === 'DateTime') return new Date(Date.now() + 86_400_000).toISOString();
-        if (base.kind === 'ENUM') return types.get(base.name!).enumValues.at(-1).name;
-        if (base.kind === 'INPUT_OBJECT') return Object.fromEntries(types.get(base.name!).inputFields.map((f: InputValue) => [f.name, fill(f.name, f.type, target)]));
-        return null;
-      })();
-      return isList(type) ? [one] : one;
-    };
+    const fill = (name: string, type: TypeRef, target: string): unknown =>
+      fillArgument(
+        types,
+        name,
+        type,
+        (field, base) => {
+          if (base.name === 'ID') return /^organizationId$/.test(field) ? org.id : /^workspaceIds?$/.test(field) ? workspaceId : target;
+          if (base.kind === 'ENUM') return types.get(base.name!).enumValues.at(-1).name;
+          return undefined;
+        },
+        true,
+      );
     const takesTarget = (args: InputValue[], depth = 0): boolean =>
       args.some(
         (a) =>

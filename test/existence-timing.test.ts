@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Kind, parse, print, type ObjectTypeDefinitionNode } from 'graphql';
 import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { INTROSPECTION, named, required, typeString, type Field, type InputValue, type TypeRef } from './support/introspection';
+import { fillArgument, INTROSPECTION, named, required, typeString, type Field, type InputValue, type SchemaTypeInfo, type TypeRef } from './support/introspection';
 import { addMember, createOrganization, gql, newUser, ok, type GqlResponse } from './support/client';
 import { ROOT } from './support/servers';
 
@@ -17,7 +17,7 @@ import { ROOT } from './support/servers';
  * attacker which ids exist elsewhere. bench/existence-timing.ts measures the time itself.
  */
 describe('another organization\'s ids cost what made-up ones do', () => {
-  let types: Map<string, { kind: string; inputFields: InputValue[] | null; enumValues: { name: string }[] | null }>;
+  let types: Map<string, SchemaTypeInfo>;
   let operations: { kind: 'query' | 'mutation'; field: Field }[];
   const victim: Record<string, string> = {};
   let victimSlug: string;
@@ -63,24 +63,9 @@ describe('another organization\'s ids cost what made-up ones do', () => {
   });
 
   /** The value of an argument: `ids.id` where an ID goes, `ids.slug` for a slug, something plausible elsewhere. */
-  function fill(name: string, type: TypeRef, ids: { id: string; slug: string }): unknown {
-    const base = named(type);
-    const one = (() => {
-      if (base.name === 'ID') return ids.id;
-      if (base.name === 'String') return name === 'slug' ? ids.slug : name.toLowerCase().includes('email') ? 'someone@example.test' : 'Filler';
-      if (base.name === 'Int') return 1;
-      if (base.name === 'Boolean') return false;
-      if (base.name === 'DateTime') return new Date(Date.now() + 86_400_000).toISOString();
-      if (base.kind === 'ENUM') return types.get(base.name!)!.enumValues![0].name;
-      if (base.kind === 'INPUT_OBJECT') {
-        const value: Record<string, unknown> = {};
-        for (const f of types.get(base.name!)!.inputFields ?? []) if (required(f.type) || named(f.type).name === 'ID') value[f.name] = fill(f.name, f.type, ids);
-        return value;
-      }
-      return null;
-    })();
-    return type.kind === 'LIST' || (type.kind === 'NON_NULL' && type.ofType!.kind === 'LIST') ? [one] : one;
-  }
+  const fill = (name: string, type: TypeRef, ids: { id: string; slug: string }): unknown =>
+    fillArgument(types, name, type, (field, base) => (base.name === 'ID' ? ids.id : base.name === 'String' && field === 'slug' ? ids.slug : undefined));
+
 
   const madeUpSlug = () => randomBytes(victimSlug.length).toString('hex').replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]).slice(0, victimSlug.length);
 
