@@ -1,3 +1,5 @@
+import type { ChainedContent } from '../audit/audit-chain';
+
 /** What an event carries (API.md, Events): the audit event without its request details (ip, user agent) and chain fields. Never a secret: audit metadata holds none. */
 export interface EventData {
   id: string;
@@ -9,19 +11,8 @@ export interface EventData {
   metadata: Record<string, unknown>;
 }
 
-export interface AuditContent {
-  id: string;
-  organizationId: string;
-  occurredAt: Date;
-  action: string;
-  actorType: string;
-  actorId: string;
-  actorDisplay: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  targetDisplay: string | null;
-  metadata: Record<string, unknown>;
-}
+/** The audit event's fields an event carries: its hashed content without the request details and the chain. */
+export type AuditContent = Omit<ChainedContent, 'seq' | 'ip' | 'userAgent' | 'requestId' | 'prevHash' | 'metadata'> & { metadata: Record<string, unknown> };
 
 /** An audit event's data as an event, the same for the feed and for webhooks. */
 export function eventData(audit: AuditContent): EventData {
