@@ -191,16 +191,36 @@ describe('webhooks', () => {
     expect(events.map((e: any) => e.action)).toContain('webhook_endpoint.secret_rotated');
   });
 
-  it('is for OWNER and ADMIN (WEBHOOKS_MANAGE), never an API key; the secret is sealed at rest', async () => {
+  it('is for those who may read the audit log too (WEBHOOKS_MANAGE and AUDIT_READ), never an API key; the secret is sealed at rest', async () => {
     const path = `/${unique('perm')}`;
     const { owner, org, endpoint, secret } = await subscribed(path);
+    const delivery = (await q(TEST, { id: endpoint.id }, owner)).sendTestWebhook.id;
     const adminUser = newUser('Hook Admin');
+    const auditor = newUser('Hook Auditor');
     const developer = newUser('Hook Dev');
     await addMemberHere(org.id, adminUser, 'ADMIN');
+    await addMemberHere(org.id, auditor, 'ADMIN', ['AUDITOR']);
     await addMemberHere(org.id, developer, 'DEVELOPER');
-    expect((await q(UPDATE, { input: { id: endpoint.id, description: 'by the admin' } }, adminUser)).updateWebhookEndpoint.id).toBe(endpoint.id);
-    expect((await failure2(UPDATE, { input: { id: endpoint.id, description: 'nope' } }, developer)).code).toBe('FORBIDDEN');
-    const key = (await q('mutation($id: ID!) { createApiKey(input: { organizationId: $id, name: "k", scopes: [WEBHOOKS_MANAGE] }) { secret } }', { id: org.id }, owner)).createApiKey.secret;
+    // An endpoint receives the organization's events, which are its audit log: an ADMIN without
+    // AUDIT_READ may neither make one, nor point the OWNER's elsewhere, nor read them.
+    const operations: [string, Record<string, unknown>][] = [
+      [CREATE, { input: { organizationId: org.id, url: receiver.url('/by-admin') } }],
+      [UPDATE, { input: { id: endpoint.id, url: receiver.url('/by-admin') } }],
+      [ROTATE, { id: endpoint.id }],
+      [DELETE, { id: endpoint.id }],
+      [TEST, { id: endpoint.id }],
+      [RETRY, { id: delivery }],
+      ['query($id: ID!) { organization(id: $id) { webhookEndpoints { nodes { id url deliveries { nodes { id } } } } } }', { id: org.id }],
+    ];
+    for (const [query, variables] of operations) {
+      expect({ query, ...(await failure2(query, variables, adminUser)) }).toEqual({ query, code: 'FORBIDDEN', message: 'This needs the AUDIT_READ permission' });
+    }
+    expect(await sql('SELECT url, previous_secret FROM webhook_endpoints WHERE organization_id = $1', [org.id])).toEqual([{ url: receiver.url(path), previous_secret: null }]);
+    // An ADMIN with the AUDITOR assignment may.
+    expect((await q(UPDATE, { input: { id: endpoint.id, description: 'by the auditor' } }, auditor)).updateWebhookEndpoint.id).toBe(endpoint.id);
+    expect((await q(DELIVERIES, { id: org.id }, auditor)).organization.webhookEndpoints.nodes[0].deliveries.nodes.map((d: any) => d.id)).toContain(delivery);
+    expect(await failure2(UPDATE, { input: { id: endpoint.id, description: 'nope' } }, developer)).toEqual({ code: 'FORBIDDEN', message: 'This needs the WEBHOOKS_MANAGE permission' });
+    const key = (await q('mutation($id: ID!) { createApiKey(input: { organizationId: $id, name: "k", scopes: [WEBHOOKS_MANAGE, AUDIT_READ] }) { secret } }', { id: org.id }, owner)).createApiKey.secret;
     expect((await failure2(CREATE, { input: { organizationId: org.id, url: receiver.url('/k') } }, key)).code).toBe('FORBIDDEN');
     expect((await failure2(DELETE, { id: endpoint.id }, newUser('Stranger'))).code).toBe('NOT_FOUND');
     const [row] = await sql('SELECT secret FROM webhook_endpoints WHERE id = $1', [endpoint.id]);
@@ -296,9 +316,9 @@ describe('webhooks', () => {
   });
 
   // Fixtures written on this database (support/client's helpers write to the main one).
-  async function addMemberHere(organizationId: string, user: TestUser, role: string): Promise<string> {
+  async function addMemberHere(organizationId: string, user: TestUser, role: string, assignments: string[] = []): Promise<string> {
     await q('{ viewer { id } }', {}, user);
-    const [row] = await sql('INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3) RETURNING id', [organizationId, user.id, role]);
+    const [row] = await sql('INSERT INTO memberships (organization_id, user_id, role, assignments) VALUES ($1, $2, $3, $4) RETURNING id', [organizationId, user.id, role, assignments]);
     return row.id;
   }
   async function failure2(query: string, variables: Record<string, unknown>, auth: TestUser | string) {

@@ -18,6 +18,7 @@ import {
   ownerOfDelivery,
   ownerOfEndpoint,
   ownerOfNewEndpoint,
+  ORGANIZATION_WEBHOOKS,
   parentId,
   ruleFailure,
 } from './rules';
@@ -30,8 +31,8 @@ const can = (permission: Permission, locate: Locate, where: string, subject?: st
   inOrganization(`${permission}@${where}`, { need: permission, locate, subject });
 
 /** Like `can`, for what only a person may do: never an API key, whatever its scopes. */
-const personCan = (permission: Permission | 'member', locate: Locate, where: string, subject?: string) =>
-  inOrganization(`person:${permission}@${where}`, { need: permission, locate, peopleOnly: true, subject });
+const personCan = (permission: Permission | readonly Permission[] | 'member', locate: Locate, where: string, subject?: string) =>
+  inOrganization(`person:${[permission].flat().join('+')}@${where}`, { need: permission, locate, peopleOnly: true, subject });
 
 const orgMember = inOrganization('member@Organization', { need: 'member', locate: parentId });
 const orgNonGuest = inOrganization('nonGuest@Organization', { need: 'nonGuest', locate: parentId });
@@ -89,7 +90,7 @@ export const permissions: PermissionMap = {
       updateSubscription: hasScope('billing:write'),
       recordUsage: hasScope('usage:write'),
       recordAuditEvent: hasScope('audit:write'),
-      // Webhooks: a person with WEBHOOKS_MANAGE in the endpoint's organization, or the service (webhooks:manage) that owns it.
+      // Webhooks: a person with WEBHOOKS_MANAGE and AUDIT_READ in the endpoint's organization (ORGANIZATION_WEBHOOKS), or the service (webhooks:manage) that owns it.
       createWebhookEndpoint: manageWebhooks('webhooks@createWebhookEndpoint', ownerOfNewEndpoint, 'Organization'),
       updateWebhookEndpoint: manageWebhooks('webhooks@updateWebhookEndpoint', ownerOfEndpoint('input', 'id'), 'Webhook endpoint'),
       rotateWebhookSecret: manageWebhooks('webhooks@rotateWebhookSecret', ownerOfEndpoint('id'), 'Webhook endpoint'),
@@ -116,7 +117,7 @@ export const permissions: PermissionMap = {
       byok: can(Permission.BYOK_MANAGE, parentId, 'Organization.byok'),
       invitations: can(Permission.MEMBERS_INVITE, parentId, 'Organization.invitations'),
       joinRequests: can(Permission.MEMBERS_INVITE, parentId, 'Organization.joinRequests'),
-      webhookEndpoints: personCan(Permission.WEBHOOKS_MANAGE, parentId, 'Organization.webhookEndpoints'),
+      webhookEndpoints: personCan(ORGANIZATION_WEBHOOKS, parentId, 'Organization.webhookEndpoints'),
     },
     Workspace: {
       '*': isAuthenticated,

@@ -17,7 +17,7 @@ export enum Permission {
   WORKSPACE_OPERATE = 'WORKSPACE_OPERATE',
   API_KEYS_MANAGE = 'API_KEYS_MANAGE',
   AUDIT_READ = 'AUDIT_READ',
-  /** Webhook endpoints of the organization (API.md, Events): OWNER and ADMIN. */
+  /** Webhook endpoints of the organization (API.md, Events): OWNER and ADMIN; used only with AUDIT_READ (ORGANIZATION_WEBHOOKS in rules.ts). */
   WEBHOOKS_MANAGE = 'WEBHOOKS_MANAGE',
 }
 

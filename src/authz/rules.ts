@@ -66,8 +66,8 @@ export function hasScope(scope: string): Rule {
 }
 
 export interface OrganizationRequirement {
-  /** A permission of the catalog, or `member` (any role) / `nonGuest` (any role but GUEST). */
-  need: Permission | 'member' | 'nonGuest';
+  /** A permission of the catalog, several (each needed), or `member` (any role) / `nonGuest` (any role but GUEST). */
+  need: Permission | readonly Permission[] | 'member' | 'nonGuest';
   /** Where the organization id comes from: the parent object, an argument, a looked-up row. */
   locate: Locate;
   /** Only a person may do it: never an API key, whatever its scopes (keys, members, ownership). */
@@ -76,10 +76,11 @@ export interface OrganizationRequirement {
   subject?: string;
 }
 
-function satisfies(access: Access, need: OrganizationRequirement['need']): boolean {
-  if (need === 'member') return true;
-  if (need === 'nonGuest') return access.role !== OrganizationRole.GUEST;
-  return access.permissions.has(need);
+/** What of `need` the asker lacks (the first permission missing, or `nonGuest`); null when nothing. */
+function lacking(access: Access, need: OrganizationRequirement['need']): Permission | 'nonGuest' | null {
+  if (need === 'member') return null;
+  if (need === 'nonGuest') return access.role === OrganizationRole.GUEST ? 'nonGuest' : null;
+  return (typeof need === 'string' ? [need] : need).find((p) => !access.permissions.has(p)) ?? null;
 }
 
 /**
@@ -92,8 +93,9 @@ function satisfies(access: Access, need: OrganizationRequirement['need']): boole
 export function inOrganization(name: string, requirement: OrganizationRequirement): Rule {
   const judge = (access: Access | null): Decision => {
     if (!access) return notFound(requirement.subject ?? 'Organization');
-    if (satisfies(access, requirement.need)) return true;
-    return forbidden(requirement.need === 'nonGuest' ? 'Guests see only the name of the organization' : `This needs the ${requirement.need} permission`);
+    const missing = lacking(access, requirement.need);
+    if (!missing) return true;
+    return forbidden(missing === 'nonGuest' ? 'Guests see only the name of the organization' : `This needs the ${missing} permission`);
   };
   return rule(name, (parent, args, ctx) => {
     const principal = requirement.peopleOnly ? ctx.requireUser() : ctx.requirePrincipal();
@@ -167,14 +169,23 @@ export type EndpointOwner = { organizationId: string | null; ownerClientId: stri
 type LocateOwner = (parent: unknown, args: Record<string, unknown>, ctx: RequestContext) => Found<EndpointOwner>;
 
 /**
- * Managing webhook endpoints: a person holding WEBHOOKS_MANAGE in the endpoint's organization
- * (never an API key: an endpoint sends the organization's events out), or the partner service
- * holding webhooks:manage that owns the endpoint. Anyone else: NOT_FOUND for an endpoint that
- * is not theirs, as for another tenant's object.
+ * What an organization's webhook endpoints take, for every operation on them and for reading
+ * them and their deliveries: WEBHOOKS_MANAGE, and AUDIT_READ since an endpoint receives the
+ * organization's events, which are its audit log (subscriptions and seats, partners' metadata).
+ * So an OWNER, or an ADMIN with the AUDITOR assignment; not an ADMIN alone, who could otherwise
+ * read the log through an endpoint of its own or point the OWNER's elsewhere.
+ */
+export const ORGANIZATION_WEBHOOKS: readonly Permission[] = [Permission.WEBHOOKS_MANAGE, Permission.AUDIT_READ];
+
+/**
+ * Managing webhook endpoints: a person holding ORGANIZATION_WEBHOOKS in the endpoint's
+ * organization (never an API key: an endpoint sends the organization's events out), or the
+ * partner service holding webhooks:manage that owns the endpoint. Anyone else: NOT_FOUND for an
+ * endpoint that is not theirs, as for another tenant's object.
  */
 export function manageWebhooks(name: string, locate: LocateOwner, subject: string): Rule {
   const person = inOrganization(name, {
-    need: Permission.WEBHOOKS_MANAGE,
+    need: ORGANIZATION_WEBHOOKS,
     peopleOnly: true,
     subject,
     locate: (parent, args, ctx) => andThen(locate(parent, args, ctx), (owner) => owner?.organizationId),

@@ -23,7 +23,7 @@ const count = async (ctx: RequestContext, sql: string, params: unknown[]): Promi
 @Resolver(() => WebhookEndpoint)
 export class WebhookEndpointResolver {
   @Directive('@authenticated')
-  @Mutation(() => CreatedWebhookEndpoint, { description: 'Needs WEBHOOKS_MANAGE in the organization; a partner service (webhooks:manage) leaves organizationId out and gets every organization\'s events. The secret is in the answer, this once.' })
+  @Mutation(() => CreatedWebhookEndpoint, { description: 'Needs WEBHOOKS_MANAGE and AUDIT_READ in the organization (its events are its audit log); a partner service (webhooks:manage) leaves organizationId out and gets every organization\'s events. The secret is in the answer, this once.' })
   createWebhookEndpoint(@Ctx() ctx: RequestContext, @Arg('input', () => CreateWebhookEndpointInput) input: CreateWebhookEndpointInput) {
     return webhooks.createWebhookEndpoint(ctx, input);
   }
@@ -95,7 +95,7 @@ export class WebhookDeliveryResolver {
 
 @Resolver(() => Organization)
 export class OrganizationWebhooksResolver {
-  @FieldResolver(() => WebhookEndpointConnection, { description: 'Needs WEBHOOKS_MANAGE.' })
+  @FieldResolver(() => WebhookEndpointConnection, { description: 'Needs WEBHOOKS_MANAGE and AUDIT_READ.' })
   async webhookEndpoints(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: PageArgs) {
     const page = toPage(args);
     const rows = await ctx.loaders.webhookEndpointsPage.load({ parentId: organization.id, page, filter: null });

@@ -40,7 +40,7 @@ async function cleanUrl(ctx: RequestContext, value: string): Promise<string> {
   return url.toString();
 }
 
-/** The endpoint, locked, if the asker may manage it: its organization's member (the rule checked WEBHOOKS_MANAGE), or the service that owns it. */
+/** The endpoint, locked, if the asker may manage it: its organization's member (the rule checked ORGANIZATION_WEBHOOKS), or the service that owns it. */
 async function lockEndpoint(tx: Database, ctx: RequestContext, id: string): Promise<WebhookEndpointEntity> {
   const endpoint = isUuid(id) ? await tx.selectOne(WebhookEndpointEntity, 'SELECT * FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]) : undefined;
   const principal = ctx.requirePrincipal();
