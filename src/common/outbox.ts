@@ -26,7 +26,7 @@ export interface ClaimOptions {
   /** Extra SQL condition on the rows, with `$3…` placeholders for `params`. */
   where?: string;
   params?: unknown[];
-  /** At most `max` claimed rows per value of `column`, counting those `inFlight` already has. */
+  /** At most `max` claimed rows per value of `column`, counting those `inFlight` already has (in this process: the cap is per process). */
   perKey?: { column: string; max: number; inFlight: ReadonlyMap<string, number> };
 }
 
@@ -39,17 +39,22 @@ export async function claimDue<T>(db: Database, outbox: OutboxTable, options: Cl
   const values: unknown[] = [outbox.leaseMs, options.limit, ...(options.params ?? [])];
   if (options.perKey) {
     const { column, max, inFlight } = options.perKey;
-    // Rows are ranked within their key among those locked; a key's room is its cap less what is in flight.
+    const full = [...inFlight].filter(([, n]) => n >= max).map(([key]) => key);
+    // Keys at their cap are left out of the rows locked: otherwise one key's backlog could fill the
+    // window and a pass would claim nothing while other keys wait. The rows locked are ranked
+    // within their key; a key's room is its cap less what is in flight. A key whose room is less
+    // than its rows here is full at the next claim of the pass, and out of the window then.
     chosen = `SELECT ranked.id FROM (
         SELECT locked.id, locked.next_attempt_at, locked.${column} AS key,
                row_number() OVER (PARTITION BY locked.${column} ORDER BY locked.next_attempt_at, locked.id) AS n
         FROM (SELECT id, next_attempt_at, ${column} FROM ${outbox.table} WHERE ${outbox.pending} AND next_attempt_at <= now()${extra}
+                AND NOT (${column}::text = ANY ($${base + 1}::text[]))
               ORDER BY next_attempt_at, id LIMIT $2 * 4 FOR UPDATE SKIP LOCKED) locked
       ) ranked
-      LEFT JOIN unnest($${base + 1}::text[], $${base + 2}::int[]) AS busy(key, n) ON busy.key = ranked.key::text
-      WHERE ranked.n <= $${base + 3} - coalesce(busy.n, 0)
+      LEFT JOIN unnest($${base + 2}::text[], $${base + 3}::int[]) AS busy(key, n) ON busy.key = ranked.key::text
+      WHERE ranked.n <= $${base + 4} - coalesce(busy.n, 0)
       ORDER BY ranked.next_attempt_at, ranked.id LIMIT $2`;
-    values.push([...inFlight.keys()], [...inFlight.values()], max);
+    values.push(full, [...inFlight.keys()], [...inFlight.values()], max);
   }
   return db.transaction((tx) =>
     tx.query<T>(

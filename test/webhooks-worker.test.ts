@@ -1,0 +1,82 @@
+import { Client } from 'pg';
+import { createOrganization, ok, newUser, unique, type TestUser } from './support/client';
+import { startServer, type RunningServer } from './support/servers';
+import { WebhookReceiver } from './support/webhook-receiver';
+
+/**
+ * The webhook worker under what receivers and the database may do to it: a hanging endpoint
+ * with a long backlog, answers the database cannot store, outcomes that are never recorded.
+ * A database of its own and one server, so that its worker is the only one delivering:
+ * WEBHOOK_CONCURRENCY=2 and WEBHOOK_ENDPOINT_CONCURRENCY=1, a receiver that hangs holds its
+ * slot for WEBHOOK_TIMEOUT_MS (20 s).
+ */
+const CREATE = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id } } }`;
+const RENAME = 'mutation($id: ID!, $n: String!) { updateOrganization(input: { id: $id, name: $n }) { id } }';
+const TIMEOUT_MS = 20_000;
+
+describe('the webhook worker', () => {
+  const receiver = new WebhookReceiver();
+  let server: RunningServer;
+  const database = `orgs_webhook_worker_${process.pid}_${Date.now()}`;
+  const databaseUrl = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
+  let db: Client;
+  const q = (query: string, variables: Record<string, unknown>, auth: TestUser | string) => ok(query, variables, auth, { url: server.url });
+  const admin = async (statement: string) => {
+    const client = new Client({ connectionString: process.env.TEST_POSTGRES_URL });
+    await client.connect();
+    await client.query(statement);
+    await client.end();
+  };
+
+  /** An organization with an endpoint at `path` on the receiver, for organization.updated. */
+  async function subscribed(path: string) {
+    const owner = newUser('Worker Owner');
+    const org = await createOrganization(owner, 'Worked', { url: server.url });
+    const created = (await q(CREATE, { input: { organizationId: org.id, url: receiver.url(path), eventTypes: ['organization.updated'] } }, owner)).createWebhookEndpoint;
+    receiver.trust(path, created.secret);
+    return { owner, org, endpoint: created.endpoint as { id: string } };
+  }
+
+  beforeAll(async () => {
+    await admin(`CREATE DATABASE ${database}`);
+    await receiver.start();
+    server = await startServer({
+      DATABASE_URL: databaseUrl,
+      WEBHOOK_POLL_INTERVAL_MS: '100',
+      WEBHOOK_RETRY_SCHEDULE: '200ms',
+      WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+      WEBHOOK_CONCURRENCY: '2',
+      WEBHOOK_ENDPOINT_CONCURRENCY: '1',
+    });
+    db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await receiver.stop();
+    await db?.end();
+    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  });
+  afterEach(() => {
+    expect(receiver.rejected).toEqual([]);
+  });
+
+  it('a hanging endpoint with a backlog longer than a claim\'s window never holds back another organization\'s webhooks', async () => {
+    const slowPath = `/${unique('hanging')}`;
+    receiver.answer(slowPath, 'hang');
+    const slow = await subscribed(slowPath);
+    await q(RENAME, { id: slow.org.id, n: 'Hanging 0' }, slow.owner);
+    await receiver.waitFor(slowPath, 1);
+    // Behind the one hanging, more due deliveries to it than 4 × WEBHOOK_CONCURRENCY, all older than the next one.
+    for (let i = 1; i <= 12; i++) await q(RENAME, { id: slow.org.id, n: `Hanging ${i}` }, slow.owner);
+    const fastPath = `/${unique('prompt')}`;
+    const fast = await subscribed(fastPath);
+    await q(RENAME, { id: fast.org.id, n: 'Prompt 2' }, fast.owner);
+    await receiver.waitFor(fastPath, 1, 'the other organization\'s webhook while the first endpoint hangs', 3_000);
+    // WEBHOOK_ENDPOINT_CONCURRENCY=1: still one at a time to the hanging endpoint.
+    expect(receiver.at(slowPath)).toHaveLength(1);
+    receiver.answer(slowPath, { status: 200 });
+    receiver.release();
+    await receiver.waitFor(slowPath, 13);
+  });
+});
