@@ -48,6 +48,7 @@ export class Webhooks1764700000000 implements MigrationInterface {
         "payload" jsonb,
         "status" text NOT NULL DEFAULT 'PENDING',
         "attempts" integer NOT NULL DEFAULT 0,
+        "max_attempts" integer,
         "next_attempt_at" timestamptz NOT NULL DEFAULT now(),
         "last_attempt_at" timestamptz,
         "response_status" integer,

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { createOrganization, ok, newUser, unique, type TestUser } from './support/client';
 import { startServer, type RunningServer } from './support/servers';
+import { waitFor } from './support/wait';
 import { WebhookReceiver } from './support/webhook-receiver';
 
 /**
@@ -20,6 +21,7 @@ describe('the webhook worker', () => {
   const database = `orgs_webhook_worker_${process.pid}_${Date.now()}`;
   const databaseUrl = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
   let db: Client;
+  const sql = async (text: string, params: unknown[] = []) => (await db.query(text, params)).rows;
   const q = (query: string, variables: Record<string, unknown>, auth: TestUser | string) => ok(query, variables, auth, { url: server.url });
   const admin = async (statement: string) => {
     const client = new Client({ connectionString: process.env.TEST_POSTGRES_URL });
@@ -36,6 +38,7 @@ describe('the webhook worker', () => {
     receiver.trust(path, created.secret);
     return { owner, org, endpoint: created.endpoint as { id: string } };
   }
+  const deliveryOf = async (endpointId: string) => (await sql('SELECT * FROM webhook_deliveries WHERE endpoint_id = $1', [endpointId]))[0];
 
   beforeAll(async () => {
     await admin(`CREATE DATABASE ${database}`);
@@ -78,5 +81,56 @@ describe('the webhook worker', () => {
     receiver.answer(slowPath, { status: 200 });
     receiver.release();
     await receiver.waitFor(slowPath, 13);
+  });
+
+  it('records an answer holding a NUL character or a split surrogate pair, rather than sending it again forever', async () => {
+    const path = `/${unique('nul')}`;
+    // PostgreSQL's text cannot hold NUL: storing this excerpt as it came failed, and the delivery stayed PENDING.
+    receiver.answer(path, { status: 200, body: 'ok\u0000 done' });
+    const { owner, org, endpoint } = await subscribed(path);
+    await q(RENAME, { id: org.id, n: 'Nul 2' }, owner);
+    const delivered = await waitFor('the delivery to be recorded', async () => {
+      const row = await deliveryOf(endpoint.id);
+      return row?.status !== 'PENDING' && row;
+    });
+    expect(delivered).toMatchObject({ status: 'SUCCEEDED', attempts: 1, response_status: 200, response_excerpt: 'ok done' });
+    expect(receiver.at(path)).toHaveLength(1);
+    // The excerpt's 200th character is half of a pair: it goes rather than being stored altered.
+    const split = `/${unique('split')}`;
+    receiver.answer(split, { status: 500, body: `${'x'.repeat(199)}\u{1F600}` });
+    const second = await subscribed(split);
+    await q(RENAME, { id: second.org.id, n: 'Split 2' }, second.owner);
+    const failed = await waitFor('the failed attempt to be recorded', async () => {
+      const row = await deliveryOf(second.endpoint.id);
+      return row?.response_status === 500 && row;
+    });
+    expect(failed.response_excerpt).toBe('x'.repeat(199));
+  });
+
+  it('counts an attempt when it is claimed, so that one whose outcome is never recorded still runs out of attempts', async () => {
+    const path = `/${unique('unrecorded')}`;
+    const { owner, org, endpoint } = await subscribed(path);
+    // The database refuses every outcome of this endpoint's deliveries (as it did an answer holding NUL).
+    await sql(`CREATE OR REPLACE FUNCTION refuse_outcome() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'outcome refused by the test'; END $$`);
+    await sql(`CREATE TRIGGER refuse_outcome BEFORE UPDATE OF last_attempt_at ON webhook_deliveries FOR EACH ROW WHEN (NEW.endpoint_id = '${endpoint.id}') EXECUTE FUNCTION refuse_outcome()`);
+    try {
+      await q(RENAME, { id: org.id, n: 'Unrecorded 2' }, owner);
+      const final = await waitFor(
+        () => `the delivery to run out of attempts (sent ${receiver.at(path).length} times)`,
+        async () => {
+          const row = await deliveryOf(endpoint.id);
+          if (row && row.status !== 'PENDING') return row;
+          // Its lease ends now, rather than WEBHOOK_TIMEOUT_MS + 30 s after it was claimed.
+          await sql('UPDATE webhook_deliveries SET next_attempt_at = now() WHERE endpoint_id = $1 AND next_attempt_at > now()', [endpoint.id]);
+          return undefined;
+        },
+        { timeout: 10_000, interval: 200 },
+      );
+      // WEBHOOK_RETRY_SCHEDULE=200ms: the first attempt and one retry.
+      expect(final).toMatchObject({ status: 'FAILED', attempts: 2, last_error: expect.stringMatching(/^no outcome was recorded/) });
+      expect(receiver.at(path)).toHaveLength(2);
+    } finally {
+      await sql('DROP TRIGGER refuse_outcome ON webhook_deliveries');
+    }
   });
 });

@@ -6,14 +6,15 @@ import type { Logger } from '../logger';
  * in the change's own transaction, claimed by a worker in each process with
  * `FOR UPDATE SKIP LOCKED`, sent outside any transaction, and retried with backoff.
  *
- * Claiming leases a row: its next_attempt_at moves past the lease, in a transaction that
- * commits at once. The send runs with no transaction open (a slow receiver holds no connection
+ * Claiming leases a row: its next_attempt_at moves past the lease and its attempts are counted
+ * (so that a row whose outcome is never recorded, a sender that dies or a database that refuses
+ * the outcome, still runs out of attempts), in a transaction that commits at once. The send runs with no transaction open (a slow receiver holds no connection
  * and no xid that would hold back the event feed's horizon); the sender then records the
  * outcome. A process that dies mid-send leaves the row to be claimed again once the lease
  * ends: at least once, never lost.
  */
 export interface OutboxTable {
-  /** The table; its rows have `id` and `next_attempt_at`. */
+  /** The table; its rows have `id`, `next_attempt_at` and `attempts`. */
   table: string;
   /** SQL over the table's columns: the row still has to be sent. */
   pending: string;
@@ -30,7 +31,7 @@ export interface ClaimOptions {
   perKey?: { column: string; max: number; inFlight: ReadonlyMap<string, number> };
 }
 
-/** Leases up to `limit` due rows, oldest due first, skipping rows another worker holds. */
+/** Leases up to `limit` due rows, oldest due first, skipping rows another worker holds; each comes back with this attempt counted. */
 export async function claimDue<T>(db: Database, outbox: OutboxTable, options: ClaimOptions): Promise<T[]> {
   const extra = options.where ? ` AND (${options.where})` : '';
   const base = 2 + (options.params?.length ?? 0);
@@ -58,7 +59,7 @@ export async function claimDue<T>(db: Database, outbox: OutboxTable, options: Cl
   }
   return db.transaction((tx) =>
     tx.query<T>(
-      `UPDATE ${outbox.table} AS t SET next_attempt_at = now() + make_interval(secs => $1::double precision / 1000)
+      `UPDATE ${outbox.table} AS t SET next_attempt_at = now() + make_interval(secs => $1::double precision / 1000), attempts = t.attempts + 1
        FROM (${chosen}) AS due WHERE t.id = due.id RETURNING t.*`,
       values,
     ),

@@ -70,16 +70,17 @@ export class MailWorker implements Mailer {
     try {
       const content = JSON.parse(open({ keyVersion: mail.key_version, box: mail.payload }, sealingKeys(this.config), 'mail')) as Mail;
       await this.deliver(content);
-      await this.db.query('UPDATE mail_outbox SET sent_at = now(), attempts = attempts + 1, payload = NULL, key_version = NULL, last_error = NULL WHERE id = $1', [mail.id]);
+      await this.db.query('UPDATE mail_outbox SET sent_at = now(), payload = NULL, key_version = NULL, last_error = NULL WHERE id = $1', [mail.id]);
       this.logger.info({ mailId: mail.id, topic: mail.topic }, 'mail sent');
     } catch (error) {
-      const delayMs = retryDelay(this.schedule, mail.attempts + 1);
+      // The claim counted this attempt.
+      const delayMs = retryDelay(this.schedule, mail.attempts);
       const reason = error instanceof Error ? error.message.slice(0, 500) : 'unknown error';
       await this.db.query(
-        `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000) WHERE id = $1`,
+        `UPDATE mail_outbox SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000) WHERE id = $1`,
         [mail.id, reason, delayMs],
       );
-      this.logger.warn({ mailId: mail.id, topic: mail.topic, attempts: mail.attempts + 1, retryInMs: delayMs, reason }, 'mail not sent; will retry');
+      this.logger.warn({ mailId: mail.id, topic: mail.topic, attempts: mail.attempts, retryInMs: delayMs, reason }, 'mail not sent; will retry');
     }
   }
 

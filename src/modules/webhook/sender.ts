@@ -17,6 +17,15 @@ export const EXCERPT_LENGTH = 200;
 /** Read no more of an answer than this: a receiver cannot make us hold a large body. */
 const READ_LIMIT = 4096;
 
+/**
+ * Text as it may be stored: PostgreSQL's text cannot hold NUL (the UPDATE recording the outcome
+ * would fail, and the delivery go out again after each lease), and a lone surrogate (half of a
+ * pair cut by the excerpt's length) would be stored altered. Both go.
+ */
+export function storable(text: string | null): string | null {
+  return text ? text.replaceAll('\u0000', '').replace(/\p{Surrogate}/gu, '') || null : null;
+}
+
 /** Retry-After as seconds or an HTTP date, in ms from now; null when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | null {
   if (!value) return null;

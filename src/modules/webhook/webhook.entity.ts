@@ -105,8 +105,13 @@ export class WebhookDeliveryEntity {
   @Column({ type: 'text', default: WebhookDeliveryStatus.PENDING })
   status!: WebhookDeliveryStatus;
 
+  /** Counted when the worker claims the delivery, so that attempts whose outcome was never recorded count too. */
   @Column({ type: 'integer', default: 0 })
   attempts!: number;
+
+  /** The attempts it may take: null for the retry schedule's (its first and a retry per step); a retry by hand allows one more. */
+  @Column({ name: 'max_attempts', type: 'integer', nullable: true })
+  maxAttempts!: number | null;
 
   @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
   nextAttemptAt!: Date;

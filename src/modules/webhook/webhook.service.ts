@@ -165,7 +165,7 @@ export async function sendTestWebhook(ctx: RequestContext, id: string): Promise<
   });
 }
 
-/** One more attempt now, for a delivery that failed for good or is waiting for its next one. */
+/** One more attempt now, for a delivery that failed for good (it may take one more than it had) or is waiting for its next one. */
 export async function retryWebhookDelivery(ctx: RequestContext, id: string): Promise<WebhookDeliveryEntity> {
   return ctx.write(async (tx) => {
     const found = isUuid(id) ? await tx.selectOne(WebhookDeliveryEntity, 'SELECT * FROM webhook_deliveries WHERE id = $1', [id]) : undefined;
@@ -177,7 +177,9 @@ export async function retryWebhookDelivery(ctx: RequestContext, id: string): Pro
     if (found.status === WebhookDeliveryStatus.SUCCEEDED) throw failedPrecondition('The delivery succeeded already: send a test webhook to try the endpoint again');
     const delivery = (await tx.selectOne(
       WebhookDeliveryEntity,
-      `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = now(), finished_at = NULL WHERE id = $1 RETURNING *`,
+      `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = now(), finished_at = NULL,
+         max_attempts = CASE WHEN status = 'FAILED' THEN attempts + 1 ELSE max_attempts END
+       WHERE id = $1 RETURNING *`,
       [found.id],
     ))!;
     await audit(tx, ctx, endpoint, { action: 'webhook_delivery.retried', metadata: { deliveryId: delivery.id, eventId: delivery.eventId, eventType: delivery.eventType } });

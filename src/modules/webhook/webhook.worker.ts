@@ -4,7 +4,7 @@ import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { claimDue, OutboxWorker, retryDelay, type OutboxTable } from '../../common/outbox';
 import { open, sealingKeys } from '../../common/sealing';
-import { postWebhook, type Attempt } from './sender';
+import { postWebhook, storable, type Attempt } from './sender';
 import { signatureHeader } from './signing';
 
 interface Claimed {
@@ -12,7 +12,9 @@ interface Claimed {
   endpoint_id: string;
   event_id: string;
   event_type: string;
+  /** With this attempt: the claim counted it. */
   attempts: number;
+  max_attempts: number | null;
 }
 
 interface Target {
@@ -90,7 +92,25 @@ export class WebhookWorker {
     }
   }
 
+  /** The attempts a delivery may take: the first and one per step of the schedule, or what a retry by hand allowed. */
+  private maxAttempts(delivery: Claimed): number {
+    return delivery.max_attempts ?? this.config.webhooks.retrySchedule.length + 1;
+  }
+
   private async attempt(delivery: Claimed): Promise<void> {
+    // Claimed past its last attempt: the outcome of that one was never recorded (a process that
+    // died mid-send, a database that refused it). It is not sent again.
+    if (delivery.attempts > this.maxAttempts(delivery)) {
+      await this.db.query(
+        `UPDATE webhook_deliveries SET attempts = attempts - 1, status = 'FAILED', finished_at = now(),
+           last_error = 'no outcome was recorded for its last attempt (the sender stopped, or the database refused it): given up'
+         WHERE id = $1 AND status = 'PENDING'`,
+        [delivery.id],
+      );
+      this.metrics?.webhookFailures.inc();
+      this.logger.warn({ deliveryId: delivery.id, endpointId: delivery.endpoint_id, eventId: delivery.event_id, attempts: delivery.attempts - 1 }, 'webhook delivery failed for good: no outcome recorded for its last attempt');
+      return;
+    }
     const [target] = await this.db.query<Target>(
       `SELECT e.url, e.key_version, e.secret, e.previous_key_version, e.previous_secret,
               coalesce(e.previous_secret_expires_at > now(), false) AS previous_valid,
@@ -133,16 +153,16 @@ export class WebhookWorker {
 
   /** Stores what an attempt came to: success, a retry on the schedule, or the end (the schedule spent, 410, `final`). */
   private async record(delivery: Claimed, result: Attempt, final: boolean): Promise<void> {
-    const attempts = delivery.attempts + 1;
+    const attempts = delivery.attempts;
     const succeeded = result.status !== null && result.status >= 200 && result.status < 300;
     const gone = result.status === 410;
     const schedule = this.config.webhooks.retrySchedule;
-    const givenUp = !succeeded && (final || gone || attempts > schedule.length);
+    const givenUp = !succeeded && (final || gone || attempts >= this.maxAttempts(delivery));
     const delayMs = succeeded || givenUp ? 0 : retryDelay(schedule, attempts, { notBeforeMs: Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS) });
     const status = succeeded ? 'SUCCEEDED' : givenUp ? 'FAILED' : 'PENDING';
     const [endpoint] = await this.db.query<{ enabled: boolean; disabled_reason: string | null; was_enabled: boolean }>(
       `WITH delivery AS (
-         UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = now(), status = $2,
+         UPDATE webhook_deliveries SET last_attempt_at = now(), status = $2,
            response_status = $3, response_excerpt = $4, last_error = $5,
            next_attempt_at = now() + make_interval(secs => $6::double precision / 1000),
            finished_at = CASE WHEN $2 = 'PENDING' THEN NULL ELSE now() END
@@ -165,7 +185,7 @@ export class WebhookWorker {
          disabled_reason = CASE WHEN e.enabled AND decided.reason IS NOT NULL THEN decided.reason ELSE e.disabled_reason END
        FROM decided WHERE e.id = decided.id
        RETURNING e.enabled, e.disabled_reason, decided.enabled AS was_enabled`,
-      [delivery.id, status, result.status, result.excerpt, result.error, delayMs, succeeded, gone, this.config.env.WEBHOOK_DISABLE_AFTER_HOURS],
+      [delivery.id, status, result.status, storable(result.excerpt), storable(result.error), delayMs, succeeded, gone, this.config.env.WEBHOOK_DISABLE_AFTER_HOURS],
     );
     this.metrics?.webhookAttempts.inc({ outcome: succeeded ? 'success' : 'failure' });
     const log = { deliveryId: delivery.id, endpointId: delivery.endpoint_id, eventId: delivery.event_id, type: delivery.event_type, attempts, status: result.status };
