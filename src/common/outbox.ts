@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { databaseFailure } from '../errors';
 import type { Logger } from '../logger';
 
 /**
@@ -67,6 +68,20 @@ export async function claimDue<T>(db: Database, outbox: OutboxTable, options: Cl
 }
 
 /**
+ * Ends the leases of rows whose send stopped on a database failure before recording an outcome,
+ * so that they are due again now rather than when the lease ends (WEBHOOK_TIMEOUT_MS + 30 s):
+ * only rows still to be sent, and only while the lease is still that claim's (attempts
+ * unchanged: another worker that claimed the row since counted one more).
+ */
+export async function releaseLeases(db: Database, outbox: OutboxTable, rows: readonly { id: string; attempts: number }[]): Promise<void> {
+  await db.query(
+    `UPDATE ${outbox.table} AS t SET next_attempt_at = now() FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts)
+     WHERE t.id = r.id AND t.attempts = r.attempts AND t.next_attempt_at > now() AND ${outbox.pending}`,
+    [rows.map((r) => r.id), rows.map((r) => r.attempts)],
+  );
+}
+
+/**
  * The delay before attempt `attempts + 1` after `attempts` failed ones: the schedule's step
  * (its last step again past its end), spread by ±`jitter` so that retries of a burst do not
  * arrive together; never sooner than `notBeforeMs` (a receiver's Retry-After).
@@ -78,7 +93,7 @@ export function retryDelay(schedule: readonly number[], attempts: number, option
   return Math.max(Math.round(step + spread), options.notBeforeMs ?? 0);
 }
 
-export interface OutboxWorkerOptions<T extends { id: string }> {
+export interface OutboxWorkerOptions<T extends { id: string; attempts: number }> {
   name: string;
   logger: Logger;
   pollIntervalMs: number;
@@ -88,6 +103,8 @@ export interface OutboxWorkerOptions<T extends { id: string }> {
   claim(limit: number): Promise<T[]>;
   /** Sends one claimed row and records its outcome; a throw is logged, and the lease retries it. */
   send(row: T): Promise<void>;
+  /** releaseLeases: rows whose send failed on the database are due again once it answers. */
+  release(rows: readonly T[]): Promise<void>;
   /** Runs now and then between passes (retention). */
   housekeeping?: { everyMs: number; run(): Promise<void> };
 }
@@ -96,12 +113,14 @@ export interface OutboxWorkerOptions<T extends { id: string }> {
  * The worker loop every outbox shares: polls, or is nudged after a commit; keeps up to
  * `concurrency` sends running, claiming more as each ends; stops after the sends under way.
  */
-export class OutboxWorker<T extends { id: string }> {
+export class OutboxWorker<T extends { id: string; attempts: number }> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Rows whose send failed on the database (a restart of PostgreSQL): released by the next pass. */
+  private unreleased: T[] = [];
   private lastHousekeeping = 0;
 
   constructor(private readonly options: OutboxWorkerOptions<T>) {}
@@ -143,6 +162,14 @@ export class OutboxWorker<T extends { id: string }> {
       this.lastHousekeeping = Date.now();
       await housekeeping.run().catch((error) => this.options.logger.error({ err: error }, `${this.options.name} housekeeping failed`));
     }
+    if (this.unreleased.length) {
+      const rows = this.unreleased;
+      this.unreleased = [];
+      await this.options.release(rows).catch((error) => {
+        this.unreleased.push(...rows);
+        throw error;
+      });
+    }
     while (!this.stopped) {
       const room = this.options.concurrency - this.inFlight.size;
       if (room <= 0) {
@@ -155,7 +182,11 @@ export class OutboxWorker<T extends { id: string }> {
       for (const row of rows) {
         const sending: Promise<void> = this.options
           .send(row)
-          .catch((error) => this.options.logger.error({ err: error, id: row.id }, `${this.options.name} send failed; retried once its lease ends`))
+          .catch((error) => {
+            // On a database failure the row is due again as soon as the database answers; on anything else, when its lease ends.
+            if (databaseFailure(error)) this.unreleased.push(row);
+            this.options.logger.error({ err: error, id: row.id }, `${this.options.name} send failed; retried ${databaseFailure(error) ? 'once the database answers' : 'once its lease ends'}`);
+          })
           .finally(() => {
             this.inFlight.delete(sending);
             // A send that ended may have freed the room another row was waiting for.

@@ -2,7 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../../config';
 import type { Database } from '../../db/database';
 import type { Logger } from '../../logger';
-import { claimDue, OutboxWorker, retryDelay, type OutboxTable } from '../../common/outbox';
+import { claimDue, OutboxWorker, releaseLeases, retryDelay, type OutboxTable } from '../../common/outbox';
 import { open, sealingKeys } from '../../common/sealing';
 import type { Mail } from './templates';
 
@@ -50,6 +50,7 @@ export class MailWorker implements Mailer {
       concurrency: 1,
       claim: (limit) => claimDue<Claimed>(db, MAIL_OUTBOX, { limit }),
       send: (mail) => this.send(mail),
+      release: (mails) => releaseLeases(db, MAIL_OUTBOX, mails),
     });
   }
 

@@ -2,7 +2,7 @@ import type { Config } from '../../config';
 import type { Database } from '../../db/database';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
-import { claimDue, OutboxWorker, retryDelay, type OutboxTable } from '../../common/outbox';
+import { claimDue, OutboxWorker, releaseLeases, retryDelay, type OutboxTable } from '../../common/outbox';
 import { open, sealingKeys } from '../../common/sealing';
 import { postWebhook, storable, type Attempt } from './sender';
 import { signatureHeader } from './signing';
@@ -65,6 +65,7 @@ export class WebhookWorker {
           perKey: { column: 'endpoint_id', max: config.env.WEBHOOK_ENDPOINT_CONCURRENCY, inFlight: this.perEndpoint },
         }),
       send: (delivery) => this.send(delivery),
+      release: (deliveries) => releaseLeases(db, this.outbox, deliveries),
       housekeeping: { everyMs: 3_600_000, run: () => this.purge() },
     });
   }
