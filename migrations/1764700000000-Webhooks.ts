@@ -7,9 +7,13 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (webhooks_fan_out, called by src/modules/audit/audit.service.ts), so an endpoint gets exactly
  * the events committed while it existed, and a rollback sends nothing. The function runs as the
  * owner: a person's transaction sees only its organization's endpoints, and a service endpoint
- * must get the event all the same. A deleted organization's endpoints are retired (deleted_at)
- * rather than removed, so that they still receive organization.deleted and what was pending;
- * the worker purges them once nothing is left to deliver.
+ * must get the event all the same. So it trusts its caller with nothing but the event's id: the
+ * organization and type are the event row's, and only an event of the calling transaction (or a
+ * later one: its xid) is fanned out, so that no SQL run as the app can send another
+ * organization's event to its own endpoint, nor an old event again (the worker, for its part,
+ * sends a delivery only the event of its own organization). A deleted organization's endpoints
+ * are retired (deleted_at) rather than removed, so that they still receive organization.deleted
+ * and what was pending; the worker purges them once nothing is left to deliver.
  */
 export class Webhooks1764700000000 implements MigrationInterface {
   name = 'Webhooks1764700000000';
@@ -73,24 +77,28 @@ export class Webhooks1764700000000 implements MigrationInterface {
 
     // A delivery per enabled endpoint subscribed to the event: the organization's and every service's.
     await q.query(`
-      CREATE FUNCTION webhooks_fan_out(event_id uuid, event_organization uuid, event_type text) RETURNS integer
+      CREATE FUNCTION webhooks_fan_out(event_id uuid) RETURNS integer
       LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-        WITH created AS (
+        WITH event AS (
+          SELECT ev.id, ev.organization_id, ev.type FROM events ev
+          WHERE ev.id = $1 AND ev.xid >= pg_current_xact_id()::text::bigint
+        ), created AS (
           INSERT INTO webhook_deliveries (endpoint_id, organization_id, event_id, event_type)
-          SELECT e.id, e.organization_id, $1, $3 FROM webhook_endpoints e
-          WHERE (e.organization_id = $2 OR e.organization_id IS NULL) AND e.enabled AND e.deleted_at IS NULL
-            AND (cardinality(e.event_types) = 0 OR $3 = ANY (e.event_types)
-              OR EXISTS (SELECT 1 FROM unnest(e.event_types) f WHERE right(f, 2) = '.*' AND starts_with($3, left(f, -1))))
+          SELECT e.id, e.organization_id, event.id, event.type
+          FROM event JOIN webhook_endpoints e ON e.organization_id = event.organization_id OR e.organization_id IS NULL
+          WHERE e.enabled AND e.deleted_at IS NULL
+            AND (cardinality(e.event_types) = 0 OR event.type = ANY (e.event_types)
+              OR EXISTS (SELECT 1 FROM unnest(e.event_types) f WHERE right(f, 2) = '.*' AND starts_with(event.type, left(f, -1))))
           RETURNING 1
         )
         SELECT count(*)::integer FROM created
       $$`);
-    await q.query(`REVOKE ALL ON FUNCTION webhooks_fan_out(uuid, uuid, text) FROM PUBLIC`);
-    await q.query(`GRANT EXECUTE ON FUNCTION webhooks_fan_out(uuid, uuid, text) TO organizations_app`);
+    await q.query(`REVOKE ALL ON FUNCTION webhooks_fan_out(uuid) FROM PUBLIC`);
+    await q.query(`GRANT EXECUTE ON FUNCTION webhooks_fan_out(uuid) TO organizations_app`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP FUNCTION webhooks_fan_out(uuid, uuid, text)`);
+    await q.query(`DROP FUNCTION webhooks_fan_out(uuid)`);
     await q.query(`DROP TABLE "webhook_deliveries"`);
     await q.query(`DROP TABLE "webhook_endpoints"`);
   }

@@ -1,4 +1,8 @@
+import 'reflect-metadata';
 import { Client } from 'pg';
+import pino from 'pino';
+import { APP_ROLE } from '../src/db/data-source';
+import { Database } from '../src/db/database';
 import { createOrganization, ok, newUser, unique, type TestUser } from './support/client';
 import { startServer, type RunningServer } from './support/servers';
 import { waitFor } from './support/wait';
@@ -131,6 +135,42 @@ describe('the webhook worker', () => {
       expect(receiver.at(path)).toHaveLength(2);
     } finally {
       await sql('DROP TRIGGER refuse_outcome ON webhook_deliveries');
+    }
+  });
+
+  it('SQL run as a request runs cannot send another organization\'s event to its endpoint, nor anything to another\'s', async () => {
+    const victimPath = `/${unique('victim')}`;
+    const attackerPath = `/${unique('attacker')}`;
+    const victim = await subscribed(victimPath);
+    const attacker = await subscribed(attackerPath);
+    await q(RENAME, { id: victim.org.id, n: 'Victim 2' }, victim.owner);
+    const [victimEvent] = await receiver.waitFor(victimPath, 1);
+    const [ownEvent] = await sql(`SELECT id, type FROM events WHERE organization_id = $1 AND type = 'webhook_endpoint.created'`, [attacker.org.id]);
+    // The server's own connection code, as the app role with the attacker as tenant: what an injected statement could do.
+    const app = await Database.open({ url: databaseUrl, poolSize: 1, poolTimeoutMs: 10_000, logger: pino({ level: 'silent' }), asRole: APP_ROLE, applicationName: 'webhooks-worker-test' });
+    try {
+      const asAttacker = app.as({ kind: 'user', userId: attacker.owner.id, verifiedEmail: attacker.owner.email });
+      // The fan-out, told the victim's event belongs to the attacker's organization.
+      await expect(asAttacker.query('SELECT webhooks_fan_out($1, $2, $3)', [victimEvent.id, attacker.org.id, 'organization.updated'])).rejects.toMatchObject({ code: expect.stringMatching(/^(42501|42883)$/) });
+      // Delivery rows of the attacker's organization (all the tenant wall lets it write): the victim's
+      // event to its own endpoint; a payload of its making to the victim's endpoint, to be signed
+      // with the victim's secret; its own event under another type.
+      const forged = await asAttacker.query<{ id: string }>(
+        `INSERT INTO webhook_deliveries (endpoint_id, organization_id, event_id, event_type, payload) VALUES
+           ($1, $2, $3, 'organization.updated', NULL), ($4, $2, gen_random_uuid(), 'member.removed', $5), ($1, $2, $6, 'member.removed', NULL)
+         RETURNING id`,
+        [attacker.endpoint.id, attacker.org.id, victimEvent.id, victim.endpoint.id, JSON.stringify({ organizationId: victim.org.id, forged: true }), ownEvent.id],
+      );
+      const outcomes = await waitFor('the forged deliveries to be done with', async () => {
+        const rows = new Map((await sql('SELECT id, status FROM webhook_deliveries WHERE id = ANY($1::uuid[])', [forged.map((f) => f.id)])).map((r) => [r.id, r.status]));
+        return [...rows.values()].every((status) => status !== 'PENDING') && forged.map((f) => rows.get(f.id));
+      });
+      expect(outcomes).toEqual(['FAILED', 'FAILED', 'SUCCEEDED']);
+      expect(receiver.at(victimPath).map((r) => r.id)).toEqual([victimEvent.id]);
+      // Its own event, as its type is in the events table.
+      expect(receiver.at(attackerPath).map((r) => [r.id, r.payload.type])).toEqual([[ownEvent.id, ownEvent.type]]);
+    } finally {
+      await app.close();
     }
   });
 });

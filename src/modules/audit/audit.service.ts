@@ -86,7 +86,7 @@ async function appendEvent(tx: Database, ctx: RequestContext, event: AuditRecord
      ), published AS (
        INSERT INTO events (id, organization_id, type, occurred_at, data, xid)
        VALUES ($1, $2, $5, $4, $18, greatest(pg_current_xact_id()::text::bigint, $19::bigint))
-       RETURNING xid, webhooks_fan_out(id, organization_id, type) AS deliveries
+       RETURNING xid, webhooks_fan_out(id) AS deliveries
      )
      UPDATE audit_chain_heads SET head_hash = $17, event_xid = (SELECT xid FROM published)
      WHERE organization_id = (SELECT organization_id FROM event) RETURNING (SELECT deliveries FROM published)`,

@@ -18,6 +18,7 @@ interface Claimed {
 }
 
 interface Target {
+  type: string;
   url: string;
   key_version: string;
   secret: string;
@@ -102,29 +103,25 @@ export class WebhookWorker {
     // Claimed past its last attempt: the outcome of that one was never recorded (a process that
     // died mid-send, a database that refused it). It is not sent again.
     if (delivery.attempts > this.maxAttempts(delivery)) {
-      await this.db.query(
-        `UPDATE webhook_deliveries SET attempts = attempts - 1, status = 'FAILED', finished_at = now(),
-           last_error = 'no outcome was recorded for its last attempt (the sender stopped, or the database refused it): given up'
-         WHERE id = $1 AND status = 'PENDING'`,
-        [delivery.id],
-      );
-      this.metrics?.webhookFailures.inc();
-      this.logger.warn({ deliveryId: delivery.id, endpointId: delivery.endpoint_id, eventId: delivery.event_id, attempts: delivery.attempts - 1 }, 'webhook delivery failed for good: no outcome recorded for its last attempt');
+      await this.giveUp(delivery, 'no outcome was recorded for its last attempt (the sender stopped, or the database refused it): given up');
       return;
     }
+    // The delivery's organization is its endpoint's, and its event one of that organization (any,
+    // for a partner's endpoint): the tenant wall lets a request write only delivery rows of its
+    // own organization, and nothing else here is to be taken on their word. The type is the event's.
     const [target] = await this.db.query<Target>(
-      `SELECT e.url, e.key_version, e.secret, e.previous_key_version, e.previous_secret,
+      `SELECT coalesce(ev.type, d.event_type) AS type, e.url, e.key_version, e.secret, e.previous_key_version, e.previous_secret,
               coalesce(e.previous_secret_expires_at > now(), false) AS previous_valid,
-              coalesce(d.payload, ev.data) AS data, ev.occurred_at
-       FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id LEFT JOIN events ev ON ev.id = d.event_id
+              coalesce(ev.data, d.payload) AS data, ev.occurred_at
+       FROM webhook_deliveries d
+       JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.organization_id IS NOT DISTINCT FROM d.organization_id
+       LEFT JOIN events ev ON ev.id = d.event_id AND (d.organization_id IS NULL OR ev.organization_id = d.organization_id)
        WHERE d.id = $1`,
       [delivery.id],
     );
-    if (!target) return; // the endpoint was deleted meanwhile, and its deliveries with it
-    if (!target.data) {
-      await this.record(delivery, { status: null, excerpt: null, error: 'the event is no longer kept (WEBHOOK_RETENTION_DAYS)', retryAfterMs: null }, true);
-      return;
-    }
+    // The endpoint was deleted meanwhile (and its deliveries with it), or this is no delivery of its organization's.
+    if (!target) return this.giveUp(delivery, 'not a delivery of its endpoint\'s organization');
+    if (!target.data) return this.giveUp(delivery, 'the event is no longer kept (WEBHOOK_RETENTION_DAYS), or is not its organization\'s');
     const keys = sealingKeys(this.config);
     const context = `webhook:${delivery.endpoint_id}`;
     const secrets = [open({ keyVersion: target.key_version, box: target.secret }, keys, context)];
@@ -132,7 +129,7 @@ export class WebhookWorker {
       secrets.push(open({ keyVersion: target.previous_key_version, box: target.previous_secret }, keys, context));
     }
     const data = target.data as { occurredAt?: string };
-    const body = JSON.stringify({ type: delivery.event_type, timestamp: data.occurredAt ?? new Date().toISOString(), data: target.data });
+    const body = JSON.stringify({ type: target.type, timestamp: data.occurredAt ?? new Date().toISOString(), data: target.data });
     const now = new Date();
     const result = await postWebhook(
       target.url,
@@ -146,19 +143,29 @@ export class WebhookWorker {
       body,
       { timeoutMs: this.config.env.WEBHOOK_TIMEOUT_MS, allowPrivate: this.config.webhooks.allowPrivateNetworks },
     );
-    await this.record(delivery, result, false);
-    if (result.status !== null && result.status >= 200 && result.status < 300 && target.occurred_at && delivery.event_type !== 'webhook.test') {
+    await this.record(delivery, result);
+    if (result.status !== null && result.status >= 200 && result.status < 300 && target.occurred_at && target.type !== 'webhook.test') {
       this.metrics?.webhookLag.observe((Date.now() - target.occurred_at.getTime()) / 1000);
     }
   }
 
-  /** Stores what an attempt came to: success, a retry on the schedule, or the end (the schedule spent, 410, `final`). */
-  private async record(delivery: Claimed, result: Attempt, final: boolean): Promise<void> {
+  /** Ends a delivery that was not sent: it counts no attempt, and leaves its endpoint's failure streak alone. */
+  private async giveUp(delivery: Claimed, reason: string): Promise<void> {
+    await this.db.query(
+      `UPDATE webhook_deliveries SET attempts = attempts - 1, status = 'FAILED', finished_at = now(), last_error = $2 WHERE id = $1 AND status = 'PENDING'`,
+      [delivery.id, reason],
+    );
+    this.metrics?.webhookFailures.inc();
+    this.logger.warn({ deliveryId: delivery.id, endpointId: delivery.endpoint_id, eventId: delivery.event_id, attempts: delivery.attempts - 1, reason }, 'webhook delivery failed for good');
+  }
+
+  /** Stores what an attempt came to: success, a retry on the schedule, or the end (the schedule spent, 410). */
+  private async record(delivery: Claimed, result: Attempt): Promise<void> {
     const attempts = delivery.attempts;
     const succeeded = result.status !== null && result.status >= 200 && result.status < 300;
     const gone = result.status === 410;
     const schedule = this.config.webhooks.retrySchedule;
-    const givenUp = !succeeded && (final || gone || attempts >= this.maxAttempts(delivery));
+    const givenUp = !succeeded && (gone || attempts >= this.maxAttempts(delivery));
     const delayMs = succeeded || givenUp ? 0 : retryDelay(schedule, attempts, { notBeforeMs: Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS) });
     const status = succeeded ? 'SUCCEEDED' : givenUp ? 'FAILED' : 'PENDING';
     const [endpoint] = await this.db.query<{ enabled: boolean; disabled_reason: string | null; was_enabled: boolean }>(
