@@ -43,6 +43,11 @@ export interface FeedPage {
  * so it sorts after every event already shown. A long transaction anywhere on the server holds
  * the horizon (and the feed) back until it ends: late, never lost. The same pattern as Emmett's
  * and SQLStreamStore's PostgreSQL event stores.
+ *
+ * A cursor at or past `pg_snapshot_xmax` (beyond every transaction begun so far) was never
+ * issued here, by this database at least (a restore, another cluster): answering it with
+ * nothing would leave its consumer waiting forever, so it is BAD_USER_INPUT. The same statement
+ * reads the horizon, so that a page stays one statement.
  */
 export async function eventFeed(db: Database, args: EventsArgs): Promise<FeedPage> {
   const first = args.first ?? DEFAULT_PAGE_SIZE;
@@ -50,7 +55,7 @@ export async function eventFeed(db: Database, args: EventsArgs): Promise<FeedPag
   const after = args.after ? decode(args.after) : null;
   const filter = parseTypeFilter('types', args.types);
   const params = new SqlParams();
-  const conditions = ['xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)'];
+  const conditions = ['xid < horizon.xmin'];
   if (after) conditions.push(`(xid, position) > (${params.add(after.xid)}::bigint, ${params.add(after.position)}::bigint)`);
   if (args.organizationId !== null && args.organizationId !== undefined) {
     // An id that is no organization's matches nothing, as a deleted organization's does.
@@ -60,14 +65,19 @@ export async function eventFeed(db: Database, args: EventsArgs): Promise<FeedPag
   if (filter.exact.length || filter.prefixes.length) {
     conditions.push(`(type = ANY(${params.add(filter.exact)}::text[]) OR type LIKE ANY(${params.add(filter.prefixes.map(likePrefix))}::text[]))`);
   }
-  const rows = mapRows(
-    EventEntity,
-    await db.query(
-      `SELECT id, organization_id, type, occurred_at, data, xid, position FROM events
-       WHERE ${conditions.join(' AND ')} ORDER BY xid, position LIMIT ${params.add(first + 1)}`,
-      params.values,
-    ),
+  const found = await db.query<{ horizon_xmax: string; id: string | null }>(
+    `WITH horizon AS (
+       SELECT pg_snapshot_xmin(s)::text::bigint AS xmin, pg_snapshot_xmax(s)::text::bigint AS xmax FROM pg_current_snapshot() AS s
+     )
+     SELECT horizon.xmax::text AS horizon_xmax, page.* FROM horizon LEFT JOIN LATERAL (
+       SELECT id, organization_id, type, occurred_at, data, xid, position FROM events
+       WHERE ${conditions.join(' AND ')} ORDER BY xid, position LIMIT ${params.add(first + 1)}
+     ) AS page ON true
+     ORDER BY page.xid, page.position`,
+    params.values,
   );
+  if (after && BigInt(after.xid) >= BigInt(found[0].horizon_xmax)) throw badInput('after', 'after is not a cursor this feed returned: it is past every transaction of this database');
+  const rows = mapRows(EventEntity, found.filter((row) => row.id !== null));
   const nodes = rows.slice(0, first);
   const last = nodes.at(-1);
   return {
