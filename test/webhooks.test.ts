@@ -297,10 +297,12 @@ describe('webhooks', () => {
     await waitFor('the old delivery to succeed', async () => (await deliveriesOf(old.org.id, old.owner, 'SUCCEEDED')).length === 1);
     await sql(`UPDATE webhook_deliveries SET finished_at = now() - interval '31 days' WHERE endpoint_id = $1`, [old.endpoint.id]);
     await sql(`UPDATE events SET occurred_at = now() - interval '31 days' WHERE organization_id = $1`, [old.org.id]);
+    // More old events than one purge statement deletes.
+    await sql(`INSERT INTO events (id, organization_id, type, occurred_at, data, xid) SELECT gen_random_uuid(), $1, 'organization.updated', now() - interval '31 days', '{}', 1 FROM generate_series(1, 2500)`, [old.org.id]);
 
     const second = await app();
     await waitFor('the purge', async () => (await sql('SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1', [old.endpoint.id]))[0].n === 0);
-    expect(await sql('SELECT id FROM events WHERE organization_id = $1', [old.org.id])).toEqual([]);
+    await waitFor('the old events purged', async () => (await sql('SELECT count(*)::int AS n FROM events WHERE organization_id = $1', [old.org.id]))[0].n === 0);
 
     const path = `/${unique('replicas')}`;
     const { owner, org } = await subscribed(path, ['workspace.created']);

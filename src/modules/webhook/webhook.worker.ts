@@ -31,6 +31,8 @@ interface Target {
 
 /** Retry-After is honoured up to this: a receiver cannot park a delivery for longer. */
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+/** Rows a retention statement deletes at most (purge). */
+const PURGE_BATCH = 1000;
 
 /**
  * Delivers webhooks (API.md, Events) through the shared outbox worker (src/common/outbox.ts):
@@ -205,21 +207,46 @@ export class WebhookWorker {
     if (endpoint?.was_enabled && !endpoint.enabled) this.logger.warn({ endpointId: delivery.endpoint_id, reason: endpoint.disabled_reason }, 'webhook endpoint disabled');
   }
 
-  /** Retention: finished deliveries and events older than WEBHOOK_RETENTION_DAYS; retired endpoints with nothing left to deliver. */
+  /**
+   * Retention: finished deliveries and events older than WEBHOOK_RETENTION_DAYS; retired endpoints
+   * with nothing left to deliver. In statements of PURGE_BATCH rows, each its own short
+   * transaction: one DELETE of a month of events would hold an xid for as long as it ran, and with
+   * it the event feed's horizon (every consumer's next page) and vacuum.
+   */
   async purge(): Promise<void> {
     const days = this.config.env.WEBHOOK_RETENTION_DAYS;
-    const deliveries = await this.db.query(`DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < now() - make_interval(days => $1) RETURNING 1`, [days]);
-    const events = await this.db.query(
-      `DELETE FROM events ev WHERE occurred_at < now() - make_interval(days => $1)
-       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.id AND d.status = 'PENDING') RETURNING 1`,
+    const deliveries = await this.purgeBatches(
+      `SELECT id FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < now() - make_interval(days => $1)`,
+      'webhook_deliveries',
       [days],
     );
-    const endpoints = await this.db.query(
-      `DELETE FROM webhook_endpoints e WHERE deleted_at IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'PENDING') RETURNING 1`,
+    const events = await this.purgeBatches(
+      `SELECT id FROM events ev WHERE occurred_at < now() - make_interval(days => $1)
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.id AND d.status = 'PENDING')`,
+      'events',
+      [days],
     );
-    if (deliveries.length || events.length || endpoints.length) {
-      this.logger.info({ deliveries: deliveries.length, events: events.length, retiredEndpoints: endpoints.length, retentionDays: days }, 'webhook deliveries and events past retention purged');
+    const endpoints = await this.purgeBatches(
+      `SELECT id FROM webhook_endpoints e WHERE deleted_at IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'PENDING')`,
+      'webhook_endpoints',
+      [],
+    );
+    if (deliveries || events || endpoints) {
+      this.logger.info({ deliveries, events, retiredEndpoints: endpoints, retentionDays: days }, 'webhook deliveries and events past retention purged');
+    }
+  }
+
+  /** Deletes the rows of `table` whose ids `chosen` selects, PURGE_BATCH at a time; how many went. */
+  private async purgeBatches(chosen: string, table: string, params: unknown[]): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [{ n }] = await this.db.query<{ n: number }>(
+        `WITH gone AS (DELETE FROM ${table} WHERE id IN (${chosen} LIMIT ${PURGE_BATCH}) RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+        params,
+      );
+      total += n;
+      if (n < PURGE_BATCH) return total;
     }
   }
 }
