@@ -48,7 +48,7 @@ describe('webhook endpoints on private networks', () => {
   it('refuses them at creation', async () => {
     const owner = newUser('Careful Owner');
     const org = await createOrganization(owner, 'Careful', { url: strict.url });
-    for (const address of [receiver.url('/x'), `http://localhost:${receiver.port}/x`, 'http://[::1]/x', 'http://169.254.169.254/latest/meta-data', 'http://10.0.0.8/x', 'http://192.168.1.1/x', 'http://[::ffff:127.0.0.1]/x', 'http://0.0.0.0/x', 'ftp://example.com/x', 'http://user:pw@example.com/x']) {
+    for (const address of [receiver.url('/x'), `http://localhost:${receiver.port}/x`, 'http://[::1]/x', 'http://169.254.169.254/latest/meta-data', 'http://10.0.0.8/x', 'http://192.168.1.1/x', 'http://[::ffff:127.0.0.1]/x', 'http://[::127.0.0.1]/x', 'http://[64:ff9b:1::a9fe:a9fe]/x', 'http://[2002:7f00:1::1]/x', 'http://0.0.0.0/x', 'ftp://example.com/x', 'http://user:pw@example.com/x']) {
       const res = await gql(CREATE, { input: { organizationId: org.id, url: address } }, owner, { url: strict.url });
       expect({ address, code: res.errors?.[0].extensions.code, field: res.errors?.[0].extensions.field }).toEqual({ address, code: 'BAD_USER_INPUT', field: 'url' });
     }

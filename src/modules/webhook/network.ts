@@ -3,8 +3,10 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 /**
  * Where a webhook may not go (SSRF): loopback, private, shared, link-local (cloud metadata at
- * 169.254.169.254 among them), multicast, documentation and reserved ranges. One list, checked
- * at creation and again at each delivery against the address the socket connects to.
+ * 169.254.169.254 among them), multicast, documentation and reserved ranges, and the IPv6 ranges
+ * that carry an IPv4 address a host or a gateway may reach (IPv4-compatible, IPv4-translated,
+ * NAT64, 6to4, Teredo): refused whole rather than judged by the address inside. One list,
+ * checked at creation and again at each delivery against the address the socket connects to.
  */
 const REFUSED = new BlockList();
 for (const [network, prefix] of [
@@ -27,11 +29,17 @@ for (const [network, prefix] of [
   REFUSED.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // The unspecified address, loopback and IPv4-compatible addresses ([::127.0.0.1]).
+  ['::', 96],
+  // IPv4-translated (SIIT).
+  ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
   ['100::', 64],
+  // Teredo, and 6to4 (2002:7f00:1:: is 127.0.0.1's).
+  ['2001::', 32],
   ['2001:db8::', 32],
+  ['2002::', 16],
   ['fc00::', 7],
   ['fe80::', 10],
   ['fec0::', 10],
