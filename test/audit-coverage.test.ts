@@ -77,7 +77,9 @@ const INVITE = 'mutation($id: ID!, $e: [String!]!) { inviteMembers(input: { orga
 const DISCOVERABLE = 'mutation($id: ID!) { updateOrganization(input: { id: $id, discoverable: true }) { id } }';
 const REQUEST = 'mutation($id: ID!) { requestToJoin(organizationId: $id) { id } }';
 // Port 9 (discard) on loopback: private networks are allowed outside production; deliveries just fail and wait.
-const CREATE_HOOK = 'mutation($id: ID!) { createWebhookEndpoint(input: { organizationId: $id, url: "http://127.0.0.1:9/hook" }) { secret endpoint { id } } }';
+// Many receivers take a secret in the URL's path or query: only the origin is in the log.
+const HOOK_SECRETS = ['s3cr3t-in-path', 's3cr3t-in-query', 'an0ther-s3cr3t'];
+const CREATE_HOOK = 'mutation($id: ID!) { createWebhookEndpoint(input: { organizationId: $id, url: "http://127.0.0.1:9/hook/s3cr3t-in-path?token=s3cr3t-in-query" }) { secret endpoint { id } } }';
 const PROVISION = 'mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { id } }';
 
 const workspace = async (org: { id: string }, owner: TestUser): Promise<string> => (await q(CREATE_WORKSPACE, { id: org.id }, owner)).createWorkspace.id;
@@ -237,34 +239,41 @@ const CASES: Record<string, () => Promise<void>> = {
   },
   async createWebhookEndpoint() {
     const { owner, org } = await team();
-    await expectEvents(org.id, () => q(CREATE_HOOK, { id: org.id }, owner), ['webhook_endpoint.created']);
+    await expectEvents(org.id, () => q(CREATE_HOOK, { id: org.id }, owner), ['webhook_endpoint.created'], HOOK_SECRETS);
+    const [event] = await sql(`SELECT target_display, metadata FROM audit_events WHERE organization_id = $1 AND action = 'webhook_endpoint.created'`, [org.id]);
+    expect(event).toMatchObject({ target_display: 'http://127.0.0.1:9', metadata: { url: 'http://127.0.0.1:9' } });
   },
   async updateWebhookEndpoint() {
     const { owner, org } = await team();
     const id = (await q(CREATE_HOOK, { id: org.id }, owner)).createWebhookEndpoint.endpoint.id;
-    await expectEvents(org.id, () => q('mutation($id: ID!) { updateWebhookEndpoint(input: { id: $id, eventTypes: ["member.*"] }) { id } }', { id }, owner), ['webhook_endpoint.updated']);
+    await expectEvents(
+      org.id,
+      () => q('mutation($id: ID!) { updateWebhookEndpoint(input: { id: $id, eventTypes: ["member.*"], url: "https://127.0.0.1:8443/an0ther-s3cr3t" }) { id } }', { id }, owner),
+      ['webhook_endpoint.updated'],
+      HOOK_SECRETS,
+    );
   },
   async rotateWebhookSecret() {
     const { owner, org } = await team();
     const created = (await q(CREATE_HOOK, { id: org.id }, owner)).createWebhookEndpoint;
-    await expectEvents(org.id, () => q('mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }', { id: created.endpoint.id }, owner), ['webhook_endpoint.secret_rotated'], [created.secret]);
+    await expectEvents(org.id, () => q('mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }', { id: created.endpoint.id }, owner), ['webhook_endpoint.secret_rotated'], [created.secret, ...HOOK_SECRETS]);
   },
   async deleteWebhookEndpoint() {
     const { owner, org } = await team();
     const id = (await q(CREATE_HOOK, { id: org.id }, owner)).createWebhookEndpoint.endpoint.id;
-    await expectEvents(org.id, () => q('mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }', { id }, owner), ['webhook_endpoint.deleted']);
+    await expectEvents(org.id, () => q('mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }', { id }, owner), ['webhook_endpoint.deleted'], HOOK_SECRETS);
   },
   async sendTestWebhook() {
     const { owner, org } = await team();
     const id = (await q(CREATE_HOOK, { id: org.id }, owner)).createWebhookEndpoint.endpoint.id;
-    await expectEvents(org.id, () => q('mutation($id: ID!) { sendTestWebhook(id: $id) { id } }', { id }, owner), ['webhook_endpoint.tested']);
+    await expectEvents(org.id, () => q('mutation($id: ID!) { sendTestWebhook(id: $id) { id } }', { id }, owner), ['webhook_endpoint.tested'], HOOK_SECRETS);
   },
   async retryWebhookDelivery() {
     const { owner, org } = await team();
     const id = (await q(CREATE_HOOK, { id: org.id }, owner)).createWebhookEndpoint.endpoint.id;
     const delivery = (await q('mutation($id: ID!) { sendTestWebhook(id: $id) { id } }', { id }, owner)).sendTestWebhook.id;
     await sql(`UPDATE webhook_deliveries SET status = 'FAILED' WHERE id = $1`, [delivery]);
-    await expectEvents(org.id, () => q('mutation($id: ID!) { retryWebhookDelivery(id: $id) { id } }', { id: delivery }, owner), ['webhook_delivery.retried']);
+    await expectEvents(org.id, () => q('mutation($id: ID!) { retryWebhookDelivery(id: $id) { id } }', { id: delivery }, owner), ['webhook_delivery.retried'], HOOK_SECRETS);
   },
   async provisionUser() {
     // In the user's personal organization, made by the first provisioning: the second one updates the user.

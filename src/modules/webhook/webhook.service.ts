@@ -40,6 +40,13 @@ async function cleanUrl(ctx: RequestContext, value: string): Promise<string> {
   return url.toString();
 }
 
+/**
+ * What the audit log, events and logs say of a webhook URL: its origin (scheme://host[:port])
+ * only. Many receivers take a secret in the path or the query, and the log reaches the event
+ * feed, partners' endpoints and every holder of AUDIT_READ.
+ */
+const origin = (url: string): string => new URL(url).origin;
+
 /** The endpoint, locked, if the asker may manage it: its organization's member (the rule checked ORGANIZATION_WEBHOOKS), or the service that owns it. */
 async function lockEndpoint(tx: Database, ctx: RequestContext, id: string): Promise<WebhookEndpointEntity> {
   const endpoint = isUuid(id) ? await tx.selectOne(WebhookEndpointEntity, 'SELECT * FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]) : undefined;
@@ -52,9 +59,9 @@ async function lockEndpoint(tx: Database, ctx: RequestContext, id: string): Prom
 /** An organization endpoint's changes are in its organization's audit log (and so are events); a service endpoint belongs to none, and is logged. */
 async function audit(tx: Database, ctx: RequestContext, endpoint: WebhookEndpointEntity, record: Omit<AuditRecord, 'organizationId' | 'target'>): Promise<void> {
   if (endpoint.organizationId) {
-    await recordAudit(tx, ctx, Object.assign({}, record, { organizationId: endpoint.organizationId, target: { type: 'WebhookEndpoint', id: endpoint.id, display: endpoint.url } }));
+    await recordAudit(tx, ctx, Object.assign({}, record, { organizationId: endpoint.organizationId, target: { type: 'WebhookEndpoint', id: endpoint.id, display: origin(endpoint.url) } }));
   } else {
-    ctx.app.logger.info({ action: record.action, endpointId: endpoint.id, url: endpoint.url, clientId: endpoint.ownerClientId, metadata: record.metadata }, 'service webhook endpoint changed');
+    ctx.app.logger.info({ action: record.action, endpointId: endpoint.id, url: origin(endpoint.url), clientId: endpoint.ownerClientId, metadata: record.metadata }, 'service webhook endpoint changed');
   }
 }
 
@@ -86,7 +93,7 @@ export async function createWebhookEndpoint(ctx: RequestContext, input: CreateWe
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
       [id, organizationId, principal.kind === 'service' ? principal.clientId : null, url, eventTypes, description, sealed.keyVersion, sealed.box],
     ))!;
-    await audit(tx, ctx, created, { action: 'webhook_endpoint.created', metadata: { url, eventTypes, description } });
+    await audit(tx, ctx, created, { action: 'webhook_endpoint.created', metadata: { url: origin(url), eventTypes, description } });
     return created;
   });
   return { endpoint, secret };
@@ -101,6 +108,7 @@ export async function updateWebhookEndpoint(ctx: RequestContext, input: UpdateWe
     const endpoint = await lockEndpoint(tx, ctx, input.id);
     const diff = changes(endpoint, { url, eventTypes, description, enabled });
     if (!Object.keys(diff).length) return endpoint;
+    if (diff.url) diff.url = { before: origin(endpoint.url), after: origin(url!) };
     const updated = (await tx.selectOne(
       WebhookEndpointEntity,
       `UPDATE webhook_endpoints SET url = coalesce($2, url), event_types = coalesce($3, event_types),
@@ -141,7 +149,7 @@ export async function deleteWebhookEndpoint(ctx: RequestContext, id: string): Pr
   return ctx.write(async (tx) => {
     const endpoint = await lockEndpoint(tx, ctx, id);
     await tx.query('DELETE FROM webhook_endpoints WHERE id = $1', [endpoint.id]);
-    await audit(tx, ctx, endpoint, { action: 'webhook_endpoint.deleted', metadata: { url: endpoint.url, eventTypes: endpoint.eventTypes } });
+    await audit(tx, ctx, endpoint, { action: 'webhook_endpoint.deleted', metadata: { url: origin(endpoint.url), eventTypes: endpoint.eventTypes } });
     return true;
   });
 }
