@@ -92,6 +92,7 @@ export async function buildSubgraph(): Promise<GraphQLSchema> {
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
   });
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+  for (const { type, field, resolve } of directFieldResolvers()) resolvers[type][field] = resolve;
   for (const reference of REFERENCE_RESOLVERS) {
     for (const [type, fields] of Object.entries(reference)) resolvers[type] = Object.assign({}, resolvers[type], fields);
   }
@@ -99,6 +100,46 @@ export async function buildSubgraph(): Promise<GraphQLSchema> {
     typeDefs: gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`,
     resolvers: resolvers as never,
   });
+}
+
+type FieldResolve = (root: unknown, args: unknown, context: unknown) => unknown;
+type Method = (...params: unknown[]) => unknown;
+/** The parameter lists called directly, by their kinds in order. */
+const SHAPES: Record<string, (method: Method) => FieldResolve> = {
+  root: (method) => (root) => method(root),
+  'root,ctx': (method) => (root, _args, context) => method(root, context),
+};
+
+/**
+ * Field resolvers that take only an untyped `@Root()` and `@Ctx()`, called straight on an
+ * instance of their resolver class (ours hold no state, and buildSchema above is given no
+ * global middleware, auth checker or container). type-graphql's handler looks the instance up
+ * and sorts and maps the parameters again on every call: a dashboard makes ~1,200 such calls.
+ * Resolvers with arguments, a typed root (which type-graphql converts) or any middleware keep
+ * type-graphql's handler.
+ */
+export function directFieldResolvers(): { type: string; field: string; resolve: FieldResolve }[] {
+  const storage = getMetadataStorage();
+  const guarded = storage.middlewares.length + storage.resolverMiddlewares.length + storage.authorizedFields.length + storage.authorizedResolver.length;
+  if (guarded) return [];
+  const instances = new Map<object, Record<string, Method>>();
+  const direct = new Map<string, { type: string; field: string; resolve: FieldResolve }>();
+  for (const resolver of storage.fieldResolvers) {
+    const objectClass = resolver.kind === 'external' ? storage.resolverClasses.find((r) => r.target === resolver.target)?.getObjectType?.() : undefined;
+    const type = storage.objectTypes.find((t) => t.target === objectClass)?.name;
+    if (!type || !RESOLVERS.includes(resolver.target as never)) continue;
+    const params = storage.params.filter((p) => p.target === resolver.target && p.methodName === resolver.methodName).sort((a, b) => a.index - b.index);
+    const shape = params.map((p) => (p.kind === 'root' && !p.propertyName && !p.getType ? 'root' : p.kind === 'context' && !p.propertyName ? 'ctx' : 'other')).join(',');
+    const call = SHAPES[shape];
+    if (!call || params.some((p, i) => p.index !== i)) continue;
+    const key = `${type}.${resolver.schemaName}`;
+    // type-graphql would take the first of two resolvers for one field; refuse the ambiguity.
+    if (direct.has(key)) throw new Error(`Two field resolvers for ${key}`);
+    let instance = instances.get(resolver.target);
+    if (!instance) instances.set(resolver.target, (instance = new (resolver.target as new () => Record<string, Method>)()));
+    direct.set(key, { type, field: resolver.schemaName, resolve: call(instance[resolver.methodName].bind(instance)) });
+  }
+  return [...direct.values()];
 }
 
 /** The subgraph behind its permission map (src/authz/apply.ts): what the server executes. `unguarded` is the benchmark's variant only. */
