@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { createOrganization, gql, newUser, ok, unique, userWithEmail } from './support/client';
+import { ownDatabase } from './support/own-database';
 import { startServer, type RunningServer } from './support/servers';
 import { waitFor } from './support/wait';
 
@@ -60,8 +61,8 @@ describe('invitation mail', () => {
   const servers: RunningServer[] = [];
   // A database of their own: their servers run the mail worker, which sends (and erases) whatever
   // the outbox holds, and would take the mail other test files read invitation tokens from.
-  const database = `orgs_mail_${process.pid}_${Date.now()}`;
-  const databaseUrl = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
+  const own = ownDatabase('mail');
+  const databaseUrl = own.url;
   let db: Client;
   const sql = async (text: string, params: unknown[]) => (await db.query(text, params)).rows;
   const app = async () => {
@@ -77,14 +78,8 @@ describe('invitation mail', () => {
     servers.push(server);
     return server;
   };
-  const admin = async (statement: string) => {
-    const client = new Client({ connectionString: process.env.TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(statement);
-    await client.end();
-  };
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${database}`);
+    await own.create();
     smtp = new TestMailServer();
     await smtp.start();
     await app(); // applies the migrations
@@ -95,7 +90,7 @@ describe('invitation mail', () => {
     for (const s of servers) await s.stop();
     await smtp.stop();
     await db?.end();
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await own.drop();
   });
 
   it('arrives with text and HTML parts, and its link\'s token accepts the invitation', async () => {

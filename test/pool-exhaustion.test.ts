@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { newUser, unique } from './support/client';
 import { BUSY, CREATE, call, expectCleanFailure, READ_ORG, READ_VIEWER, ready, RENAME, succeeded } from './support/outcomes';
+import { ownDatabase } from './support/own-database';
 import { startServer, type RunningServer } from './support/servers';
 import { waitFor } from './support/wait';
 
@@ -10,20 +11,14 @@ import { waitFor } from './support/wait';
  * pools starved), on the PostgreSQL the other test files share.
  */
 describe('the database busy under a running server', () => {
-  const database = `orgs_busy_${process.pid}_${Date.now()}`;
-  const url = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
+  const own = ownDatabase('busy');
+  const url = own.url;
   const servers: RunningServer[] = [];
   let admin: Client;
   const sql = async <T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> => (await admin.query(text, params)).rows as T[];
-  const onServer = async (statement: string) => {
-    const client = new Client({ connectionString: process.env.TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(statement);
-    await client.end();
-  };
 
   beforeAll(async () => {
-    await onServer(`CREATE DATABASE ${database}`);
+    await own.create();
     admin = new Client({ connectionString: url });
     await admin.connect();
   });
@@ -31,7 +26,7 @@ describe('the database busy under a running server', () => {
   afterAll(async () => {
     for (const server of servers) await server.stop('SIGKILL');
     await admin?.end();
-    await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await own.drop();
   });
 
   /** Until `count` of the server's requests wait on a lock (the test's: the database is the file's own). */

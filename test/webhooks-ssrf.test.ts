@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { createOrganization, gql, newUser, ok, unique } from './support/client';
+import { ownDatabase } from './support/own-database';
 import { startServer, type RunningServer } from './support/servers';
 import { waitFor } from './support/wait';
 import { WebhookReceiver } from './support/webhook-receiver';
@@ -16,20 +17,14 @@ const CREATE = 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEnd
 describe('webhook endpoints on private networks', () => {
   const receiver = new WebhookReceiver();
   const servers: RunningServer[] = [];
-  const database = `orgs_ssrf_${process.pid}_${Date.now()}`;
-  const databaseUrl = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
+  const own = ownDatabase('ssrf');
+  const databaseUrl = own.url;
   let db: Client;
   let open: RunningServer;
   let strict: RunningServer;
-  const admin = async (statement: string) => {
-    const client = new Client({ connectionString: process.env.TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(statement);
-    await client.end();
-  };
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${database}`);
+    await own.create();
     await receiver.start();
     open = await startServer({ DATABASE_URL: databaseUrl, WEBHOOK_WORKER: 'false', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     servers.push(open);
@@ -42,7 +37,7 @@ describe('webhook endpoints on private networks', () => {
     await Promise.all(servers.map((s) => s.stop()));
     await receiver.stop();
     await db?.end();
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await own.drop();
   });
 
   it('refuses them at creation', async () => {

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { APP_ROLE } from '../src/db/data-source';
 import { Database } from '../src/db/database';
 import { createOrganization, ok, newUser, unique, type TestUser } from './support/client';
+import { ownDatabase } from './support/own-database';
 import { startServer, type RunningServer } from './support/servers';
 import { waitFor } from './support/wait';
 import { WebhookReceiver } from './support/webhook-receiver';
@@ -22,17 +23,11 @@ const TIMEOUT_MS = 20_000;
 describe('the webhook worker', () => {
   const receiver = new WebhookReceiver();
   let server: RunningServer;
-  const database = `orgs_webhook_worker_${process.pid}_${Date.now()}`;
-  const databaseUrl = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
+  const own = ownDatabase('webhook_worker');
+  const databaseUrl = own.url;
   let db: Client;
   const sql = async (text: string, params: unknown[] = []) => (await db.query(text, params)).rows;
   const q = (query: string, variables: Record<string, unknown>, auth: TestUser | string) => ok(query, variables, auth, { url: server.url });
-  const admin = async (statement: string) => {
-    const client = new Client({ connectionString: process.env.TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(statement);
-    await client.end();
-  };
 
   /** An organization with an endpoint at `path` on the receiver, for organization.updated. */
   async function subscribed(path: string) {
@@ -45,7 +40,7 @@ describe('the webhook worker', () => {
   const deliveryOf = async (endpointId: string) => (await sql('SELECT * FROM webhook_deliveries WHERE endpoint_id = $1', [endpointId]))[0];
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${database}`);
+    await own.create();
     await receiver.start();
     server = await startServer({
       DATABASE_URL: databaseUrl,
@@ -62,7 +57,7 @@ describe('the webhook worker', () => {
     await server?.stop();
     await receiver.stop();
     await db?.end();
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await own.drop();
   });
   afterEach(() => {
     expect(receiver.rejected).toEqual([]);

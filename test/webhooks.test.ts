@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { createOrganization, gql, newUser, ok, serviceToken, unique, type TestUser } from './support/client';
+import { ownDatabase } from './support/own-database';
 import { startServer, type RunningServer } from './support/servers';
 import { waitFor } from './support/wait';
 import { WebhookReceiver } from './support/webhook-receiver';
@@ -23,19 +24,13 @@ const INVITE = 'mutation($id: ID!, $e: [String!]!) { inviteMembers(input: { orga
 describe('webhooks', () => {
   const receiver = new WebhookReceiver();
   const servers: RunningServer[] = [];
-  const database = `orgs_webhooks_${process.pid}_${Date.now()}`;
-  const databaseUrl = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
+  const own = ownDatabase('webhooks');
+  const databaseUrl = own.url;
   let db: Client;
   const sql = async (text: string, params: unknown[] = []) => (await db.query(text, params)).rows;
   let url: string;
   const q = (query: string, variables: Record<string, unknown>, auth: TestUser | string) => ok(query, variables, auth, { url });
   const g = (query: string, variables: Record<string, unknown>, auth: TestUser | string | null) => gql(query, variables, auth, { url });
-  const admin = async (statement: string) => {
-    const client = new Client({ connectionString: process.env.TEST_POSTGRES_URL });
-    await client.connect();
-    await client.query(statement);
-    await client.end();
-  };
   const app = async (env: Record<string, string> = {}) => {
     const server = await startServer({
       DATABASE_URL: databaseUrl,
@@ -62,7 +57,7 @@ describe('webhooks', () => {
     (await q(DELIVERIES, { id: orgId, status }, owner)).organization.webhookEndpoints.nodes[0].deliveries.nodes as Record<string, any>[];
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${database}`);
+    await own.create();
     await receiver.start();
     url = (await app()).url; // applies the migrations
     db = new Client({ connectionString: databaseUrl });
@@ -72,7 +67,7 @@ describe('webhooks', () => {
     await Promise.all(servers.map((s) => s.stop()));
     await receiver.stop();
     await db?.end();
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await own.drop();
   });
   afterEach(() => {
     expect(receiver.rejected).toEqual([]);
