@@ -73,24 +73,36 @@ export async function organizationApiKeys(ctx: RequestContext, organizationId: s
 }
 
 /**
- * What the caller holds where the key acts: organization-wide for an unbound key, inside
- * the workspace for a bound one. Nobody creates, rotates or revokes a key carrying more.
+ * What a member holds where a key acts: its organization-wide permissions for an unbound key,
+ * its role's inside the workspace for a bound one (nothing where it has no role there). The
+ * one measure for issuing a key and for keeping one (revokeKeysBeyondCreator).
  */
+function heldWhereKeyActs(
+  member: Pick<MembershipEntity, 'role'>,
+  permissions: ReadonlySet<Permission>,
+  workspaceId: string | null,
+  assignment: WorkspaceAccessEntity | null,
+): ReadonlySet<Permission> {
+  if (!workspaceId) return permissions;
+  const role = workspaceRoleOf(member.role, permissions, assignment);
+  return role ? WORKSPACE_ROLE_PERMISSIONS[role] : new Set();
+}
+
+/** Nobody creates, rotates or revokes a key carrying more than they hold where it acts. */
 async function assertMayHandleKey(tx: Database, ctx: RequestContext, organizationId: string, workspaceId: string | null, scopes: Permission[]) {
   const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.API_KEYS_MANAGE);
   const membership = requireMembership(actor);
-  let held = actor.permissions;
+  let assignment: WorkspaceAccessEntity | null = null;
   if (workspaceId) {
     const workspace = isUuid(workspaceId)
       ? await tx.selectOne(WorkspaceEntity, 'SELECT * FROM workspaces WHERE id = $1 AND organization_id = $2', [workspaceId, organizationId])
       : undefined;
-    const assignment = workspace
-      ? await tx.selectOne(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE workspace_id = $1 AND membership_id = $2', [workspace.id, membership.id])
-      : undefined;
-    const role = workspace ? workspaceRoleOf(membership.role, actor.permissions, assignment ?? null) : null;
-    if (!role) throw notFound('Workspace');
-    held = WORKSPACE_ROLE_PERMISSIONS[role];
+    if (!workspace) throw notFound('Workspace');
+    assignment = (await tx.selectOne(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE workspace_id = $1 AND membership_id = $2', [workspace.id, membership.id])) ?? null;
   }
+  const held = heldWhereKeyActs(membership, actor.permissions, workspaceId, assignment);
+  // A workspace where the member has no role is not theirs to see.
+  if (workspaceId && held.size === 0) throw notFound('Workspace');
   if (!holdsAll(held, scopes)) throw forbidden('You cannot create, rotate or revoke an API key carrying permissions you do not hold where it acts');
 }
 
@@ -115,12 +127,8 @@ export async function revokeKeysBeyondCreator(
   const permissions = member ? permissionsOf(member.role, member.assignments) : new Set<Permission>();
   const assignments = member ? await tx.select(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE membership_id = $1', [member.id]) : [];
   for (const key of keys) {
-    let held: ReadonlySet<Permission> = permissions;
-    if (member && key.workspaceId) {
-      const role = workspaceRoleOf(member.role, permissions, assignments.find((a) => a.workspaceId === key.workspaceId) ?? null);
-      held = role ? WORKSPACE_ROLE_PERMISSIONS[role] : new Set();
-    }
-    if (member && holdsAll(held, key.scopes)) continue;
+    const assignment = assignments.find((a) => a.workspaceId === key.workspaceId) ?? null;
+    if (member && holdsAll(heldWhereKeyActs(member, permissions, key.workspaceId, assignment), key.scopes)) continue;
     await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [key.id]);
     await recordAudit(tx, ctx, {
       organizationId,
