@@ -27,7 +27,7 @@ export async function lockOrganization(
   tx: Database,
   ctx: RequestContext,
   organizationId: string,
-  need?: Permission,
+  need?: Permission | readonly Permission[],
   /** What NOT_FOUND names: the object asked about (an invitation…), whose organization the asker is not in. */
   subject = 'Organization',
 ): Promise<LockedOrganization> {
@@ -47,7 +47,8 @@ export async function lockOrganization(
     actor = await ctx.loaders.access.load(organizationId);
   }
   if (!organization || !actor) throw notFound(subject);
-  if (need && !actor.permissions.has(need)) throw forbidden(`This needs the ${need} permission`);
+  const missing = (typeof need === 'string' ? [need] : (need ?? [])).find((p) => !actor!.permissions.has(p));
+  if (missing) throw forbidden(`This needs the ${missing} permission`);
   return { organization, actor };
 }
 

@@ -18,11 +18,10 @@ import {
   ownerOfDelivery,
   ownerOfEndpoint,
   ownerOfNewEndpoint,
-  ORGANIZATION_WEBHOOKS,
   parentId,
   ruleFailure,
 } from './rules';
-import { Permission } from './permissions';
+import { ORGANIZATION_WEBHOOKS, Permission } from './permissions';
 
 type Locate = Parameters<typeof inOrganization>[1]['locate'];
 

@@ -17,7 +17,7 @@ export enum Permission {
   WORKSPACE_OPERATE = 'WORKSPACE_OPERATE',
   API_KEYS_MANAGE = 'API_KEYS_MANAGE',
   AUDIT_READ = 'AUDIT_READ',
-  /** Webhook endpoints of the organization (API.md, Events): OWNER and ADMIN; used only with AUDIT_READ (ORGANIZATION_WEBHOOKS in rules.ts). */
+  /** Webhook endpoints of the organization (API.md, Events): OWNER and ADMIN; used only with AUDIT_READ (ORGANIZATION_WEBHOOKS below). */
   WEBHOOKS_MANAGE = 'WEBHOOKS_MANAGE',
 }
 
@@ -176,3 +176,6 @@ export function workspaceRoleOfScopes(scopes: ReadonlySet<Permission>): Workspac
   if (scopes.has(Permission.WORKSPACE_READ) || scopes.has(Permission.WORKSPACES_ACCESS_ALL)) return WorkspaceRole.VIEWER;
   return null;
 }
+
+/** What managing an organization's webhook endpoints takes: an endpoint receives its events, which are its audit log. */
+export const ORGANIZATION_WEBHOOKS: readonly Permission[] = [Permission.WEBHOOKS_MANAGE, Permission.AUDIT_READ];

@@ -2,7 +2,7 @@ import type { RequestContext } from '../context';
 import { AppError, databaseFailure, databaseFailureError, forbidden, notFound } from '../errors';
 import type { Access } from './access';
 import type { Decision, Rule } from './apply';
-import { OrganizationRole, Permission } from './permissions';
+import { ORGANIZATION_WEBHOOKS, OrganizationRole, Permission } from './permissions';
 
 type Found<T> = T | Promise<T>;
 type Locate = (parent: unknown, args: Record<string, unknown>, ctx: RequestContext) => Found<string | null | undefined>;
@@ -175,7 +175,6 @@ type LocateOwner = (parent: unknown, args: Record<string, unknown>, ctx: Request
  * So an OWNER, or an ADMIN with the AUDITOR assignment; not an ADMIN alone, who could otherwise
  * read the log through an endpoint of its own or point the OWNER's elsewhere.
  */
-export const ORGANIZATION_WEBHOOKS: readonly Permission[] = [Permission.WEBHOOKS_MANAGE, Permission.AUDIT_READ];
 
 /**
  * Managing webhook endpoints: a person holding ORGANIZATION_WEBHOOKS in the endpoint's

@@ -4,6 +4,8 @@ import type { Database } from '../../db/database';
 import { isUuid } from '../../common/ids';
 import { seal } from '../../common/sealing';
 import { cleanDescription } from '../../common/validation';
+import { lockOrganization } from '../../authz/locks';
+import { ORGANIZATION_WEBHOOKS } from '../../authz/permissions';
 import { badInput, failedPrecondition, notFound } from '../../errors';
 import { changes, recordAudit, type AuditRecord } from '../audit/audit.service';
 import { parseTypeFilter, typeList } from '../event/event-types';
@@ -47,12 +49,29 @@ async function cleanUrl(ctx: RequestContext, value: string): Promise<string> {
  */
 const origin = (url: string): string => new URL(url).origin;
 
-/** The endpoint, locked, if the asker may manage it: its organization's member (the rule checked ORGANIZATION_WEBHOOKS), or the service that owns it. */
-async function lockEndpoint(tx: Database, ctx: RequestContext, id: string): Promise<WebhookEndpointEntity> {
-  const endpoint = isUuid(id) ? await tx.selectOne(WebhookEndpointEntity, 'SELECT * FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]) : undefined;
+/**
+ * The endpoint, locked, if the asker may manage it: for an organization's endpoint, a member
+ * holding ORGANIZATION_WEBHOOKS, read afresh under the organization's lock, taken first as by
+ * every write of an organization (the lock order that keeps its writes from deadlocking); for
+ * a service's, the service that owns it.
+ */
+async function lockEndpoint(tx: Database, ctx: RequestContext, id: string, subject = 'Webhook endpoint'): Promise<WebhookEndpointEntity> {
   const principal = ctx.requirePrincipal();
-  const mine = principal.kind === 'service' ? endpoint?.ownerClientId === principal.clientId : endpoint?.organizationId != null;
-  if (!endpoint || !mine) throw notFound('Webhook endpoint');
+  const lockRow = () =>
+    isUuid(id) ? tx.selectOne(WebhookEndpointEntity, 'SELECT * FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]) : undefined;
+  if (principal.kind === 'service') {
+    const endpoint = await lockRow();
+    if (!endpoint || endpoint.ownerClientId !== principal.clientId) throw notFound(subject);
+    return endpoint;
+  }
+  // Another organization's endpoint is invisible here (the tenant wall), exactly like a made-up id.
+  const [located] = isUuid(id)
+    ? await tx.query<{ organization_id: string | null }>('SELECT organization_id FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL', [id])
+    : [];
+  if (!located?.organization_id) throw notFound(subject);
+  await lockOrganization(tx, ctx, located.organization_id, ORGANIZATION_WEBHOOKS, subject);
+  const endpoint = await lockRow();
+  if (!endpoint) throw notFound(subject);
   return endpoint;
 }
 
@@ -83,10 +102,7 @@ export async function createWebhookEndpoint(ctx: RequestContext, input: CreateWe
   const secret = newWebhookSecret();
   const sealed = sealSecret(ctx, id, secret);
   const endpoint = await ctx.write(async (tx) => {
-    if (organizationId) {
-      const [organization] = isUuid(organizationId) ? await tx.query('SELECT id FROM organizations WHERE id = $1', [organizationId]) : [];
-      if (!organization) throw notFound('Organization');
-    }
+    if (organizationId) await lockOrganization(tx, ctx, organizationId, ORGANIZATION_WEBHOOKS);
     const created = (await tx.selectOne(
       WebhookEndpointEntity,
       `INSERT INTO webhook_endpoints (id, organization_id, owner_client_id, url, event_types, description, key_version, secret)
@@ -178,18 +194,18 @@ export async function retryWebhookDelivery(ctx: RequestContext, id: string): Pro
   return ctx.write(async (tx) => {
     const found = isUuid(id) ? await tx.selectOne(WebhookDeliveryEntity, 'SELECT * FROM webhook_deliveries WHERE id = $1', [id]) : undefined;
     if (!found) throw notFound('Webhook delivery');
-    const endpoint = await lockEndpoint(tx, ctx, found.endpointId).catch(() => {
-      throw notFound('Webhook delivery');
-    });
+    const endpoint = await lockEndpoint(tx, ctx, found.endpointId, 'Webhook delivery');
     if (!endpoint.enabled) throw failedPrecondition('The endpoint is disabled: enable it first');
     if (found.status === WebhookDeliveryStatus.SUCCEEDED) throw failedPrecondition('The delivery succeeded already: send a test webhook to try the endpoint again');
-    const delivery = (await tx.selectOne(
+    // The worker may have recorded a success since the read above: such a delivery is not sent again.
+    const delivery = await tx.selectOne(
       WebhookDeliveryEntity,
       `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = now(), finished_at = NULL,
          max_attempts = CASE WHEN status = 'FAILED' THEN attempts + 1 ELSE max_attempts END
-       WHERE id = $1 RETURNING *`,
+       WHERE id = $1 AND status <> 'SUCCEEDED' RETURNING *`,
       [found.id],
-    ))!;
+    );
+    if (!delivery) throw failedPrecondition('The delivery succeeded already: send a test webhook to try the endpoint again');
     await audit(tx, ctx, endpoint, { action: 'webhook_delivery.retried', metadata: { deliveryId: delivery.id, eventId: delivery.eventId, eventType: delivery.eventType } });
     ctx.afterCommit(() => ctx.app.webhooks?.nudge());
     return delivery;
