@@ -7,7 +7,10 @@ import { badInput } from '../errors';
  */
 const NAME_REFUSED = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 /** `text` without the characters a name refuses: for names derived from what a name was not checked against (a token's name claim). */
-export const withoutRefusedInName = (text: string) => text.replace(new RegExp(NAME_REFUSED.source, 'gu'), '');
+const NAME_REFUSED_ALL = new RegExp(NAME_REFUSED.source, 'gu');
+export const withoutRefusedInName = (text: string) => text.replace(NAME_REFUSED_ALL, '');
+/** Whether `text` holds a character a name refuses. */
+export const refusedInName = (text: string) => NAME_REFUSED.test(text);
 /** A description may run over lines and hold tabs; nothing else of the above. */
 const DESCRIPTION_REFUSED = /(?![\n\r\t])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;

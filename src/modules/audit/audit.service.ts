@@ -2,7 +2,7 @@ import { displayName } from '../../auth/principal';
 import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
 import { isUuid } from '../../common/ids';
-import { cleanName, withoutRefusedInName } from '../../common/validation';
+import { cleanName, refusedInName } from '../../common/validation';
 import { badInput, forbidden, notFound } from '../../errors';
 import { cleanIdempotencyKey, idempotent } from '../../common/idempotency';
 import { v7 as uuidv7 } from 'uuid';
@@ -211,7 +211,7 @@ export async function recordPartnerEvent(ctx: RequestContext, input: RecordAudit
   if (target) {
     if (target.type.length > 100 || !TARGET_TYPE.test(target.type)) throw badInput('type', 'target.type must be a type name such as Workspace');
     // Shown in every reader and export: no line breaks, bidi overrides or zero-width characters, as in names.
-    if (target.id.length < 1 || target.id.length > 255 || withoutRefusedInName(target.id) !== target.id) {
+    if (target.id.length < 1 || target.id.length > 255 || refusedInName(target.id)) {
       throw badInput('id', 'target.id must be 1 to 255 characters, without control or invisible formatting characters');
     }
     if (target.display !== null && target.display !== undefined) target.display = cleanName('display', target.display, 200);
