@@ -1,6 +1,6 @@
 import type { UserPrincipal } from '../../auth/principal';
 import type { RequestContext } from '../../context';
-import { normalizeEmail } from '../../common/email';
+import { cleanEmail } from '../../common/email';
 import { cleanName, withoutRefusedInName } from '../../common/validation';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { badInput, notFound } from '../../errors';
@@ -129,8 +129,7 @@ export async function provisionUser(ctx: RequestContext, input: ProvisionUserInp
   if (userId.length < 1 || userId.length > 255 || userId.trim() !== userId || CONTROL.test(userId)) {
     throw badInput('userId', 'userId must be 1 to 255 characters, without surrounding spaces or control characters');
   }
-  const email = normalizeEmail(input.email);
-  if (email === null || email.length > 320 || !/^[^\s@]+@[^\s@]+$/.test(email)) throw badInput('email', 'email is not an email address');
+  const email = cleanEmail('email', input.email);
   const name = input.name === null || input.name === undefined ? null : cleanName('name', input.name, 200);
   await ctx.write(async (tx) => {
     const [before] = await tx.query<{ email: string | null; name: string | null }>('SELECT email, name FROM users WHERE id = $1 FOR UPDATE', [userId]);
