@@ -22,12 +22,16 @@ export interface Page {
   afterId: string | null;
 }
 
+/** `first` as a page size: the default when absent, BAD_USER_INPUT past 0 to MAX_PAGE_SIZE. */
+export function pageSize(first: number | null | undefined): number {
+  const size = first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) throw badInput('first', `first must be between 0 and ${MAX_PAGE_SIZE}`);
+  return size;
+}
+
 /** Validates `first` and `after` into a keyset page: BAD_USER_INPUT naming the field otherwise. */
 export function toPage(args: PageArgs): Page {
-  const first = args.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw badInput('first', `first must be between 0 and ${MAX_PAGE_SIZE}`);
-  }
+  const first = pageSize(args.first);
   let afterId: string | null = null;
   if (args.after) {
     afterId = Buffer.from(args.after, 'base64url').toString('utf8');

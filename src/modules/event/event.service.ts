@@ -1,6 +1,6 @@
 import type { PageInfo } from '../../common/connection';
 import { isUuid } from '../../common/ids';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../common/page';
+import { pageSize } from '../../common/page';
 import { SqlParams } from '../../db/sql-params';
 import type { Database } from '../../db/database';
 import { badInput } from '../../errors';
@@ -50,8 +50,7 @@ export interface FeedPage {
  * reads the horizon, so that a page stays one statement.
  */
 export async function eventFeed(db: Database, args: EventsArgs): Promise<FeedPage> {
-  const first = args.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) throw badInput('first', `first must be between 0 and ${MAX_PAGE_SIZE}`);
+  const first = pageSize(args.first);
   const after = args.after ? decode(args.after) : null;
   const filter = parseTypeFilter('types', args.types);
   const params = new SqlParams();
