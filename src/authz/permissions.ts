@@ -144,9 +144,10 @@ export function holdableWorkspaceRole(role: OrganizationRole, wanted: WorkspaceR
   return WORKSPACE_ROLE_RANK.indexOf(wanted) > WORKSPACE_ROLE_RANK.indexOf(cap) ? cap : wanted;
 }
 
-/** The workspace roles a member of `role` may not hold (the overrides a change to `role` must lower). */
-export function workspaceRolesAboveCap(role: OrganizationRole): WorkspaceRole[] {
-  return WORKSPACE_ROLE_RANK.slice(WORKSPACE_ROLE_RANK.indexOf(WORKSPACE_ROLE_CAP[role]) + 1);
+/** The highest workspace role a member of `role` may hold, and those above it (the overrides a change to `role` must lower). */
+export function workspaceRoleCap(role: OrganizationRole): { cap: WorkspaceRole; above: WorkspaceRole[] } {
+  const cap = WORKSPACE_ROLE_CAP[role];
+  return { cap, above: WORKSPACE_ROLE_RANK.slice(WORKSPACE_ROLE_RANK.indexOf(cap) + 1) };
 }
 
 /** The permissions that only make sense inside a workspace: all a workspace-bound API key may carry. */

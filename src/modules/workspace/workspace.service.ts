@@ -1,5 +1,5 @@
 import { requireMembership } from '../../authz/access';
-import { grantRefusal, holdableWorkspaceRole, Permission, WorkspaceRole, workspaceRolesAboveCap } from '../../authz/permissions';
+import { grantRefusal, holdableWorkspaceRole, Permission, WorkspaceRole, workspaceRoleCap } from '../../authz/permissions';
 import { isUuid } from '../../common/ids';
 import { toConnection } from '../../common/connection';
 import { toPage, type PageArgs } from '../../common/page';
@@ -143,9 +143,8 @@ export async function deleteWorkspace(ctx: RequestContext, id: string): Promise<
  * DEVELOPER), inside the transaction that changes its role; returns what was lowered.
  */
 export async function capWorkspaceAccess(tx: Database, membership: Pick<MembershipEntity, 'id' | 'role'>) {
-  const above = workspaceRolesAboveCap(membership.role);
+  const { cap, above } = workspaceRoleCap(membership.role);
   if (!above.length) return [];
-  const cap = holdableWorkspaceRole(membership.role, above[0]);
   return tx.query<{ workspaceId: string; before: WorkspaceRole; after: WorkspaceRole }>(
     `UPDATE workspace_access a SET role_override = $2 FROM workspace_access old
      WHERE a.membership_id = $1 AND a.role_override = ANY($3::text[]) AND old.id = a.id
