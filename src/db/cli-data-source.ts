@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { postgresServer } from './connect';
-import { createDataSource } from './data-source';
+import { createDataSource, runMigrations } from './data-source';
 
 /**
  * The data source of the TypeORM CLI (npm run migration:run / migration:generate), as the
@@ -17,8 +17,7 @@ async function cliDataSource() {
   const migrator = createDataSource({ url, poolSize: 1, logger });
   await migrator.initialize();
   try {
-    const applied = await migrator.runMigrations({ transaction: 'each' });
-    if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+    await runMigrations(migrator, logger);
   } finally {
     await migrator.destroy();
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { APP_ROLE, createDataSource } from './data-source';
+import { APP_ROLE, createDataSource, runMigrations } from './data-source';
 import { Database } from './database';
 import { startEmbeddedPostgres } from './embedded';
 import { learnEntities } from './entity-rows';
@@ -36,10 +36,7 @@ export async function connectDatabase(config: Config, logger: Logger, options: {
     await owner.initialize();
     let appUrl: string;
     try {
-      if (options.runMigrations) {
-        const applied = await owner.runMigrations({ transaction: 'each' });
-        if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
-      }
+      if (options.runMigrations) await runMigrations(owner, logger);
       learnEntities(owner);
       appUrl = config.env.BENCH_UNWALLED ? url : await appRoleUrl(owner, url, logger);
     } finally {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import { PROJECT_ROOT } from '../paths';
+import { SLOW_STATEMENT_MS } from './database';
 import { ApiKeyEntity } from '../modules/api-key/api-key.entity';
 import { AuditChainHeadEntity, AuditEventEntity } from '../modules/audit/audit.entity';
 import { IdempotencyKeyEntity, UsagePeriodEntity } from '../modules/billing/billing.entity';
@@ -47,6 +48,12 @@ const MIGRATIONS = __filename.endsWith('.ts')
 /** The role the application's requests run as: it owns nothing and cannot bypass row-level security. */
 export const APP_ROLE = 'organizations_app';
 
+/** Applies pending migrations, each in its own transaction, and says which. */
+export async function runMigrations(owner: DataSource, logger: Logger): Promise<void> {
+  const applied = await owner.runMigrations({ transaction: 'each' });
+  if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+}
+
 /** TypeORM's data source: the owner's connection, for the migrations and the CLI (requests go through `Database`). */
 export function createDataSource(options: { url: string; poolSize: number; logger: Logger; applicationName?: string }): DataSource {
   return new DataSource({
@@ -58,7 +65,7 @@ export function createDataSource(options: { url: string; poolSize: number; logge
     migrationsTransactionMode: 'each',
     synchronize: false,
     logger: new SqlLogger(options.logger),
-    maxQueryExecutionTime: 1000,
+    maxQueryExecutionTime: SLOW_STATEMENT_MS,
     extra: {
       max: options.poolSize,
       connectionTimeoutMillis: 10_000,

@@ -42,7 +42,8 @@ interface Shared {
 }
 
 /** A statement slower than this is logged as a warning. */
-const SLOW_MS = 1000;
+/** A statement slower than this is logged as slow (here and by TypeORM for migrations). */
+export const SLOW_STATEMENT_MS = 1000;
 
 /** Names of prepared statements by their text, the same on every connection (each prepares a name once). */
 const statementNames = new Map<string, string>();
@@ -182,7 +183,7 @@ export class Database {
     try {
       const rows = await send(client, { name, text: sql, values: params });
       const took = Date.now() - started;
-      if (took > SLOW_MS) this.shared.logger.warn({ time: took, query: sql.slice(0, 500) }, 'slow sql');
+      if (took > SLOW_STATEMENT_MS) this.shared.logger.warn({ time: took, query: sql.slice(0, 500) }, 'slow sql');
       return rows;
     } catch (error) {
       this.shared.logger.debug({ err: error, query: sql }, 'sql failed');
