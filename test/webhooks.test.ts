@@ -95,6 +95,24 @@ describe('webhooks', () => {
     expect(last).toMatchObject({ eventId: got[2].id, eventType: 'invitation.created', status: 'SUCCEEDED', attempts: 1, nextAttemptAt: null, responseStatus: 200, responseExcerpt: 'ok', lastError: null });
   });
 
+  it('lists endpoints with their deliveries\' counts for the same statements whatever their number', async () => {
+    const { owner, org } = await subscribed(`/${unique('counted')}`);
+    const LIST = 'query($id: ID!) { organization(id: $id) { webhookEndpoints(first: 10) { totalCount nodes { id deliveries(first: 5) { totalCount } } } } }';
+    const statements = async () => {
+      const res = await gql(LIST, { id: org.id }, owner, { url });
+      expect(res.errors).toBeUndefined();
+      return { endpoints: res.data!.organization.webhookEndpoints.totalCount, statements: res.statements };
+    };
+    const one = await statements();
+    for (const n of [1, 2]) {
+      const path = `/${unique(`more${n}`)}`;
+      receiver.trust(path, (await q(CREATE, { input: { organizationId: org.id, url: receiver.url(path) } }, owner)).createWebhookEndpoint.secret);
+    }
+    const three = await statements();
+    expect([one.endpoints, three.endpoints]).toEqual([1, 3]);
+    expect(three.statements).toBe(one.statements);
+  });
+
   it('a test webhook, and filters by type and by family', async () => {
     const path = `/${unique('filtered')}`;
     const { owner, org, endpoint } = await subscribed(path, ['invitation.*', 'organization.updated']);

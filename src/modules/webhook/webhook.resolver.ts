@@ -18,8 +18,6 @@ import {
   WebhookEndpointConnection,
 } from './webhook.types';
 
-const count = async (ctx: RequestContext, sql: string, params: unknown[]): Promise<number> => Number((await ctx.db.query<{ n: string }>(sql, params))[0].n);
-
 @Resolver(() => WebhookEndpoint)
 export class WebhookEndpointResolver {
   @Directive('@authenticated')
@@ -64,9 +62,7 @@ export class WebhookEndpointResolver {
     const clientId = ctx.principal?.kind === 'service' ? ctx.principal.clientId : '';
     const page = toPage(args);
     const rows = await ctx.loaders.serviceWebhookEndpointsPage.load({ parentId: clientId, page, filter: null });
-    return toConnection(rows, page, () =>
-      count(ctx, 'SELECT count(*) AS n FROM webhook_endpoints WHERE owner_client_id = $1 AND organization_id IS NULL AND deleted_at IS NULL', [clientId]),
-    );
+    return toConnection(rows, page, () => ctx.loaders.serviceWebhookEndpointsCount.load({ parentId: clientId, filter: null }));
   }
 
   @FieldResolver(() => Organization, { nullable: true, description: 'Null for a partner service\'s endpoint.' })
@@ -79,9 +75,7 @@ export class WebhookEndpointResolver {
     const page = toPage(args);
     const status = args.status ?? null;
     const rows = await ctx.loaders.webhookDeliveriesPage.load({ parentId: endpoint.id, page, filter: status });
-    return toConnection(rows, page, () =>
-      count(ctx, 'SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND ($2::text IS NULL OR status = $2)', [endpoint.id, status]),
-    );
+    return toConnection(rows, page, () => ctx.loaders.webhookDeliveriesCount.load({ parentId: endpoint.id, filter: status }));
   }
 }
 
@@ -99,6 +93,6 @@ export class OrganizationWebhooksResolver {
   async webhookEndpoints(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: PageArgs) {
     const page = toPage(args);
     const rows = await ctx.loaders.webhookEndpointsPage.load({ parentId: organization.id, page, filter: null });
-    return toConnection(rows, page, () => count(ctx, 'SELECT count(*) AS n FROM webhook_endpoints WHERE organization_id = $1 AND deleted_at IS NULL', [organization.id]));
+    return toConnection(rows, page, () => ctx.loaders.webhookEndpointsCount.load({ parentId: organization.id, filter: null }));
   }
 }
