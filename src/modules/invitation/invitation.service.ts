@@ -95,9 +95,12 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
     const { organization, actor } = await lockOrganization(tx, ctx, input.organizationId, Permission.MEMBERS_INVITE);
     const inviter = requireMembership(actor);
     if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization has no other members: create a team organization to invite people');
-    const refusal = grantRefusal(inviter, undefined, { role, assignments });
-    if (refusal) throw forbidden(refusal);
-    await assertMayGrantWorkspaces(tx, organization.id, inviter, actor.permissions, workspaceIds, role, assignments);
+    if (workspaceIds.length) {
+      const [{ found }] = await tx.query<{ found: number }>('SELECT count(*)::int AS found FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [organization.id, workspaceIds]);
+      if (found !== workspaceIds.length) throw notFound('Workspace');
+    }
+    const refusal = await inviterRefusal(tx, inviter, { role, assignments, workspaceIds });
+    if (refusal) throw refusal;
 
     const members = await tx.query<{ email: string }>(
       // Only a verified address is a member's: an unverified claim never holds an address against its owner.
@@ -143,35 +146,44 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
   });
 }
 
-/** The inviter must see each workspace and hold there what the new member will get there. */
-async function assertMayGrantWorkspaces(
-  tx: Database,
-  organizationId: string,
-  inviter: MembershipEntity,
-  inviterPermissions: ReadonlySet<Permission>,
-  workspaceIds: string[],
-  role: OrganizationRole,
-  assignments: Assignment[],
-) {
-  if (!workspaceIds.length) return;
-  const found = await tx.query<{ id: string }>('SELECT id FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [organizationId, workspaceIds]);
-  if (found.length !== workspaceIds.length) throw notFound('Workspace');
-  const own = await tx.select(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE membership_id = $1 AND workspace_id = ANY($2::uuid[])', [inviter.id, workspaceIds]);
-  const granted = workspaceRoleOf(role, permissionsOf(role, assignments), { roleOverride: null });
-  for (const workspaceId of workspaceIds) {
-    const inviterRole = workspaceRoleOf(inviter.role, inviterPermissions, own.find((a) => a.workspaceId === workspaceId) ?? null);
-    if (!inviterRole) throw notFound('Workspace');
+/** What an invitation grants: a role, assignments, workspaces. */
+type InvitationGrant = Pick<InvitationEntity, 'role' | 'assignments' | 'workspaceIds'>;
+
+/**
+ * Why `inviter` may not make `grant` now, if it may not: it needs MEMBERS_INVITE, no role or
+ * assignment above its own (grantRefusal), and in each of the granted workspaces that still
+ * exists a role holding what the new member gets there (a workspace not its to see is
+ * NOT_FOUND). The one rule for inviting, resending, cancelling and accepting.
+ */
+async function inviterRefusal(tx: Database, inviter: MembershipEntity, grant: InvitationGrant): Promise<AppError | null> {
+  const permissions = permissionsOf(inviter.role, inviter.assignments);
+  if (!permissions.has(Permission.MEMBERS_INVITE)) return forbidden(`This needs the ${Permission.MEMBERS_INVITE} permission`);
+  const refusal = grantRefusal(inviter, undefined, grant);
+  if (refusal) return forbidden(refusal);
+  if (!grant.workspaceIds.length) return null;
+  // Each granted workspace that exists, with the inviter's own assignment to it, if any.
+  const workspaces = await tx.query<{ access_id: string | null; role_override: WorkspaceAccessEntity['roleOverride'] }>(
+    `SELECT a.id AS access_id, a.role_override FROM workspaces w LEFT JOIN workspace_access a ON a.workspace_id = w.id AND a.membership_id = $2
+     WHERE w.organization_id = $1 AND w.id = ANY($3::uuid[])`,
+    [inviter.organizationId, inviter.id, grant.workspaceIds],
+  );
+  const granted = workspaceRoleOf(grant.role, permissionsOf(grant.role, grant.assignments), { roleOverride: null });
+  for (const workspace of workspaces) {
+    const inviterRole = workspaceRoleOf(inviter.role, permissions, workspace.access_id ? { roleOverride: workspace.role_override } : null);
+    if (!inviterRole) return notFound('Workspace');
     if (granted && !holdsAll(WORKSPACE_ROLE_PERMISSIONS[inviterRole], WORKSPACE_ROLE_PERMISSIONS[granted])) {
-      throw forbidden('You cannot invite someone to a workspace role above your own there');
+      return forbidden('You cannot invite someone to a workspace role above your own there');
     }
   }
+  return null;
 }
 
 /**
  * An invitation grants only what its inviter could grant now: checked again at acceptance
  * against the inviter's current membership, so an inviter demoted or removed since cannot hand
  * out its former authority (the invitation stays pending; an inviter who may grant it can
- * invite again). Invitations made by nobody in particular (no inviter) are not affected.
+ * invite again). Invitations made by nobody in particular (no inviter) are not affected;
+ * workspaces deleted since are simply not granted.
  */
 export async function assertInviterMayStillGrant(tx: Database, invitation: InvitationEntity): Promise<void> {
   if (!invitation.invitedById) return;
@@ -179,22 +191,9 @@ export async function assertInviterMayStillGrant(tx: Database, invitation: Invit
     invitation.organizationId,
     invitation.invitedById,
   ]);
-  const permissions = inviter ? permissionsOf(inviter.role, inviter.assignments) : new Set<Permission>();
-  let mayGrant = !!inviter && permissions.has(Permission.MEMBERS_INVITE) && !grantRefusal(inviter, undefined, invitation);
-  if (mayGrant && invitation.workspaceIds.length) {
-    // Workspaces deleted since are simply not granted; each of the others must still be the inviter's to grant.
-    const existing = await tx.query<{ id: string }>('SELECT id FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [
-      invitation.organizationId,
-      invitation.workspaceIds,
-    ]);
-    try {
-      await assertMayGrantWorkspaces(tx, invitation.organizationId, inviter!, permissions, existing.map((w) => w.id), invitation.role, invitation.assignments);
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      mayGrant = false;
-    }
+  if (!inviter || (await inviterRefusal(tx, inviter, invitation))) {
+    throw failedPrecondition('Whoever invited you can no longer grant this role or access: ask the organization for a new invitation');
   }
-  if (!mayGrant) throw failedPrecondition('Whoever invited you can no longer grant this role or access: ask the organization for a new invitation');
 }
 
 /** Locks an invitation of an organization the asker may invite to (MEMBERS_INVITE), granting nothing the asker could not grant. */
@@ -204,8 +203,8 @@ async function lockForInviter(tx: Database, ctx: RequestContext, id: string) {
   const { organization, actor } = await lockOrganization(tx, ctx, known.organizationId, Permission.MEMBERS_INVITE, 'Invitation');
   const invitation = (await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE id = $1 FOR UPDATE', [id]))!;
   // Nobody resends or cancels an invitation granting more than they could grant.
-  const refusal = grantRefusal(requireMembership(actor), undefined, invitation);
-  if (refusal) throw forbidden(refusal);
+  const refusal = await inviterRefusal(tx, requireMembership(actor), invitation);
+  if (refusal) throw refusal;
   return { organization, invitation };
 }
 
