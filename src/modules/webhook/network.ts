@@ -59,6 +59,13 @@ export function refusedAddress(address: string): string | null {
   return REFUSED.check(ip, family === 4 ? 'ipv4' : 'ipv6') ? `${address} is a loopback, private, link-local or reserved address` : null;
 }
 
+/** Why a name resolving to `addresses` may not receive (none, or any refused among them), or null. */
+function refusedResolution(hostname: string, addresses: readonly { address: string }[]): string | null {
+  if (!addresses.length) return `${hostname} has no address`;
+  const refusal = addresses.map((a) => refusedAddress(a.address)).find((r) => r !== null);
+  return refusal ? `${hostname} resolves to ${refusal.replace(/^\S+ is /, 'a ')}` : null;
+}
+
 /**
  * A DNS lookup for http.request that hands the socket only addresses that may receive: the
  * check and the connection use the same answer, so a name that resolves elsewhere the next
@@ -68,9 +75,9 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
   return (hostname, options, callback) => {
     dns.lookup(hostname, { all: true, family: options.family }, (error, addresses) => {
       if (error) return callback(error, '', 0);
-      const refusal = allowPrivate ? null : addresses.map((a) => refusedAddress(a.address)).find((r) => r !== null);
-      if (refusal) return callback(Object.assign(new Error(`refused: ${hostname} resolves to ${refusal.replace(/^\S+ is /, 'a ')}`), { code: 'EREFUSEDADDRESS' }), '', 0);
       if (!addresses.length) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+      const refusal = allowPrivate ? null : refusedResolution(hostname, addresses);
+      if (refusal) return callback(Object.assign(new Error(`refused: ${refusal}`), { code: 'EREFUSEDADDRESS' }), '', 0);
       if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
       callback(null, addresses[0].address, addresses[0].family);
     });
@@ -82,12 +89,7 @@ export async function refusedHost(hostname: string): Promise<string | null> {
   const host = hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) return refusedAddress(host);
   try {
-    const addresses = await dns.promises.lookup(host, { all: true });
-    for (const { address } of addresses) {
-      const refusal = refusedAddress(address);
-      if (refusal) return `${hostname} resolves to ${refusal.replace(/^\S+ is /, 'a ')}`;
-    }
-    return addresses.length ? null : `${hostname} has no address`;
+    return refusedResolution(hostname, await dns.promises.lookup(host, { all: true }));
   } catch {
     return `${hostname} does not resolve`;
   }
