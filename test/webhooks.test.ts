@@ -113,6 +113,11 @@ describe('webhooks', () => {
     expect(three.statements).toBe(one.statements);
   });
 
+  it('a person\'s endpoint names its organization: without one it is BAD_USER_INPUT', async () => {
+    const res = await gql(CREATE, { input: { url: receiver.url('/no-organization') } }, newUser(), { url });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'organizationId' });
+  });
+
   it('a test webhook, and filters by type and by family', async () => {
     const path = `/${unique('filtered')}`;
     const { owner, org, endpoint } = await subscribed(path, ['invitation.*', 'organization.updated']);

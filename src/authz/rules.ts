@@ -1,5 +1,5 @@
 import type { RequestContext } from '../context';
-import { AppError, databaseFailure, databaseFailureError, forbidden, notFound } from '../errors';
+import { AppError, badInput, databaseFailure, databaseFailureError, forbidden, notFound } from '../errors';
 import type { Access } from './access';
 import type { Decision, Rule } from './apply';
 import { ORGANIZATION_WEBHOOKS, OrganizationRole, Permission } from './permissions';
@@ -191,7 +191,14 @@ export function manageWebhooks(name: string, locate: LocateOwner, subject: strin
   });
   return rule(name, (parent, args, ctx) => {
     const principal = ctx.requirePrincipal();
-    if (principal.kind !== 'service') return person.decide(parent, args, ctx, undefined as never);
+    if (principal.kind !== 'service') {
+      // A person's endpoint belongs to an organization: one created without naming it is bad input, not another's.
+      return andThen(locate(parent, args, ctx), (owner) =>
+        owner && owner.organizationId === null && owner.ownerClientId === null
+          ? badInput('organizationId', 'organizationId is required')
+          : person.decide(parent, args, ctx, undefined as never),
+      );
+    }
     if (!principal.scopes.has('webhooks:manage')) return forbidden('This needs the webhooks:manage scope');
     return andThen(locate(parent, args, ctx), (owner) => (owner && owner.organizationId === null && owner.ownerClientId === principal.clientId) || notFound(subject));
   });
