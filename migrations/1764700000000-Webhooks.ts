@@ -24,6 +24,7 @@ export class Webhooks1764700000000 implements MigrationInterface {
         "id" uuid PRIMARY KEY DEFAULT uuid_generate_v7(),
         "organization_id" uuid,
         "owner_client_id" text,
+        "created_by_id" text,
         "url" text NOT NULL,
         "event_types" text[] NOT NULL DEFAULT '{}',
         "description" text,

@@ -118,6 +118,33 @@ describe('webhooks', () => {
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'organizationId' });
   });
 
+  it('an endpoint stops when its maker may no longer read the audit log: assignment taken away, or removed (audited)', async () => {
+    const { owner, org } = await subscribed(`/${unique('maker-owner')}`);
+    const auditor = newUser('Auditing admin');
+    const membership = await addMemberHere(org.id, auditor, 'ADMIN', ['AUDITOR']);
+    const make = async (path: string) => {
+      const created = (await q(CREATE, { input: { organizationId: org.id, url: receiver.url(path) } }, auditor)).createWebhookEndpoint;
+      receiver.trust(path, created.secret);
+      return created.endpoint.id as string;
+    };
+    const first = await make(`/${unique('maker-a')}`);
+    await q('mutation($input: UpdateMembershipInput!) { updateMembership(input: $input) { id } }', { input: { membershipId: membership, assignments: [] } }, owner);
+    expect(await sql('SELECT enabled, disabled_reason FROM webhook_endpoints WHERE id = $1', [first])).toEqual([
+      { enabled: false, disabled_reason: expect.stringContaining('creator_holds_less') },
+    ]);
+    await q('mutation($input: UpdateMembershipInput!) { updateMembership(input: $input) { id } }', { input: { membershipId: membership, assignments: ['AUDITOR'] } }, owner);
+    const second = await make(`/${unique('maker-b')}`);
+    await q('mutation($id: ID!) { removeMember(membershipId: $id) }', { id: membership }, owner);
+    expect((await sql('SELECT enabled FROM webhook_endpoints WHERE id = $1', [second]))[0].enabled).toBe(false);
+    const audited = await sql(
+      `SELECT metadata->>'reason' AS reason FROM audit_events WHERE organization_id = $1 AND action = 'webhook_endpoint.updated' AND target_id = ANY($2) ORDER BY seq`,
+      [org.id, [first, second]],
+    );
+    expect(audited.map((e: any) => e.reason)).toEqual(['creator_holds_less', 'creator_left']);
+    // The OWNER's own endpoint streams on.
+    expect((await sql(`SELECT count(*)::int AS n FROM webhook_endpoints WHERE organization_id = $1 AND enabled`, [org.id]))[0].n).toBe(1);
+  });
+
   it('a test webhook, and filters by type and by family', async () => {
     const path = `/${unique('filtered')}`;
     const { owner, org, endpoint } = await subscribed(path, ['invitation.*', 'organization.updated']);

@@ -9,7 +9,7 @@ import { assertSeats } from '../billing/subscription.service';
 import { OrganizationKind } from '../organization/organization.entity';
 import { lockMembership, lockOrganization } from '../../authz/locks';
 import { assertAnotherOwner } from './membership.rows';
-import { revokeKeysBeyondCreator } from '../api-key/api-key.service';
+import { withdrawWhatMemberNoLongerGrants } from './member-grants';
 import { capWorkspaceAccess } from '../workspace/workspace.service';
 import { MembershipEntity } from './membership.entity';
 import type { MembersArgs, UpdateMembershipInput } from './membership.types';
@@ -79,7 +79,7 @@ export async function updateMembership(ctx: RequestContext, input: UpdateMembers
     );
     // The member keeps only the workspace access its new role may hold (a GUEST: at most DEVELOPER), and keys it could still issue.
     const lowered = await capWorkspaceAccess(tx, updated!);
-    await revokeKeysBeyondCreator(tx, ctx, organizationId, target.userId, updated!);
+    await withdrawWhatMemberNoLongerGrants(tx, ctx, organizationId, target.userId, updated!);
     await recordAudit(tx, ctx, {
       organizationId,
       action: diff.role ? 'member.role_changed' : 'member.assignments_changed',
@@ -106,7 +106,7 @@ export async function removeMember(ctx: RequestContext, membershipId: string): P
       target: { type: 'Membership', id: target.id },
       metadata: { userId: target.userId, role: target.role, assignments: target.assignments },
     });
-    await revokeKeysBeyondCreator(tx, ctx, organizationId, target.userId, null);
+    await withdrawWhatMemberNoLongerGrants(tx, ctx, organizationId, target.userId, null);
     await tx.query('DELETE FROM memberships WHERE id = $1', [target.id]);
     return true;
   });
@@ -125,7 +125,7 @@ export async function leaveOrganization(ctx: RequestContext, organizationId: str
       target: { type: 'Membership', id: leaving.id },
       metadata: { userId: leaving.userId, role: leaving.role },
     });
-    await revokeKeysBeyondCreator(tx, ctx, organizationId, leaving.userId, null);
+    await withdrawWhatMemberNoLongerGrants(tx, ctx, organizationId, leaving.userId, null);
     await tx.query('DELETE FROM memberships WHERE id = $1', [leaving.id]);
     return true;
   });

@@ -7,7 +7,7 @@ import { assertSeats, startSubscription } from '../billing/subscription.service'
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { badInput, conflict, failedPrecondition, notFound } from '../../errors';
-import { revokeKeysBeyondCreator } from '../api-key/api-key.service';
+import { withdrawWhatMemberNoLongerGrants } from '../membership/member-grants';
 import { changes, recordAudit } from '../audit/audit.service';
 import type { MembershipEntity } from '../membership/membership.entity';
 import { insertMembership } from '../membership/membership.rows';
@@ -154,8 +154,9 @@ export async function transferOwnership(ctx: RequestContext, organizationId: str
     if (target.role === OrganizationRole.GUEST) await assertSeats(tx, organizationId);
     await tx.query(`UPDATE memberships SET role = 'OWNER', updated_at = now() WHERE id = $1`, [target.id]);
     await tx.query(`UPDATE memberships SET role = 'ADMIN', updated_at = now() WHERE id = $1`, [caller.id]);
-    // An ADMIN issues no key carrying an OWNER's permissions (billing, audit): those of the former owner go.
-    await revokeKeysBeyondCreator(tx, ctx, organizationId, caller.userId, Object.assign({}, caller, { role: OrganizationRole.ADMIN }));
+    // An ADMIN issues no key carrying an OWNER's permissions (billing, audit), nor reads the audit log: the former owner's keys
+    // carrying them go, and its webhook endpoints stop.
+    await withdrawWhatMemberNoLongerGrants(tx, ctx, organizationId, caller.userId, Object.assign({}, caller, { role: OrganizationRole.ADMIN }));
     await recordAudit(tx, ctx, {
       organizationId,
       action: 'organization.ownership_transferred',

@@ -26,6 +26,10 @@ export class WebhookEndpointEntity {
   @Column({ name: 'owner_client_id', type: 'text', nullable: true })
   ownerClientId!: string | null;
 
+  /** The member who made an organization's endpoint: it streams only while they may (disableEndpointsBeyondCreator). */
+  @Column({ name: 'created_by_id', type: 'text', nullable: true })
+  createdById!: string | null;
+
   @Column({ type: 'text' })
   url!: string;
 

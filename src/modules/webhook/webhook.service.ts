@@ -1,11 +1,12 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { RequestContext } from '../../context';
+import type { MembershipEntity } from '../membership/membership.entity';
 import type { Database } from '../../db/database';
 import { isUuid } from '../../common/ids';
 import { seal } from '../../common/sealing';
 import { cleanDescription } from '../../common/validation';
 import { lockOrganization } from '../../authz/locks';
-import { ORGANIZATION_WEBHOOKS } from '../../authz/permissions';
+import { ORGANIZATION_WEBHOOKS, Permission, permissionsOf } from '../../authz/permissions';
 import { badInput, failedPrecondition, notFound } from '../../errors';
 import { changes, recordAudit, type AuditRecord } from '../audit/audit.service';
 import { parseTypeFilter, typeList } from '../event/event-types';
@@ -105,9 +106,19 @@ export async function createWebhookEndpoint(ctx: RequestContext, input: CreateWe
     if (organizationId) await lockOrganization(tx, ctx, organizationId, ORGANIZATION_WEBHOOKS);
     const created = (await tx.selectOne(
       WebhookEndpointEntity,
-      `INSERT INTO webhook_endpoints (id, organization_id, owner_client_id, url, event_types, description, key_version, secret)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-      [id, organizationId, principal.kind === 'service' ? principal.clientId : null, url, eventTypes, description, sealed.keyVersion, sealed.box],
+      `INSERT INTO webhook_endpoints (id, organization_id, owner_client_id, created_by_id, url, event_types, description, key_version, secret)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+      [
+        id,
+        organizationId,
+        principal.kind === 'service' ? principal.clientId : null,
+        principal.kind === 'user' ? principal.userId : null,
+        url,
+        eventTypes,
+        description,
+        sealed.keyVersion,
+        sealed.box,
+      ],
     ))!;
     await audit(tx, ctx, created, { action: 'webhook_endpoint.created', metadata: { url: origin(url), eventTypes, description } });
     return created;
@@ -210,4 +221,30 @@ export async function retryWebhookDelivery(ctx: RequestContext, id: string): Pro
     ctx.afterCommit(() => ctx.app.webhooks?.nudge());
     return delivery;
   });
+}
+
+/**
+ * An organization's endpoint streams its audit log only while its maker may read it: when the
+ * member is removed or leaves (`member` null) or no longer holds ORGANIZATION_WEBHOOKS, its
+ * endpoints are disabled, audited, in the same transaction — as its API keys are revoked.
+ */
+export async function disableEndpointsBeyondCreator(
+  tx: Database,
+  ctx: RequestContext,
+  organizationId: string,
+  userId: string,
+  member: Pick<MembershipEntity, 'role' | 'assignments'> | null,
+): Promise<void> {
+  const permissions = member ? permissionsOf(member.role, member.assignments) : new Set<Permission>();
+  if (ORGANIZATION_WEBHOOKS.every((p) => permissions.has(p))) return;
+  const reason = member ? 'creator_holds_less' : 'creator_left';
+  const disabled = await tx.select(
+    WebhookEndpointEntity,
+    `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now()
+     WHERE organization_id = $1 AND created_by_id = $2 AND enabled AND deleted_at IS NULL RETURNING *`,
+    [organizationId, userId, `Its creator no longer holds ${ORGANIZATION_WEBHOOKS.join(' and ')} (${reason})`],
+  );
+  for (const endpoint of disabled) {
+    await audit(tx, ctx, endpoint, { action: 'webhook_endpoint.updated', metadata: { changes: { enabled: { before: true, after: false } }, reason } });
+  }
 }

@@ -9,7 +9,7 @@ import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { badInput, conflict, forbidden, notFound } from '../../errors';
 import { changes, recordAudit } from '../audit/audit.service';
-import { revokeKeysBeyondCreator } from '../api-key/api-key.service';
+import { withdrawWhatMemberNoLongerGrants } from '../membership/member-grants';
 import { assertWorkspaceSlot } from '../billing/subscription.service';
 import type { MembershipEntity } from '../membership/membership.entity';
 import { lockMembership, lockOrganization } from '../../authz/locks';
@@ -186,7 +186,7 @@ export async function setWorkspaceAccess(ctx: RequestContext, input: SetWorkspac
       );
     }
     // Keys the member bound to a workspace it no longer holds enough in go with that access.
-    await revokeKeysBeyondCreator(tx, ctx, known.organizationId, target.userId, target);
+    await withdrawWhatMemberNoLongerGrants(tx, ctx, known.organizationId, target.userId, target);
     const describe = (rows: { workspaceId: string; roleOverride: WorkspaceRole | null }[]) =>
       [...rows].sort((a, b) => a.workspaceId.localeCompare(b.workspaceId));
     await recordAudit(tx, ctx, {
