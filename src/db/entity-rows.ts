@@ -58,11 +58,19 @@ export function columnList(entity: EntityTarget<ObjectLiteral>, alias = ''): str
 export interface RowReader<Row> {
   columns: string;
   read(rows: Record<string, unknown>[]): Row[];
+  /** The same reader, reading only these entity properties (see db/selection.ts: what an operation's fields read). */
+  narrowTo?(properties: readonly string[]): RowReader<Row>;
 }
 
-/** `entity`'s rows whole, its table aliased `t`. */
-export function entityReader<T extends ObjectLiteral>(entity: EntityTarget<T>): RowReader<T> {
-  return { columns: columnList(entity, 't.'), read: (rows) => mapRows(entity, rows) };
+/** `entity`'s rows, its table aliased `t`: whole, or only `properties` (a page whose selection reads no more). */
+export function entityReader<T extends ObjectLiteral>(entity: EntityTarget<T>, properties?: readonly string[]): RowReader<T> {
+  if (!properties) {
+    return { columns: columnList(entity, 't.'), read: (rows) => mapRows(entity, rows), narrowTo: (wanted) => entityReader(entity, wanted) };
+  }
+  const columns = once(entity, `narrow ${properties.join(',')}`, ({ columns: all }) =>
+    all.filter(([, property]) => properties.includes(property)).map(([column]) => `t."${column}"`).join(', '),
+  );
+  return { columns, read: (rows) => mapRows(entity, rows) };
 }
 
 /** An entity read along with another table's rows under a prefix (`o."id" AS "__o.id"`), and taken off such a row again. */

@@ -1,7 +1,10 @@
-import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission, sortPermissions } from '../../authz/permissions';
 import { toConnection } from '../../common/connection';
 import type { RequestContext } from '../../context';
+import { propertiesRead } from '../../db/selection';
+import { MEMBERSHIP_READS } from '../membership/membership.loaders';
 import { MembersArgs, MembershipConnection } from '../membership/membership.types';
 import { membersPage } from '../membership/membership.service';
 import { OrganizationRole } from '../../authz/permissions';
@@ -70,9 +73,9 @@ export class OrganizationResolver {
   }
 
   @FieldResolver(() => MembershipConnection)
-  async members(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: MembersArgs) {
+  async members(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: MembersArgs, @Info() info: GraphQLResolveInfo) {
     const { page, filter } = membersPage(args);
-    const rows = await ctx.loaders.membersPage.load({ parentId: organization.id, page, filter });
+    const rows = await ctx.loaders.membersPage.load({ parentId: organization.id, page, filter, properties: propertiesRead(info, MEMBERSHIP_READS) });
     return toConnection(rows, page, () => ctx.loaders.membersCount.load({ parentId: organization.id, filter }));
   }
 }
