@@ -1,3 +1,4 @@
+import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { RequestContext } from '../context';
 import type { Database } from '../db/database';
 import { forbidden, notFound } from '../errors';
@@ -52,6 +53,9 @@ export async function lockOrganization(
   return { organization, actor };
 }
 
+/** A membership, for lockObject. */
+export const membershipObject = (id: string): OrganizationObject<MembershipEntity> => ({ entity: MembershipEntity, table: 'memberships', id, subject: 'Membership' });
+
 /** A member of the locked organization, locked too; NOT_FOUND when it belongs elsewhere. */
 export async function lockMembership(tx: Database, organizationId: string, membershipId: string): Promise<MembershipEntity> {
   const membership = isUuid(membershipId)
@@ -61,3 +65,36 @@ export async function lockMembership(tx: Database, organizationId: string, membe
   return membership;
 }
 
+
+/** A row of an organization's, as `lockObject` finds and locks it. */
+export interface OrganizationObject<T extends ObjectLiteral> {
+  entity: EntityTarget<T>;
+  /** Its table, with `id` and `organization_id` columns. */
+  table: string;
+  id: string;
+  /** What NOT_FOUND names. */
+  subject: string;
+  /** SQL condition on the table's columns: rows not matching it are not found (`deleted_at IS NULL`). */
+  where?: string;
+}
+
+/**
+ * How a write on one object of an organization begins: the object's organization found inside
+ * the transaction (through the tenant wall: another organization's object is as missing as a
+ * made-up id), locked with the asker's access read afresh (`need`), then the object's row
+ * locked FOR UPDATE — in the lock order every write keeps. NOT_FOUND naming the object otherwise.
+ */
+export async function lockObject<T extends ObjectLiteral>(
+  tx: Database,
+  ctx: RequestContext,
+  object: OrganizationObject<T>,
+  need?: Permission | readonly Permission[],
+): Promise<LockedOrganization & { row: T }> {
+  const where = object.where ? ` AND ${object.where}` : '';
+  const [located] = isUuid(object.id) ? await tx.query<{ organization_id: string | null }>(`SELECT organization_id FROM ${object.table} WHERE id = $1${where}`, [object.id]) : [];
+  if (!located?.organization_id) throw notFound(object.subject);
+  const locked = await lockOrganization(tx, ctx, located.organization_id, need, object.subject);
+  const row = await tx.selectOne(object.entity, `SELECT * FROM ${object.table} WHERE id = $1 AND organization_id = $2${where} FOR UPDATE`, [object.id, located.organization_id]);
+  if (!row) throw notFound(object.subject);
+  return { organization: locked.organization, actor: locked.actor, row };
+}

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKeyPrincipal } from '../../auth/principal';
-import { requireMembership } from '../../authz/access';
+import { requireMembership, type Access } from '../../authz/access';
 import { holdsAll, Permission, permissionsOf, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WORKSPACE_SCOPES, workspaceRoleOf } from '../../authz/permissions';
 import { isUuid } from '../../common/ids';
 import { toConnection } from '../../common/connection';
@@ -10,7 +10,7 @@ import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
 import { badInput, failedPrecondition, forbidden, notFound, unauthenticated } from '../../errors';
 import { recordAudit } from '../audit/audit.service';
-import { lockOrganization } from '../../authz/locks';
+import { lockObject, lockOrganization } from '../../authz/locks';
 import type { MembershipEntity } from '../membership/membership.entity';
 import { WorkspaceAccessEntity, WorkspaceEntity } from '../workspace/workspace.entity';
 import { ApiKeyEntity } from './api-key.entity';
@@ -88,9 +88,8 @@ function heldWhereKeyActs(
   return role ? WORKSPACE_ROLE_PERMISSIONS[role] : new Set();
 }
 
-/** Nobody creates, rotates or revokes a key carrying more than they hold where it acts. */
-async function assertMayHandleKey(tx: Database, ctx: RequestContext, organizationId: string, workspaceId: string | null, scopes: Permission[]) {
-  const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.API_KEYS_MANAGE);
+/** Nobody creates, rotates or revokes a key carrying more than they hold where it acts (`actor`: read under the organization's lock). */
+async function assertMayHandleKey(tx: Database, actor: Access, organizationId: string, workspaceId: string | null, scopes: Permission[]) {
   const membership = requireMembership(actor);
   let assignment: WorkspaceAccessEntity | null = null;
   if (workspaceId) {
@@ -157,7 +156,8 @@ export async function createApiKey(ctx: RequestContext, input: CreateApiKeyInput
     throw badInput('expiresAt', 'expiresAt must be in the future');
   }
   return ctx.write(async (tx) => {
-    await assertMayHandleKey(tx, ctx, input.organizationId, workspaceId, scopes);
+    const { actor } = await lockOrganization(tx, ctx, input.organizationId, Permission.API_KEYS_MANAGE);
+    await assertMayHandleKey(tx, actor, input.organizationId, workspaceId, scopes);
     const { secret, prefix, hash } = newSecret();
     const apiKey = (await tx.selectOne(
       ApiKeyEntity,
@@ -175,20 +175,18 @@ export async function createApiKey(ctx: RequestContext, input: CreateApiKeyInput
   });
 }
 
-async function lockKey(tx: Database, id: string): Promise<ApiKeyEntity> {
-  const key = isUuid(id) ? await tx.selectOne(ApiKeyEntity, 'SELECT * FROM api_keys WHERE id = $1 FOR UPDATE', [id]) : undefined;
-  if (!key) throw notFound('API key');
+/** The key locked for a change by someone who may handle it. */
+async function lockKey(tx: Database, ctx: RequestContext, id: string): Promise<ApiKeyEntity> {
+  const { actor, row: key } = await lockObject(tx, ctx, { entity: ApiKeyEntity, table: 'api_keys', id, subject: 'API key' }, Permission.API_KEYS_MANAGE);
+  await assertMayHandleKey(tx, actor, key.organizationId, key.workspaceId, key.scopes);
   return key;
 }
 
 /** A new secret for the same key: the old one stops working at once. */
 export async function rotateApiKey(ctx: RequestContext, id: string): Promise<{ apiKey: ApiKeyEntity; secret: string }> {
   ctx.requireUser();
-  const known = isUuid(id) ? await ctx.loaders.apiKey.load(id) : null;
-  if (!known) throw notFound('API key');
   return ctx.write(async (tx) => {
-    await assertMayHandleKey(tx, ctx, known.organizationId, known.workspaceId, known.scopes);
-    const key = await lockKey(tx, id);
+    const key = await lockKey(tx, ctx, id);
     if (key.revokedAt) throw failedPrecondition('A revoked key cannot be rotated');
     if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) throw failedPrecondition('An expired key cannot be rotated');
     const { secret, prefix, hash } = newSecret();
@@ -205,11 +203,8 @@ export async function rotateApiKey(ctx: RequestContext, id: string): Promise<{ a
 
 export async function revokeApiKey(ctx: RequestContext, id: string): Promise<ApiKeyEntity> {
   ctx.requireUser();
-  const known = isUuid(id) ? await ctx.loaders.apiKey.load(id) : null;
-  if (!known) throw notFound('API key');
   return ctx.write(async (tx) => {
-    await assertMayHandleKey(tx, ctx, known.organizationId, known.workspaceId, known.scopes);
-    const key = await lockKey(tx, id);
+    const key = await lockKey(tx, ctx, id);
     if (key.revokedAt) return key;
     const apiKey = (await tx.selectOne(ApiKeyEntity, 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING *', [key.id]))!;
     await recordAudit(tx, ctx, {

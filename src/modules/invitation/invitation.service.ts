@@ -22,7 +22,7 @@ import { enqueueMail } from '../mail/mail.service';
 import { invitationMail } from '../mail/templates';
 import { MembershipEntity } from '../membership/membership.entity';
 import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
-import { lockOrganization } from '../../authz/locks';
+import { lockObject, lockOrganization } from '../../authz/locks';
 import { WorkspaceAccessEntity } from '../workspace/workspace.entity';
 import { InvitationEntity, InvitationStatus } from './invitation.entity';
 import type { InvitationsArgs, InviteMembersInput } from './invitation.types';
@@ -198,10 +198,8 @@ export async function assertInviterMayStillGrant(tx: Database, invitation: Invit
 
 /** Locks an invitation of an organization the asker may invite to (MEMBERS_INVITE), granting nothing the asker could not grant. */
 async function lockForInviter(tx: Database, ctx: RequestContext, id: string) {
-  const known = isUuid(id) ? await ctx.loaders.invitation.load(id) : null;
-  if (!known) throw notFound('Invitation');
-  const { organization, actor } = await lockOrganization(tx, ctx, known.organizationId, Permission.MEMBERS_INVITE, 'Invitation');
-  const invitation = (await tx.selectOne(InvitationEntity, 'SELECT * FROM invitations WHERE id = $1 FOR UPDATE', [id]))!;
+  const locked = await lockObject(tx, ctx, { entity: InvitationEntity, table: 'invitations', id, subject: 'Invitation' }, Permission.MEMBERS_INVITE);
+  const { organization, actor, row: invitation } = locked;
   // Nobody resends or cancels an invitation granting more than they could grant.
   const refusal = await inviterRefusal(tx, requireMembership(actor), invitation);
   if (refusal) throw refusal;

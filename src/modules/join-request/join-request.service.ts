@@ -10,7 +10,7 @@ import { badInput, conflict, failedPrecondition, forbidden, notFound } from '../
 import { recordAudit } from '../audit/audit.service';
 import { assertSeats } from '../billing/subscription.service';
 import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
-import { lockOrganization } from '../../authz/locks';
+import { lockObject } from '../../authz/locks';
 import { insertMembership } from '../membership/membership.rows';
 import { JoinRequestEntity, JoinRequestStatus } from './join-request.entity';
 import type { JoinRequestsArgs, OrganizationSearchResult, SearchOrganizationsArgs } from './join-request.types';
@@ -81,30 +81,26 @@ export async function requestToJoin(ctx: RequestContext, organizationId: string,
   return request;
 }
 
-async function lockPending(tx: Database, organizationId: string, id: string): Promise<JoinRequestEntity> {
-  const request = await tx.selectOne(JoinRequestEntity, 'SELECT * FROM join_requests WHERE id = $1 AND organization_id = $2 FOR UPDATE', [id, organizationId]);
-  if (!request) throw notFound('Join request');
-  if (request.status !== JoinRequestStatus.PENDING) throw failedPrecondition(`The request is ${request.status.toLowerCase()}, no longer pending`);
-  return request;
+/** A request still to be decided, locked for a decision by someone who may invite. */
+async function lockForDecision(tx: Database, ctx: RequestContext, id: string) {
+  const locked = await lockObject(tx, ctx, { entity: JoinRequestEntity, table: 'join_requests', id, subject: 'Join request' }, Permission.MEMBERS_INVITE);
+  return { actor: locked.actor, request: pending(locked.row) };
 }
 
-/** The organization of a request the asker may decide on; NOT_FOUND for anyone else. */
-async function organizationOfRequest(ctx: RequestContext, id: string): Promise<string> {
-  const request = isUuid(id) ? await ctx.loaders.joinRequest.load(id) : null;
-  if (!request) throw notFound('Join request');
-  return request.organizationId;
+function pending(request: JoinRequestEntity): JoinRequestEntity {
+  if (request.status !== JoinRequestStatus.PENDING) throw failedPrecondition(`The request is ${request.status.toLowerCase()}, no longer pending`);
+  return request;
 }
 
 /** Same rules as an invitation: no escalation, a seat for anyone but a GUEST. */
 export async function approveJoinRequest(ctx: RequestContext, id: string, role: OrganizationRole | null | undefined): Promise<JoinRequestEntity> {
   ctx.requireUser();
   const granted = role ?? OrganizationRole.VIEWER;
-  const organizationId = await organizationOfRequest(ctx, id);
   return ctx.write(async (tx) => {
-    const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_INVITE, 'Join request');
+    const { actor, request } = await lockForDecision(tx, ctx, id);
+    const organizationId = request.organizationId;
     const refusal = grantRefusal(requireMembership(actor), undefined, { role: granted, assignments: [] });
     if (refusal) throw forbidden(refusal);
-    const request = await lockPending(tx, organizationId, id);
     const [member] = await tx.query('SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2', [organizationId, request.userId]);
     if (member) throw conflict('The requester is already a member');
     if (granted !== OrganizationRole.GUEST) await assertSeats(tx, organizationId);
@@ -126,10 +122,9 @@ export async function approveJoinRequest(ctx: RequestContext, id: string, role: 
 
 export async function denyJoinRequest(ctx: RequestContext, id: string): Promise<JoinRequestEntity> {
   ctx.requireUser();
-  const organizationId = await organizationOfRequest(ctx, id);
   return ctx.write(async (tx) => {
-    const { actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_INVITE, 'Join request');
-    const request = await lockPending(tx, organizationId, id);
+    const { actor, request } = await lockForDecision(tx, ctx, id);
+    const organizationId = request.organizationId;
     const denied = (await tx.selectOne(
       JoinRequestEntity,
       `UPDATE join_requests SET status = 'DENIED', decided_at = now(), decided_by_id = $2 WHERE id = $1 RETURNING *`,
@@ -147,7 +142,7 @@ export async function cancelJoinRequest(ctx: RequestContext, id: string): Promis
   if (!known || known.userId !== user.userId) throw notFound('Join request');
   const canceled = await ctx.write(async (tx) => {
     await tx.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [known.organizationId]);
-    const request = await lockPending(tx, known.organizationId, id);
+    const request = pending((await tx.selectOne(JoinRequestEntity, 'SELECT * FROM join_requests WHERE id = $1 FOR UPDATE', [id]))!);
     const row = (await tx.selectOne(JoinRequestEntity, `UPDATE join_requests SET status = 'CANCELED', decided_at = now() WHERE id = $1 RETURNING *`, [request.id]))!;
     await recordAudit(tx, ctx, { organizationId: known.organizationId, action: 'join_request.canceled', target: { type: 'JoinRequest', id: request.id }, metadata: { userId: user.userId } });
     return row;

@@ -7,7 +7,7 @@ import { badInput, failedPrecondition, forbidden, notFound } from '../../errors'
 import { changes, recordAudit } from '../audit/audit.service';
 import { assertSeats } from '../billing/subscription.service';
 import { OrganizationKind } from '../organization/organization.entity';
-import { lockMembership, lockOrganization } from '../../authz/locks';
+import { lockObject, lockOrganization, membershipObject } from '../../authz/locks';
 import { assertAnotherOwner } from './membership.rows';
 import { withdrawWhatMemberNoLongerGrants } from './member-grants';
 import { capWorkspaceAccess } from '../workspace/workspace.service';
@@ -23,12 +23,6 @@ export async function visibleMembership(ctx: RequestContext, id: string): Promis
   return membership;
 }
 
-/** Which organization a membership id belongs to, for the lock; NOT_FOUND when unknown. */
-async function organizationOfMembership(ctx: RequestContext, membershipId: string): Promise<string> {
-  const membership = await ctx.loaders.membership.load(membershipId);
-  if (!membership) throw notFound('Membership');
-  return membership.organizationId;
-}
 
 export function membersPage(args: MembersArgs) {
   const search = args.search?.trim().toLowerCase() || null;
@@ -53,10 +47,9 @@ export async function userMemberships(ctx: RequestContext, userId: string, args:
 const uniqueAssignments = (assignments: Assignment[]): Assignment[] => [...new Set(assignments)].sort();
 
 export async function updateMembership(ctx: RequestContext, input: UpdateMembershipInput): Promise<MembershipEntity> {
-  const organizationId = await organizationOfMembership(ctx, input.membershipId);
   return ctx.write(async (tx) => {
-    const { organization, actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_MANAGE);
-    const target = await lockMembership(tx, organizationId, input.membershipId);
+    const { organization, actor, row: target } = await lockObject(tx, ctx, membershipObject(input.membershipId), Permission.MEMBERS_MANAGE);
+    const organizationId = organization.id;
     const next = {
       role: input.role ?? target.role,
       assignments: uniqueAssignments(input.assignments ?? target.assignments),
@@ -91,10 +84,9 @@ export async function updateMembership(ctx: RequestContext, input: UpdateMembers
 }
 
 export async function removeMember(ctx: RequestContext, membershipId: string): Promise<boolean> {
-  const organizationId = await organizationOfMembership(ctx, membershipId);
   return ctx.write(async (tx) => {
-    const { organization, actor } = await lockOrganization(tx, ctx, organizationId, Permission.MEMBERS_MANAGE);
-    const target = await lockMembership(tx, organizationId, membershipId);
+    const { organization, actor, row: target } = await lockObject(tx, ctx, membershipObject(membershipId), Permission.MEMBERS_MANAGE);
+    const organizationId = organization.id;
     if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization has exactly one member, its OWNER');
     const refusal = grantRefusal(requireMembership(actor), target, undefined);
     if (refusal) throw forbidden(refusal);

@@ -5,7 +5,7 @@ import type { Database } from '../../db/database';
 import { isUuid } from '../../common/ids';
 import { seal } from '../../common/sealing';
 import { cleanDescription } from '../../common/validation';
-import { lockOrganization } from '../../authz/locks';
+import { lockObject, lockOrganization } from '../../authz/locks';
 import { ORGANIZATION_WEBHOOKS, Permission, permissionsOf } from '../../authz/permissions';
 import { badInput, failedPrecondition, notFound } from '../../errors';
 import { changes, recordAudit, type AuditRecord } from '../audit/audit.service';
@@ -58,22 +58,13 @@ const origin = (url: string): string => new URL(url).origin;
  */
 async function lockEndpoint(tx: Database, ctx: RequestContext, id: string, subject = 'Webhook endpoint'): Promise<WebhookEndpointEntity> {
   const principal = ctx.requirePrincipal();
-  const lockRow = () =>
-    isUuid(id) ? tx.selectOne(WebhookEndpointEntity, 'SELECT * FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]) : undefined;
   if (principal.kind === 'service') {
-    const endpoint = await lockRow();
+    const endpoint = isUuid(id) ? await tx.selectOne(WebhookEndpointEntity, 'SELECT * FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]) : undefined;
     if (!endpoint || endpoint.ownerClientId !== principal.clientId) throw notFound(subject);
     return endpoint;
   }
-  // Another organization's endpoint is invisible here (the tenant wall), exactly like a made-up id.
-  const [located] = isUuid(id)
-    ? await tx.query<{ organization_id: string | null }>('SELECT organization_id FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL', [id])
-    : [];
-  if (!located?.organization_id) throw notFound(subject);
-  await lockOrganization(tx, ctx, located.organization_id, ORGANIZATION_WEBHOOKS, subject);
-  const endpoint = await lockRow();
-  if (!endpoint) throw notFound(subject);
-  return endpoint;
+  const endpoint = { entity: WebhookEndpointEntity, table: 'webhook_endpoints', id, subject, where: 'deleted_at IS NULL' };
+  return (await lockObject(tx, ctx, endpoint, ORGANIZATION_WEBHOOKS)).row;
 }
 
 /** An organization endpoint's changes are in its organization's audit log (and so are events); a service endpoint belongs to none, and is logged. */

@@ -12,7 +12,7 @@ import { changes, recordAudit } from '../audit/audit.service';
 import { withdrawWhatMemberNoLongerGrants } from '../membership/member-grants';
 import { assertWorkspaceSlot } from '../billing/subscription.service';
 import type { MembershipEntity } from '../membership/membership.entity';
-import { lockMembership, lockOrganization } from '../../authz/locks';
+import { lockObject, lockOrganization, membershipObject } from '../../authz/locks';
 import { WorkspaceAccessEntity, WorkspaceEntity } from './workspace.entity';
 import { viewOf, type WorkspaceFilter, type WorkspaceView } from './workspace.loaders';
 import type { CreateWorkspaceInput, SetWorkspaceAccessInput, UpdateWorkspaceInput } from './workspace.types';
@@ -41,14 +41,11 @@ export async function organizationWorkspaces(ctx: RequestContext, organizationId
 
 /** Locks the organization and reads the asker's role in one of its workspaces afresh, inside the transaction. */
 async function lockWorkspace(tx: Database, ctx: RequestContext, workspaceId: string, need: Permission) {
-  const known = isUuid(workspaceId) ? await ctx.loaders.workspace.load(workspaceId) : null;
-  if (!known) throw notFound('Workspace');
-  const { organization, actor } = await lockOrganization(tx, ctx, known.organizationId);
-  const workspace = await tx.selectOne(WorkspaceEntity, 'SELECT * FROM workspaces WHERE id = $1 FOR UPDATE', [workspaceId]);
+  const { organization, actor, row: workspace } = await lockObject(tx, ctx, { entity: WorkspaceEntity, table: 'workspaces', id: workspaceId, subject: 'Workspace' });
   const assignment = actor.membership
     ? await tx.selectOne(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE workspace_id = $1 AND membership_id = $2', [workspaceId, actor.membership.id])
     : null;
-  const view = workspace ? viewOf(workspace, actor, assignment ?? null, ctx.principal) : null;
+  const view = viewOf(workspace, actor, assignment ?? null, ctx.principal);
   if (!view) throw notFound('Workspace');
   if (!view.permissions.has(need)) throw forbidden(`This needs the ${need} permission in this workspace`);
   return { organization, workspace: view.workspace };
@@ -155,15 +152,12 @@ export async function capWorkspaceAccess(tx: Database, membership: Pick<Membersh
 
 /** Replaces a member's workspace assignments. */
 export async function setWorkspaceAccess(ctx: RequestContext, input: SetWorkspaceAccessInput): Promise<MembershipEntity> {
-  const known = isUuid(input.membershipId) ? await ctx.loaders.membership.load(input.membershipId) : null;
-  if (!known) throw notFound('Membership');
   if (input.workspaces.length > 1000) throw badInput('workspaces', 'At most 1,000 workspaces at once');
   const ids = input.workspaces.map((w) => w.workspaceId.toLowerCase());
   if (new Set(ids).size !== ids.length) throw badInput('workspaces', 'A workspace appears twice');
   if (!ids.every(isUuid)) throw notFound('Workspace');
   return ctx.write(async (tx) => {
-    const { actor } = await lockOrganization(tx, ctx, known.organizationId, Permission.WORKSPACES_MANAGE);
-    const target = await lockMembership(tx, known.organizationId, input.membershipId);
+    const { organization, actor, row: target } = await lockObject(tx, ctx, membershipObject(input.membershipId), Permission.WORKSPACES_MANAGE);
     // An override one gave oneself would outlive the assignment that allowed it.
     if (target.id === requireMembership(actor).id) throw forbidden('You cannot change your own workspace access: ask another member who manages workspaces');
     // Nobody changes a member holding more than they do (an ADMIN's or the OWNER's access included).
@@ -171,7 +165,7 @@ export async function setWorkspaceAccess(ctx: RequestContext, input: SetWorkspac
     if (refusal) throw forbidden(refusal);
     const above = input.workspaces.find((w) => w.roleOverride && holdableWorkspaceRole(target.role, w.roleOverride) !== w.roleOverride);
     if (above) throw badInput('workspaces', `A ${target.role} can be at most ${holdableWorkspaceRole(target.role, above.roleOverride!)} inside a workspace`);
-    const found = await tx.query<{ id: string }>('SELECT id FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [known.organizationId, ids]);
+    const found = await tx.query<{ id: string }>('SELECT id FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [organization.id, ids]);
     if (found.length !== ids.length) throw notFound('Workspace');
     const before = await tx.query<{ workspace_id: string; role_override: WorkspaceRole | null }>(
       'SELECT workspace_id, role_override FROM workspace_access WHERE membership_id = $1 ORDER BY workspace_id',
@@ -182,15 +176,15 @@ export async function setWorkspaceAccess(ctx: RequestContext, input: SetWorkspac
       await tx.query(
         `INSERT INTO workspace_access (organization_id, workspace_id, membership_id, role_override)
          SELECT $1, w, $2, o FROM unnest($3::uuid[], $4::text[]) AS a(w, o)`,
-        [known.organizationId, target.id, ids, input.workspaces.map((w) => w.roleOverride ?? null)],
+        [organization.id, target.id, ids, input.workspaces.map((w) => w.roleOverride ?? null)],
       );
     }
     // Keys the member bound to a workspace it no longer holds enough in go with that access.
-    await withdrawWhatMemberNoLongerGrants(tx, ctx, known.organizationId, target.userId, target);
+    await withdrawWhatMemberNoLongerGrants(tx, ctx, organization.id, target.userId, target);
     const describe = (rows: { workspaceId: string; roleOverride: WorkspaceRole | null }[]) =>
       [...rows].sort((a, b) => a.workspaceId.localeCompare(b.workspaceId));
     await recordAudit(tx, ctx, {
-      organizationId: known.organizationId,
+      organizationId: organization.id,
       action: 'member.workspace_access_changed',
       target: { type: 'Membership', id: target.id },
       metadata: {
