@@ -334,7 +334,7 @@ describe('webhooks', () => {
     await q(DELETE, { id: moved.endpoint.id }, moved.owner);
   });
 
-  it('two replicas deliver each webhook exactly once; delivery is measured; old deliveries and events are purged', async () => {
+  it('two replicas deliver each webhook exactly once; delivery is measured; old deliveries, events and rotated-out secrets are purged', async () => {
     // Finished long ago: the next worker to start purges them.
     const old = await subscribed(`/${unique('old')}`, ['organization.updated']);
     await q(RENAME, { id: old.org.id, n: 'Old 2' }, old.owner);
@@ -344,10 +344,15 @@ describe('webhooks', () => {
     await sql(`UPDATE events SET occurred_at = now() - interval '31 days' WHERE organization_id = $1`, [old.org.id]);
     // More old events than one purge statement deletes.
     await sql(`INSERT INTO events (id, organization_id, type, occurred_at, data, xid) SELECT gen_random_uuid(), $1, 'organization.updated', now() - interval '31 days', '{}', 1 FROM generate_series(1, 2500)`, [old.org.id]);
+    // A secret rotated out whose overlap has ended.
+    await q(ROTATE, { id: old.endpoint.id }, old.owner);
+    const [expired] = await sql(`UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1 RETURNING previous_secret`, [old.endpoint.id]);
+    expect(expired.previous_secret).toEqual(expect.any(String));
 
     const second = await app();
     await waitFor('the purge', async () => (await sql('SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1', [old.endpoint.id]))[0].n === 0);
-    await waitFor('the old events purged', async () => (await sql('SELECT count(*)::int AS n FROM events WHERE organization_id = $1', [old.org.id]))[0].n === 0);
+    await waitFor('the old events purged', async () => (await sql(`SELECT count(*)::int AS n FROM events WHERE organization_id = $1 AND occurred_at < now() - interval '30 days'`, [old.org.id]))[0].n === 0);
+    await waitFor('the expired secret dropped', async () => (await sql('SELECT previous_secret FROM webhook_endpoints WHERE id = $1', [old.endpoint.id]))[0].previous_secret === null);
 
     const path = `/${unique('replicas')}`;
     const { owner, org } = await subscribed(path, ['workspace.created']);

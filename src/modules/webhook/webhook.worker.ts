@@ -209,7 +209,7 @@ export class WebhookWorker {
 
   /**
    * Retention: finished deliveries and events older than WEBHOOK_RETENTION_DAYS; retired endpoints
-   * with nothing left to deliver. In statements of PURGE_BATCH rows, each its own short
+   * with nothing left to deliver; rotated-out secrets past their overlap. In statements of PURGE_BATCH rows, each its own short
    * transaction: one DELETE of a month of events would hold an xid for as long as it ran, and with
    * it the event feed's horizon (every consumer's next page) and vacuum.
    */
@@ -232,8 +232,15 @@ export class WebhookWorker {
       'webhook_endpoints',
       [],
     );
-    if (deliveries || events || endpoints) {
-      this.logger.info({ deliveries, events, retiredEndpoints: endpoints, retentionDays: days }, 'webhook deliveries and events past retention purged');
+    // A rotated-out secret signs nothing once its overlap ends: it is not kept, even sealed.
+    const secrets = (
+      await this.db.query(
+        `UPDATE webhook_endpoints SET previous_secret = NULL, previous_key_version = NULL, previous_secret_expires_at = NULL
+         WHERE previous_secret_expires_at <= now() RETURNING id`,
+      )
+    ).length;
+    if (deliveries || events || endpoints || secrets) {
+      this.logger.info({ deliveries, events, retiredEndpoints: endpoints, expiredSecrets: secrets, retentionDays: days }, 'webhook deliveries, events and secrets past their time purged');
     }
   }
 
