@@ -79,10 +79,11 @@ describe('webhooks', () => {
     expect(endpoint).toMatchObject({ url: receiver.url(path), eventTypes: [], enabled: true, organization: { id: org.id } });
     await q(RENAME, { id: org.id, n: 'Hooked 2' }, owner);
     await q(INVITE, { id: org.id, e: [`${unique('w')}@example.test`] }, owner);
-    // Its own creation first (an event of the organization, written after the endpoint existed).
-    const got = await receiver.waitFor(path, 3);
-    expect(got.map((r) => r.payload.type)).toEqual(['webhook_endpoint.created', 'organization.updated', 'invitation.created']);
+    // Its own creation too (an event of the organization, written after the endpoint existed).
+    // Deliveries run side by side (WEBHOOK_ENDPOINT_CONCURRENCY): they may arrive in any order.
     const audit = await sql('SELECT id, action, occurred_at FROM audit_events WHERE organization_id = $1 AND seq > 1 ORDER BY seq', [org.id]);
+    const got = (await receiver.waitFor(path, 3)).slice().sort((a, b) => audit.findIndex((e: any) => e.id === a.id) - audit.findIndex((e: any) => e.id === b.id));
+    expect(got.map((r) => r.payload.type)).toEqual(['webhook_endpoint.created', 'organization.updated', 'invitation.created']);
     expect(got.map((r) => r.id)).toEqual(audit.map((e: any) => e.id));
     const [event] = await sql('SELECT data FROM events WHERE id = $1', [got[1].id]);
     expect(JSON.parse(got[1].body)).toEqual({ type: 'organization.updated', timestamp: audit[1].occurred_at.toISOString(), data: event.data });

@@ -28,6 +28,8 @@ export class WebhookReceiver {
   private readonly secrets = new Map<string, string[]>();
   private readonly behaviours = new Map<string, Behaviour[]>();
   private readonly hanging = new Set<http.ServerResponse>();
+  /** Requests that came before their path's secret was known (each waits once). */
+  private readonly untrusted = new WeakSet<http.ServerResponse>();
   private server: http.Server | undefined;
   port = 0;
 
@@ -81,6 +83,15 @@ export class WebhookReceiver {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
     const path = req.url ?? '/';
+    // An endpoint's first webhook (its own creation, when it takes every type) may arrive before
+    // the test has read the secret off the creating mutation's answer: it waits for `trust`.
+    if (!this.secrets.has(path) && !this.untrusted.has(res)) {
+      this.untrusted.add(res);
+      void waitFor(`a secret for ${path}`, () => this.secrets.has(path), { timeout: 10_000 })
+        .catch(() => undefined)
+        .then(() => this.handle(req, res, body));
+      return;
+    }
     const headers = req.headers as Record<string, string>;
     try {
       let payload: Received['payload'] | undefined;
