@@ -1,8 +1,6 @@
-import { SignJWT } from 'jose';
 import { OrganizationRole, sortPermissions } from '../../authz/permissions';
 import type { RequestContext } from '../../context';
 import { forbidden, notFound } from '../../errors';
-import { SIGNING_ALGORITHM } from './signing-keys';
 import type { OrganizationToken } from './organization-token.types';
 
 /** `aud` of every organization token: what a verifier checks so that no other token of the issuer passes for one. */
@@ -44,21 +42,18 @@ export async function issueOrganizationToken(ctx: RequestContext, organizationId
   const user = ctx.requireUser();
   const held = await tokenPermissions(ctx, organizationId, workspaceId);
   const { ttlSeconds, issuer } = ctx.config.organizationTokens;
-  const signer = await ctx.app.signingKeys.signer(ctx.db);
   const issuedAt = Math.floor(Date.now() / 1000);
   const expiresAt = issuedAt + ttlSeconds;
-  const token = await new SignJWT({
+  const claims = {
+    sub: user.userId,
+    iss: issuer,
+    aud: ORGANIZATION_TOKEN_AUDIENCE,
+    iat: issuedAt,
+    exp: expiresAt,
     org_id: organizationId,
     org_role: held.role,
     org_permissions: held.organization,
     ...(held.workspace ? { ws_id: workspaceId, ws_permissions: held.workspace } : {}),
-  })
-    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: signer.kid, typ: 'JWT' })
-    .setSubject(user.userId)
-    .setIssuer(issuer)
-    .setAudience(ORGANIZATION_TOKEN_AUDIENCE)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(expiresAt)
-    .sign(signer.key);
-  return { token, expiresAt: new Date(expiresAt * 1000) };
+  };
+  return { token: await ctx.app.signingKeys.sign(ctx.db, claims), expiresAt: new Date(expiresAt * 1000) };
 }

@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { Config } from '../../config';
 import type { Database } from '../../db/database';
 import { failedPrecondition } from '../../errors';
@@ -81,14 +81,14 @@ export class SigningKeys {
     return { keys: rows.map((row) => ({ kty: row.publicJwk.kty, crv: row.publicJwk.crv, x: row.publicJwk.x, y: row.publicJwk.y, kid: row.kid, alg: row.algorithm, use: 'sig' })) };
   }
 
-  /** The key that signs now and its kid; the first one is generated here, once across replicas. */
-  async signer(db: Database): Promise<{ kid: string; key: CryptoKey }> {
+  /** A compact JWS of `claims` under the key that signs now, its kid in the header; the first key is generated here, once across replicas. */
+  async sign(db: Database, claims: JWTPayload): Promise<string> {
     let row = signingKeyAt(await this.publishedKeys(db), Date.now());
     if (!row) {
       row = await this.firstKey(db);
       this.published = undefined;
     }
-    return { kid: row.kid, key: await this.privateKey(row) };
+    return new SignJWT(claims).setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: row.kid, typ: 'JWT' }).sign(await this.privateKey(row));
   }
 
   /**
