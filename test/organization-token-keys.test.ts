@@ -29,10 +29,10 @@ const kids = async (server: RunningServer): Promise<string[]> =>
   ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
 
 /** `npm run keys:rotate`, as an operator runs it, against the test's database. */
-function rotate(...args: string[]): Promise<string> {
+function rotate(args: string[] = [], env: Record<string, string> = {}): Promise<string> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/keys-rotate.ts', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'warn', JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: database.url, ...ENV },
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'warn', JWT_SECRET: TEST_JWT_SECRET, DATABASE_URL: database.url, ...ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -62,13 +62,17 @@ afterAll(async () => {
 
 it('makes the first key on first use, rotates without a restart, and keeps the old key published until its tokens have expired', async () => {
   expect(await kids(first)).toEqual([]);
-  const before = await issue(owner, org, workspace, { url: first.url });
+  // Many first requests at once make one key.
+  const firstTokens = await Promise.all(Array.from({ length: 8 }, () => issue(owner, org, workspace, { url: first.url })));
+  const before = firstTokens[0];
   const kid1 = decode(before.token).header.kid;
+  expect(new Set(firstTokens.map((t) => decode(t.token).header.kid))).toEqual(new Set([kid1]));
   expect(await kids(first)).toEqual([kid1]);
+  expect((await db.query('SELECT count(*)::int AS n FROM signing_keys')).rows[0].n).toBe(1);
   expect(await partner.createSandbox(workspace, before.token)).toMatchObject({ status: 201, body: { kid: kid1 } });
 
   // Run by an operator while the server runs: the server signs with the new key within its cache time (10 s).
-  const said = await rotate('--now');
+  const said = await rotate(['--now']);
   const kid2 = /New signing key (\S+):/.exec(said)?.[1];
   expect(kid2).toBeTruthy();
   const after = await waitFor(`a token signed with ${kid2}`, async () => {
@@ -108,4 +112,20 @@ it('rotates on schedule: a replica publishes the next key ahead, and every repli
   // Exactly one rotation, however many replicas checked (each checks every second here: a third of the 2 s ahead).
   expect(`${first.output()}${second.output()}`.match(/rotated on schedule/g)).toHaveLength(1);
   expect((await db.query('SELECT count(*)::int AS n FROM signing_keys')).rows[0].n).toBe(3);
+});
+
+it('keys:rotate without --now publishes the next key ahead of its activation, and does not stack a second rotation on one on its way', async () => {
+  const current = decode((await issue(owner, org, undefined, { url: first.url })).token).header.kid;
+  // A lead of a minute: long enough for the second command to find the first one's key still upcoming.
+  const lead = { ORGANIZATION_TOKEN_KEY_PUBLISH_AHEAD_SECONDS: '60' };
+  const said = await rotate([], lead);
+  const next = /New signing key (\S+): published now, signs from/.exec(said)?.[1];
+  expect(next).toBeTruthy();
+  expect(await rotate([], lead)).toContain(`A rotation is already on its way: key ${next}`);
+  const [row] = (await db.query(`SELECT extract(epoch FROM activated_at - created_at)::int AS lead, retired_at FROM signing_keys WHERE kid = $1`, [next])).rows;
+  expect(row).toEqual({ lead: 60, retired_at: null });
+  // Published within the servers' cache time; tokens keep the current key until the new one activates.
+  await waitFor('the upcoming key to be published', async () => (await kids(first)).includes(next!));
+  expect(decode((await issue(owner, org, undefined, { url: first.url })).token).header.kid).toBe(current);
+  expect((await db.query('SELECT count(*)::int AS n FROM signing_keys')).rows[0].n).toBe(4);
 });

@@ -129,6 +129,16 @@ describe('issueOrganizationToken', () => {
     expect(await failure(ISSUE, { org }, member)).toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('costs the statements of viewerPermissions: the membership, and the workspace with the assignment', async () => {
+    await issue(owner, org);
+    const organizationOnly = await gql(ISSUE, { org }, developer);
+    const withWorkspace = await gql(ISSUE, { org, ws: assigned }, developer);
+    expect([organizationOnly.errors, withWorkspace.errors]).toEqual([undefined, undefined]);
+    // One more when this process's copy of the keys (10 seconds) is read again.
+    expect(organizationOnly.statements).toBeLessThanOrEqual(1 + 1);
+    expect(withWorkspace.statements).toBeLessThanOrEqual(2 + 1);
+  });
+
   it('writes nothing: no audit event, no event', async () => {
     const [before] = await sql('SELECT (SELECT count(*) FROM audit_events WHERE organization_id = $1) AS audit, (SELECT count(*) FROM events WHERE organization_id = $1) AS events', [org]);
     const res = await gql(ISSUE, { org }, owner);

@@ -97,15 +97,16 @@ export class SigningKeys {
    * rotation already on its way is kept rather than stacked, unless `immediately`.
    */
   async rotate(db: Database, options: { immediately?: boolean } = {}): Promise<Rotation> {
-    const ahead = options.immediately ? 0 : this.config.organizationTokens.publishAheadSeconds;
     const rotation = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-      if (!options.immediately) {
-        const [pending] = await tx.select(SigningKeyEntity, 'SELECT * FROM signing_keys WHERE activated_at > now() AND retired_at IS NULL ORDER BY activated_at DESC LIMIT 1');
-        if (pending) return { kid: pending.kid, activatedAt: pending.activatedAt, created: false };
-      }
+      const unretired = await tx.select(SigningKeyEntity, 'SELECT * FROM signing_keys WHERE retired_at IS NULL OR retired_at > now()');
+      const pending = unretired.find((row) => row.activatedAt.getTime() > Date.now() && !row.retiredAt);
+      if (pending && !options.immediately) return { kid: pending.kid, activatedAt: pending.activatedAt, created: false };
+      // With no key signing yet there is no one to hand over from: the new key signs at once.
+      const signing = signingKeyAt(unretired, Date.now());
+      const ahead = options.immediately || !signing ? 0 : this.config.organizationTokens.publishAheadSeconds;
       const [{ at }] = await tx.query<{ at: Date }>('SELECT now() + make_interval(secs => $1) AS at', [ahead]);
-      return { ...(await this.replaceWith(tx, at)), created: true };
+      return rotationTo(await this.replaceWith(tx, at));
     });
     this.published = undefined;
     if (rotation.created) this.logger.info({ kid: rotation.kid, activatedAt: rotation.activatedAt }, 'organization token signing key rotated');
@@ -130,7 +131,7 @@ export class SigningKeys {
           ORDER BY activated_at DESC LIMIT 1`,
         [rotationDays, publishAheadSeconds],
       );
-      return due ? { ...(await this.replaceWith(tx, due.at)), created: true } : null;
+      return due ? rotationTo(await this.replaceWith(tx, due.at)) : null;
     });
     if (rotation) {
       this.published = undefined;
@@ -156,20 +157,20 @@ export class SigningKeys {
       const existing = signingKeyAt(await tx.select(SigningKeyEntity, 'SELECT * FROM signing_keys WHERE activated_at <= now() AND (retired_at IS NULL OR retired_at > now())'), Date.now());
       if (existing) return existing;
       const [{ at }] = await tx.query<{ at: Date }>('SELECT now() AS at');
-      const { row } = await this.insertKey(tx, at);
+      const row = await this.replaceWith(tx, at);
       this.logger.info({ kid: row.kid }, 'organization token signing key generated');
       return row;
     });
   }
 
   /** Inserts a key activating at `at` and retires every other key at that time (earlier retirements stand). */
-  private async replaceWith(tx: Database, at: Date): Promise<{ kid: string; activatedAt: Date }> {
-    const { row } = await this.insertKey(tx, at);
+  private async replaceWith(tx: Database, at: Date): Promise<SigningKeyEntity> {
+    const row = await this.insertKey(tx, at);
     await tx.query('UPDATE signing_keys SET retired_at = $1 WHERE kid <> $2 AND (retired_at IS NULL OR retired_at > $1)', [at, row.kid]);
-    return { kid: row.kid, activatedAt: row.activatedAt };
+    return row;
   }
 
-  private async insertKey(tx: Database, activatedAt: Date): Promise<{ row: SigningKeyEntity }> {
+  private async insertKey(tx: Database, activatedAt: Date): Promise<SigningKeyEntity> {
     const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
@@ -179,7 +180,7 @@ export class SigningKeys {
       `INSERT INTO signing_keys (kid, algorithm, public_jwk, key_version, private_key, activated_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
       [kid, SIGNING_ALGORITHM, { kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, y: publicJwk.y }, sealed.keyVersion, sealed.box, activatedAt],
     );
-    return { row: row! };
+    return row!;
   }
 
   private privateKey(row: SigningKeyEntity): Promise<CryptoKey> {
@@ -203,6 +204,8 @@ export class SigningKeys {
     return (await importJWK(jwk, SIGNING_ALGORITHM)) as CryptoKey;
   }
 }
+
+const rotationTo = (row: SigningKeyEntity): Rotation => ({ kid: row.kid, activatedAt: row.activatedAt, created: true });
 
 /** The associated data of a private key's box: it opens only as the key of its own kid. */
 const sealingContext = (kid: string) => `signing_key:${kid}`;
