@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
-import { createOrganization, newUser, ok } from './support/client';
-import { decode, issue } from './support/organization-tokens';
+import { createOrganization, gql, newUser, ok } from './support/client';
+import { decode, issue, ISSUE } from './support/organization-tokens';
 import { ownDatabase } from './support/own-database';
 import { startPartner, type Partner } from './support/partner';
 import { ROOT, startServer, TEST_JWT_SECRET, type RunningServer } from './support/servers';
@@ -128,4 +128,17 @@ it('keys:rotate without --now publishes the next key ahead of its activation, an
   await waitFor('the upcoming key to be published', async () => (await kids(first)).includes(next!));
   expect(decode((await issue(owner, org, undefined, { url: first.url })).token).header.kid).toBe(current);
   expect((await db.query('SELECT count(*)::int AS n FROM signing_keys')).rows[0].n).toBe(4);
+});
+
+it('a key sealed under an ENCRYPTION_KEY the server no longer has is FAILED_PRECONDITION, until keys:rotate -- --now under the new one', async () => {
+  const newKey = { ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
+  const third = await startServer({ DATABASE_URL: database.url, ...ENV, ...newKey });
+  try {
+    const refused = await gql(ISSUE, { org }, owner, { url: third.url });
+    expect(refused.errors).toEqual([expect.objectContaining({ message: expect.stringContaining('npm run keys:rotate -- --now'), extensions: { code: 'FAILED_PRECONDITION' } })]);
+    await rotate(['--now'], newKey);
+    await waitFor('tokens from the server with the new ENCRYPTION_KEY', async () => !(await gql(ISSUE, { org }, owner, { url: third.url })).errors);
+  } finally {
+    await third.stop();
+  }
 });
