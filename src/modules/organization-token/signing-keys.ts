@@ -123,7 +123,7 @@ export class SigningKeys {
     if (rotationDays === 0) return null;
     const rotation = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-      // The newest key, signing or upcoming; none yet: the first request makes it.
+      // The key signing now, once it is within the lead of its age limit and has no successor on its way (no key yet: the first request makes it).
       const [due] = await tx.query<{ at: Date }>(
         `SELECT greatest(activated_at + make_interval(days => $1), now() + make_interval(secs => $2)) AS at FROM signing_keys
           WHERE retired_at IS NULL AND activated_at <= now() AND activated_at + make_interval(days => $1) <= now() + make_interval(secs => $2)
@@ -140,12 +140,17 @@ export class SigningKeys {
     return rotation;
   }
 
-  /** Runs rotateIfDue now and every few minutes (often enough to publish ahead); the timer does not hold the process. */
+  /**
+   * Runs rotateIfDue now and then every 5 minutes, or a third of the lead when that is shorter,
+   * so that a successor is always published a full lead ahead; the timer does not hold the process.
+   */
   schedule(db: Database): NodeJS.Timeout | undefined {
-    if (this.config.organizationTokens.rotationDays === 0) return undefined;
+    const { rotationDays, publishAheadSeconds } = this.config.organizationTokens;
+    if (rotationDays === 0) return undefined;
     const run = () => void this.rotateIfDue(db).catch((error) => this.logger.error({ err: error }, 'scheduled signing key rotation failed'));
     run();
-    const timer = setInterval(run, Math.min(300, Math.max(1, this.config.organizationTokens.publishAheadSeconds / 3)) * 1000);
+    const seconds = publishAheadSeconds === 0 ? 300 : Math.min(300, Math.max(1, publishAheadSeconds / 3));
+    const timer = setInterval(run, seconds * 1000);
     timer.unref();
     return timer;
   }
