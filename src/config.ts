@@ -117,6 +117,14 @@ const schema = z
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false', '1', '0'], { message: 'expected true or false' }).optional(),
     ENCRYPTION_KEY: encryptionKey,
     ENCRYPTION_KEY_PREVIOUS: encryptionKey,
+    /** Lifetime of an organization token (issueOrganizationToken). */
+    ORGANIZATION_TOKEN_TTL_SECONDS: integer(30, 3600, 300),
+    /** `iss` of organization tokens; unset: PUBLIC_URL. */
+    ORGANIZATION_TOKEN_ISSUER: optionalText,
+    /** A new signing key every this many days (0: only by `npm run keys:rotate`). */
+    ORGANIZATION_TOKEN_KEY_ROTATION_DAYS: integer(0, 3650, 30),
+    /** How long a new signing key is published before it signs, so that verifiers' cached key sets hold it (jose caches 10 minutes). */
+    ORGANIZATION_TOKEN_KEY_PUBLISH_AHEAD_SECONDS: integer(0, 86_400, 900),
     /** The benchmark's "authorization off" variant; refused in production. */
     BENCH_UNGUARDED: flag(false),
     /** The benchmark's "tenant wall off" variant: requests run as the owner, whom row-level security does not bind; refused in production. */
@@ -167,6 +175,8 @@ export interface Config {
   webhooks: { retrySchedule: number[]; allowPrivateNetworks: boolean; requireHttps: boolean };
   /** GraphQL operations this process runs at once (OperationGate). */
   graphqlConcurrency: number;
+  /** Organization tokens (issueOrganizationToken) and their signing keys. */
+  organizationTokens: { ttlSeconds: number; issuer: string; rotationDays: number; publishAheadSeconds: number };
   /**
    * Who reads GET /metrics: bearers of `token` when set; a listener of its own when `port` is set;
    * on the main port only with a token, or in development when neither is set.
@@ -200,6 +210,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     introspection: !isProduction || env.INTROSPECTION,
     exposeSqlCount: !isProduction || env.EXPOSE_SQL_COUNT,
     graphqlConcurrency: env.GRAPHQL_CONCURRENCY || env.DATABASE_POOL_SIZE,
+    organizationTokens: {
+      ttlSeconds: env.ORGANIZATION_TOKEN_TTL_SECONDS,
+      issuer: env.ORGANIZATION_TOKEN_ISSUER ?? env.PUBLIC_URL,
+      rotationDays: env.ORGANIZATION_TOKEN_KEY_ROTATION_DAYS,
+      publishAheadSeconds: env.ORGANIZATION_TOKEN_KEY_PUBLISH_AHEAD_SECONDS,
+    },
     metrics: {
       token: env.METRICS_TOKEN,
       port: env.METRICS_PORT || undefined,

@@ -16,6 +16,7 @@ import { byokLoaders } from './modules/byok/byok.loaders';
 import { invitationLoaders } from './modules/invitation/invitation.loaders';
 import { joinRequestLoaders } from './modules/join-request/join-request.loaders';
 import type { Mailer } from './modules/mail/mail.worker';
+import type { SigningKeys } from './modules/organization-token/signing-keys';
 import { membershipLoaders } from './modules/membership/membership.loaders';
 import { organizationLoaders } from './modules/organization/organization.loaders';
 import { userLoaders } from './modules/user/user.loaders';
@@ -27,6 +28,8 @@ export interface AppServices {
   config: Config;
   logger: Logger;
   db: Database;
+  /** The keys that sign organization tokens (one per process: it caches them). */
+  signingKeys: SigningKeys;
   /** The outbox worker of this process, when it runs one. */
   mailer?: Mailer;
   /** The webhook worker of this process, when it runs one: nudged when a commit created deliveries. */

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logger';
 import { purgeAuditEvents } from './modules/audit/audit.service';
 import { createMetrics } from './metrics';
 import { MailWorker } from './modules/mail/mail.worker';
+import { SigningKeys } from './modules/organization-token/signing-keys';
 import { WebhookWorker } from './modules/webhook/webhook.worker';
 import { buildGuardedSchema } from './schema';
 import { createHttpServer, type HttpServer } from './server';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   let mailer: MailWorker | undefined;
   let webhooks: WebhookWorker | undefined;
   let purge: NodeJS.Timeout | undefined;
+  let keyRotation: NodeJS.Timeout | undefined;
   let stopping = false;
 
   const shutdown = async (signal: string) => {
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     try {
       clearInterval(purge);
+      clearInterval(keyRotation);
       await http?.close();
       await mailer?.stop();
       await webhooks?.stop();
@@ -66,7 +69,9 @@ async function main(): Promise<void> {
       webhooks = new WebhookWorker(db, config, logger, metrics);
       webhooks.start();
     }
-    http = await createHttpServer({ config, logger, db, mailer, webhooks }, schema, metrics);
+    const signingKeys = new SigningKeys(config, logger);
+    http = await createHttpServer({ config, logger, db, signingKeys, mailer, webhooks }, schema, metrics);
+    keyRotation = signingKeys.schedule(db);
     purge = schedulePurge(db, config.env.AUDIT_RETENTION_DAYS, config.env.AUDIT_PURGE_INTERVAL_MINUTES, logger);
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');

@@ -29,6 +29,7 @@ import {
 import { membershipReference } from './modules/membership/membership.reference';
 import { MembershipResolver } from './modules/membership/membership.resolver';
 import { organizationReference } from './modules/organization/organization.reference';
+import { OrganizationTokenResolver } from './modules/organization-token/organization-token.resolver';
 import { OrganizationResolver } from './modules/organization/organization.resolver';
 import { userReference } from './modules/user/user.reference';
 import { ProvisionUserResolver, UserResolver, ViewerResolver } from './modules/user/user.resolver';
@@ -42,6 +43,7 @@ import {
 
 const RESOLVERS = [
   OrganizationResolver,
+  OrganizationTokenResolver,
   MembershipResolver,
   ViewerResolver,
   UserResolver,

@@ -17,6 +17,7 @@ import { isSecret } from './common/secrets';
 import { RequestContext, type AppServices } from './context';
 import { AppError, asDatabaseFailure, databaseFailurePlugin, formatError } from './errors';
 import { httpErrorHandler } from './http/failure';
+import { jwksHandler } from './http/jwks';
 import { countRequests, countWaiting, metricsHandler, metricsListener } from './http/metrics';
 import { requestGuardPlugin } from './input-guard';
 import { LIMITS } from './query-limits';
@@ -159,6 +160,8 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
       res.status(503).json({ status: 'unavailable', reason: 'the database does not answer' });
     }
   });
+  // Public: partner services verify organization tokens with it, router or not.
+  expressApp.get('/.well-known/jwks.json', jwksHandler(app));
   if (config.metrics.onMainPort) expressApp.get('/metrics', serveMetrics);
   else if (!metricsServer) logger.info('GET /metrics is off in production: set METRICS_TOKEN (scrape with Authorization: Bearer <token>) or METRICS_PORT (a listener on METRICS_HOST, default 127.0.0.1)');
 

@@ -275,6 +275,12 @@ const CASES: Record<string, () => Promise<void>> = {
     await sql(`UPDATE webhook_deliveries SET status = 'FAILED' WHERE id = $1`, [delivery]);
     await expectEvents(org.id, () => q('mutation($id: ID!) { retryWebhookDelivery(id: $id) { id } }', { id: delivery }, owner), ['webhook_delivery.retried'], HOOK_SECRETS);
   },
+  async issueOrganizationToken() {
+    // A signed statement of what the member holds now: it changes nothing, so it writes no event (and the token is in none).
+    const { owner, org } = await team();
+    const data = await expectEvents(org.id, () => q('mutation($id: ID!) { issueOrganizationToken(organizationId: $id) { token } }', { id: org.id }, owner), []);
+    expect(data.issueOrganizationToken.token).toEqual(expect.any(String));
+  },
   async provisionUser() {
     // In the user's personal organization, made by the first provisioning: the second one updates the user.
     const userId = unique('prov');

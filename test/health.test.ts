@@ -22,11 +22,13 @@ describe('runtime endpoints', () => {
   it('counts every route in http_requests_total, any unknown path as `other`', async () => {
     await fetch(`${serverUrl()}/health/live`);
     await fetch(`${serverUrl()}/no-such-path-0123`);
+    await fetch(`${serverUrl()}/.well-known/jwks.json`);
     await gql('{ __typename }');
     const text = await (await fetch(`${serverUrl()}/metrics`)).text();
     expect(text).toMatch(/^http_requests_total\{route="\/health\/live",status="200"\} [1-9]/m);
     expect(text).toMatch(/^http_requests_total\{route="\/graphql",status="200"\} [1-9]/m);
     expect(text).toMatch(/^http_requests_total\{route="other",status="404"\} [1-9]/m);
+    expect(text).toMatch(/^http_requests_total\{route="\/\.well-known\/jwks\.json",status="200"\} [1-9]/m);
     expect(text).not.toMatch(/no-such-path/);
   });
 

@@ -59,6 +59,10 @@ describe('a running process', () => {
     const exported = await fetch(`${server.url}/audit/export?organizationId=00000000-0000-4000-8000-000000000000`, { headers: { authorization: `Bearer ${owner.token}` } });
     expect(exported.status).toBe(401);
     expect(await exported.json()).toEqual({ errors: [{ message: 'Requests must come through the router', extensions: { code: 'UNAUTHENTICATED' } }] });
+    // Partner services verify organization tokens without the router: the public keys are for anyone.
+    const jwks = await fetch(`${server.url}/.well-known/jwks.json`);
+    expect(jwks.status).toBe(200);
+    expect(await jwks.json()).toEqual({ keys: expect.any(Array) });
   });
 
   it('in production: no landing page, no introspection, masked errors, codes kept', async () => {

@@ -65,6 +65,8 @@ export const permissions: PermissionMap = {
       updateMembership: personCan(Permission.MEMBERS_MANAGE, organizationOfMembership('input', 'membershipId'), 'updateMembership', 'Membership'),
       removeMember: personCan(Permission.MEMBERS_MANAGE, organizationOfMembership('membershipId'), 'removeMember', 'Membership'),
       leaveOrganization: personCan('member', argument('organizationId'), 'leaveOrganization'),
+      // Any member; the service narrows a GUEST to its workspaces and checks the workspace.
+      issueOrganizationToken: personCan('member', argument('organizationId'), 'issueOrganizationToken'),
       createWorkspace: can(Permission.WORKSPACES_CREATE, argument('input', 'organizationId'), 'createWorkspace'),
       updateWorkspace: inWorkspace('workspace:WORKSPACES_MANAGE@updateWorkspace', Permission.WORKSPACES_MANAGE, argument('input', 'id')),
       deleteWorkspace: inWorkspace('workspace:WORKSPACES_MANAGE@deleteWorkspace', Permission.WORKSPACES_MANAGE, argument('id')),
@@ -129,6 +131,7 @@ export const permissions: PermissionMap = {
     ApiKeyConnection: allow,
     ApiKeyEdge: allow,
     CreatedApiKey: isAuthenticated,
+    OrganizationToken: isUser,
     Subscription: isAuthenticated,
     Usage: isAuthenticated,
     ByokStatus: isAuthenticated,

@@ -9,7 +9,7 @@ import type { OperationGate } from '../operation-gate';
 import { httpErrorHandler } from './failure';
 
 /** The `route` label of http_requests_total: one of ours or `other` (paths come from clients: unbounded, they would grow the series forever). */
-const ROUTES = ['/graphql', '/audit/export', '/health/live', '/health/ready', '/metrics'];
+const ROUTES = ['/graphql', '/audit/export', '/health/live', '/health/ready', '/metrics', '/.well-known/jwks.json'];
 
 /** Counts every response in http_requests_total, by route and status. */
 export function countRequests(metrics: Metrics): RequestHandler {
