@@ -276,7 +276,7 @@ const NODE_FLAGS = ['--max-semi-space-size=64', '-r', './dist/bench/graphql-prod
 
 /** A build's compiled server: ours from the project (`cwd` ROOT), the baseline from its worktree. */
 async function startServer(databaseUrl: string, port: number, options: { env?: Record<string, string>; cwd?: string; profile?: boolean } = {}): Promise<ChildProcess> {
-  // --profile: our server writes a CPU profile to bench/.out when it stops (node --cpu-prof).
+  // --profile: ours and the baseline write a CPU profile to bench/.out when they stop (node --cpu-prof), named after their pid.
   const flags = profile && options.profile ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : [];
   const log = path.join(OUT, `server-${port}.log`);
   const child = spawn(process.execPath, [...flags, ...NODE_FLAGS, 'dist/src/main.js'], {
@@ -350,6 +350,7 @@ async function main(): Promise<void> {
     });
     const port = await freePort();
     const ours = await startServer(benchUrl, port, { profile: true }); // applies the migrations
+    if (profile) console.log(`profiling ours: pid ${ours.pid} (bench/.out/CPU.*.${ours.pid}.*.cpuprofile)`);
     servers.push(ours);
     const db = new Client({ connectionString: benchUrl });
     db.on('error', () => undefined);
@@ -394,8 +395,9 @@ async function main(): Promise<void> {
       // The schema is the one our migrations built: the baseline runs against it without
       // migrating, as an older release does in a rolling deploy (README, "Migrations").
       try {
-        baselineServer = await startServer(benchUrl, baselinePort, { cwd: baseline.dir, env: { MIGRATIONS_RUN: 'false' } });
+        baselineServer = await startServer(benchUrl, baselinePort, { cwd: baseline.dir, env: { MIGRATIONS_RUN: 'false' }, profile: true });
         servers.push(baselineServer);
+        if (profile) console.log(`profiling the baseline: pid ${baselineServer.pid}`);
       } catch (error) {
         throw new Error(`the baseline ${baseline.ref} (${baseline.commit}) cannot serve the schema this build's migrations made (it starts with MIGRATIONS_RUN=false): ${(error as Error).message}`);
       }
