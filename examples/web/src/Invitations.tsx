@@ -25,7 +25,7 @@ const CANCEL = gql`
 /** Invite by email (1 to 10 addresses, all or nothing), resend a link, cancel one. */
 export function Invitations({ organization }: ScreenProps) {
   const [status, setStatus] = useState('PENDING');
-  const { data, error, refetch } = useQuery<any>(INVITATIONS, { variables: { id: organization.id, status: status || null } });
+  const { data, error, refetch } = useQuery<any>(INVITATIONS, { variables: { id: organization.id, status: status || null }, fetchPolicy: 'cache-and-network' });
   const [invite] = useMutation(INVITE);
   const [resend] = useMutation(RESEND);
   const [cancel] = useMutation(CANCEL);

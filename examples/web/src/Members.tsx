@@ -24,7 +24,7 @@ const REMOVE = gql`
 
 /** Members with their role and assignments; who holds MEMBERS_MANAGE changes them (the server decides). */
 export function Members({ organization }: ScreenProps) {
-  const { data, error, refetch } = useQuery<any>(MEMBERS, { variables: { id: organization.id } });
+  const { data, error, refetch } = useQuery<any>(MEMBERS, { variables: { id: organization.id }, fetchPolicy: 'cache-and-network' });
   const [update] = useMutation(UPDATE);
   const [remove] = useMutation(REMOVE);
   const [run, actionError] = useAction();

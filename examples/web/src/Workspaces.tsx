@@ -28,7 +28,7 @@ const SET_ACCESS = gql`
 /** The workspaces the viewer may read, and who is assigned to each (with a role override or the role's default). */
 export function Workspaces({ organization }: ScreenProps) {
   const withMembers = organization.viewerPermissions.includes('MEMBERS_READ');
-  const { data, error, refetch } = useQuery<any>(WORKSPACES, { variables: { id: organization.id, withMembers } });
+  const { data, error, refetch } = useQuery<any>(WORKSPACES, { variables: { id: organization.id, withMembers }, fetchPolicy: 'cache-and-network' });
   const [create] = useMutation(CREATE);
   const [setAccess] = useMutation(SET_ACCESS);
   const [name, setName] = useState('');
