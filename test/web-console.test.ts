@@ -51,7 +51,9 @@ let web: ChildProcess | undefined;
 let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
 let browser: Browser | undefined;
 let consoleUrl: string;
-const downloads = fs.mkdtempSync(path.join(process.env.TEST_RUN_DIR ?? os.tmpdir(), 'web-downloads-'));
+const scratch = fs.mkdtempSync(path.join(process.env.TEST_RUN_DIR ?? os.tmpdir(), 'web-console-'));
+const downloads = path.join(scratch, 'downloads');
+fs.mkdirSync(downloads);
 
 beforeAll(async () => {
   // Fails, never skips: CI installs Chromium (.ci/run), and a console nobody tested is not shipped.
@@ -63,7 +65,7 @@ beforeAll(async () => {
   gateway = await startGateway({ supergraphSdl, port: 0 });
   const served = await startProcess(
     'examples/web/serve.ts',
-    { WEB_PORT: '0', GATEWAY_PORT: new URL(gateway.url).port, PORT: new URL(serverUrl()).port },
+    { WEB_PORT: '0', WEB_OUT_DIR: path.join(scratch, 'dist'), GATEWAY_PORT: new URL(gateway.url).port, PORT: new URL(serverUrl()).port },
     /web console at (\S+)/,
   );
   web = served.child;
@@ -76,7 +78,7 @@ afterAll(async () => {
   web?.kill();
   await gateway?.stop();
   accounts?.kill();
-  fs.rmSync(downloads, { recursive: true, force: true });
+  fs.rmSync(scratch, { recursive: true, force: true });
 });
 
 /** A page in a browser context of its own (its own localStorage: another person), signed in through the development sign-in. */
@@ -179,5 +181,29 @@ it('create a team, invite, accept as the invitee, change the role, find it in th
     await ownerPage.locator('button::-p-text(Filter)').click();
     await ownerPage.waitForFunction(() => document.querySelectorAll('tr[data-action]').length > 1);
     await ownerPage.screenshot({ path: path.resolve(ROOT, process.env.WEB_CONSOLE_SCREENSHOT) as `${string}.png` });
+  }
+});
+
+it('mints no development token in production', async () => {
+  const production = await startProcess(
+    'examples/web/serve.ts',
+    {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'a-production-secret-that-is-not-the-development-one',
+      ENCRYPTION_KEY: 'cHJvZHVjdGlvbi1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=',
+      WEB_PORT: '0',
+      WEB_OUT_DIR: path.join(scratch, 'dist-production'),
+    },
+    /web console at (\S+)/,
+  );
+  try {
+    const res = await fetch(`${production.match}dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"ada@example.com"}' });
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toMatch(/eyJ/);
+    // The development server does mint one: the refusal above is production's, not a broken endpoint.
+    const dev = await fetch(`${consoleUrl}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"ada@example.com"}' });
+    expect(dev.status).toBe(200);
+  } finally {
+    production.child.kill();
   }
 });

@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config';
  *   /audit/export  → the subgraph itself (PORT 4001): a gateway serves GraphQL only,
  *   POST /dev/token → a development token for any address, signed with JWT_SECRET;
  *                     never served when NODE_ENV=production (nor without a JWT_SECRET).
+ * The build goes to examples/web/dist (WEB_OUT_DIR: elsewhere, as the tests do).
  */
 async function main(): Promise<void> {
   // Read before Vite runs: it sets NODE_ENV=production for its own build.
@@ -20,12 +21,14 @@ async function main(): Promise<void> {
   const gateway = `http://127.0.0.1:${Number(process.env.GATEWAY_PORT ?? 4000)}`;
   const subgraph = `http://127.0.0.1:${config.env.PORT}`;
   const root = __dirname;
+  const outDir = path.resolve(process.env.WEB_OUT_DIR ?? path.join(root, 'dist'));
 
   const { build, preview } = await import('vite');
   const common = { root, configFile: false as const, logLevel: 'warn' as const, oxc: { jsx: { runtime: 'automatic' as const } } };
-  await build({ ...common, build: { outDir: path.join(root, 'dist'), emptyOutDir: true } });
+  await build({ ...common, build: { outDir, emptyOutDir: true } });
   const server = await preview({
     ...common,
+    build: { outDir },
     preview: {
       host: '127.0.0.1',
       port: webPort,
@@ -46,6 +49,8 @@ async function main(): Promise<void> {
   });
   const { port } = server.httpServer.address() as AddressInfo;
   console.log(`web console at http://127.0.0.1:${port}/ (gateway ${gateway}, audit export ${subgraph}${devTokens ? ', development sign-in' : ''})`);
+  const reachable = await fetch(gateway, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }).then((r) => r.ok, () => false);
+  if (!reachable) console.error(`no gateway answers at ${gateway} yet: start it with npm run gateway (GATEWAY_PORT)`);
   const shutdown = () => void server.close().then(() => process.exit(0));
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

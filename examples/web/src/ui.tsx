@@ -1,9 +1,11 @@
-import { CombinedGraphQLErrors } from '@apollo/client';
+import { CombinedGraphQLErrors, ServerError } from '@apollo/client';
 import { useState } from 'react';
 
 /** An error as a user should read it: the GraphQL error's code and message. */
 export function describe(error: unknown): string {
   if (CombinedGraphQLErrors.is(error)) return error.errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; ');
+  // The console's server answers 502/504 when nothing listens behind it.
+  if (ServerError.is(error)) return `${error.message}: is the gateway running (npm run gateway)?`;
   return error instanceof Error ? error.message : String(error);
 }
 
