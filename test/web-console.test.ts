@@ -6,7 +6,7 @@ import readline from 'node:readline';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { composeSupergraph } from '../examples/compose';
 import { startGateway } from '../examples/gateway';
-import { serverUrl, unique } from './support/client';
+import { invitationToken, serverUrl, sql, unique } from './support/client';
 import { ROOT, TEST_JWT_SECRET } from './support/servers';
 import { waitFor } from './support/wait';
 
@@ -14,8 +14,9 @@ import { waitFor } from './support/wait';
  * The web console (examples/web) as a user drives it, in Debian's Chromium (apt-get install
  * chromium; .ci/run installs it): the console's own server (npm run web) in front of the example
  * gateway, which composes the test server with the accounts subgraph. An owner creates a team and
- * invites; the invitee accepts in a second browser context; the owner changes their role and finds
- * it in the audit log and its CSV export.
+ * invites; the invitee accepts in a second browser context; the owner changes their role, assigns
+ * them a workspace and finds the change in the audit log and its CSV export. An invitation mail's
+ * link opens the console's accept page; production mints no development token.
  *
  * WEB_CONSOLE_SCREENSHOT=examples/web/screenshot.png npx jest test/web-console.test.ts
  * also saves the README's screenshot.
@@ -111,7 +112,7 @@ async function waitForRow(page: Page, section: string, email: string, text: stri
   );
 }
 
-it('create a team, invite, accept as the invitee, change the role, find it in the audit log and its CSV', async () => {
+it('create a team, invite, accept as the invitee, change the role, assign a workspace, find it all in the audit log and its CSV', async () => {
   const team = `Console Team ${unique('t').slice(-6)}`;
   const owner = { email: `${unique('owner')}@example.test`, name: 'Olivia Owner' };
   const invitee = { email: `${unique('invitee')}@example.test`, name: 'Ivan Invitee' };
@@ -148,7 +149,20 @@ it('create a team, invite, accept as the invitee, change the role, find it in th
   await ownerPage.select(`select[aria-label="Role of ${invitee.email}"]`, 'DEVELOPER');
   await ownerPage.waitForFunction((e) => document.querySelector(`select[aria-label="Role of ${e}"]`)?.value === 'DEVELOPER', {}, invitee.email);
 
-  // The audit log shows it, filtered by action, and exports it as CSV.
+  // The owner creates a workspace and assigns the new member to it, with a role override.
+  await ownerPage.locator('nav button::-p-text(Workspaces)').click();
+  await ownerPage.locator('input[aria-label="New workspace name"]').fill('Docs');
+  await ownerPage.locator('button::-p-text(Create workspace)').click();
+  const giveAccess = 'select[aria-label="Give access to Docs"]';
+  await ownerPage.waitForSelector(`${giveAccess} ::-p-text(${invitee.name})`);
+  const membershipId = await ownerPage.$eval(giveAccess, (s: any, n) => [...s.options].find((o: any) => o.textContent.includes(n)).value, invitee.name);
+  await ownerPage.select(giveAccess, membershipId);
+  const workspaceRole = `select[aria-label="Workspace role of ${invitee.email}"]`;
+  await ownerPage.waitForSelector(workspaceRole);
+  await ownerPage.select(workspaceRole, 'VIEWER');
+  await ownerPage.waitForFunction((sel) => document.querySelector(sel)?.value === 'VIEWER', {}, workspaceRole);
+
+  // The audit log shows the role change, filtered by action, and exports it as CSV.
   await ownerPage.locator('nav button::-p-text(Audit log)').click();
   await ownerPage.waitForSelector('tr[data-action="member.role_changed"]');
   await ownerPage.locator('input[aria-label=Actions]').fill('member.role_changed');
@@ -175,6 +189,8 @@ it('create a team, invite, accept as the invitee, change the role, find it in th
   await inviteePage.waitForSelector('select[aria-label=Organization]');
   expect(await selectedOrganization(inviteePage)).toContain(team);
   await waitForRow(inviteePage, 'Members', invitee.email, 'DEVELOPER');
+  await inviteePage.locator('nav button::-p-text(Workspaces)').click();
+  await inviteePage.waitForSelector('article[aria-label="Workspace Docs"] ::-p-text(your role VIEWER)');
 
   if (process.env.WEB_CONSOLE_SCREENSHOT) {
     await ownerPage.locator('input[aria-label=Actions]').fill('');
@@ -182,6 +198,33 @@ it('create a team, invite, accept as the invitee, change the role, find it in th
     await ownerPage.waitForFunction(() => document.querySelectorAll('tr[data-action]').length > 1);
     await ownerPage.screenshot({ path: path.resolve(ROOT, process.env.WEB_CONSOLE_SCREENSHOT) as `${string}.png` });
   }
+});
+
+it("an invitation mail's link (PUBLIC_URL/invitations/accept?token=…) opens the console's accept page", async () => {
+  const team = `Linked Team ${unique('t').slice(-6)}`;
+  const invitee = `${unique('linked')}@example.test`;
+  const ownerPage = await signIn(`${unique('owner')}@example.test`, 'Lena Owner');
+  await ownerPage.locator('input[aria-label="New team name"]').fill(team);
+  await ownerPage.locator('button::-p-text(Create team)').click();
+  await waitForSelected(ownerPage, team);
+  await ownerPage.locator('nav button::-p-text(Invitations)').click();
+  await ownerPage.locator('input[aria-label="Emails to invite"]').fill(invitee);
+  await ownerPage.locator('button[type=submit]::-p-text(Invite)').click();
+  await waitForRow(ownerPage, 'Invitations', invitee, 'PENDING');
+  // What the mail carries: the test server sends none, its outbox holds it.
+  const [{ id }] = await sql<{ id: string }>('SELECT id FROM invitations WHERE email = $1', [invitee]);
+  const link = `${consoleUrl}/invitations/accept?token=${await invitationToken(id)}`;
+
+  const page = await (await browser!.createBrowserContext()).newPage();
+  await page.goto(link);
+  await page.waitForSelector(`h1::-p-text(Join ${team})`);
+  // Signing in from the link offers the invited address.
+  expect(await page.$eval('input[name=email]', (i: any) => i.value)).toBe(invitee);
+  await page.locator('input[name=name]').fill('Link Invitee');
+  await page.locator('button[type=submit]::-p-text(Sign in)').click();
+  await page.locator('button::-p-text(Accept)').click();
+  await waitForSelected(page, team);
+  await waitForRow(page, 'Members', invitee, 'VIEWER');
 });
 
 it('mints no development token in production', async () => {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
+import { PROJECT_ROOT } from '../../src/paths';
 
 /**
  * npm run web: builds the console with Vite and serves it on WEB_PORT (3000: PUBLIC_URL's
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   const webPort = Number(process.env.WEB_PORT ?? 3000);
   const gateway = `http://127.0.0.1:${Number(process.env.GATEWAY_PORT ?? 4000)}`;
   const subgraph = `http://127.0.0.1:${config.env.PORT}`;
-  const root = __dirname;
+  const root = path.join(PROJECT_ROOT, 'examples', 'web'); // the sources, also when run from dist/
   const outDir = path.resolve(process.env.WEB_OUT_DIR ?? path.join(root, 'dist'));
 
   const { build, preview } = await import('vite');

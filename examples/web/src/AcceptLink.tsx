@@ -1,5 +1,6 @@
 import { gql } from '@apollo/client';
 import { useMutation, useQuery } from '@apollo/client/react';
+import { rememberOrganization } from './session';
 import { SignIn } from './SignIn';
 import { ErrorLine, useAction, when } from './ui';
 
@@ -9,13 +10,13 @@ const PREVIEW = gql`
   }
 `;
 const ACCEPT = gql`
-  mutation AcceptByLink($token: String!) { acceptInvitation(token: $token) { id organization { id name } } }
+  mutation AcceptByLink($token: String!) { acceptInvitation(token: $token) { id user { id } organization { id } } }
 `;
 
 /** PUBLIC_URL/invitations/accept?token=…: what the link shows (no sign-in needed), then accept as its invitee. */
 export function AcceptLink({ linkToken, signedIn, onSignIn }: { linkToken: string; signedIn: boolean; onSignIn: (token: string) => void }) {
   const { data, error } = useQuery<any>(PREVIEW, { variables: { token: linkToken } });
-  const [accept] = useMutation(ACCEPT, { variables: { token: linkToken } });
+  const [accept] = useMutation<any>(ACCEPT, { variables: { token: linkToken } });
   const [run, actionError] = useAction();
   const invitation = data?.invitation;
   const home = () => location.assign('/');
@@ -32,7 +33,18 @@ export function AcceptLink({ linkToken, signedIn, onSignIn }: { linkToken: strin
       {!signedIn ? (
         <SignIn onToken={onSignIn} email={invitation.email} />
       ) : invitation.status === 'PENDING' ? (
-        <button onClick={() => run(async () => (await accept(), home()))}>Accept</button>
+        <button
+          onClick={() =>
+            run(async () => {
+              // Land in the organization just joined.
+              const { acceptInvitation: membership } = (await accept()).data;
+              rememberOrganization(membership.user.id, membership.organization.id);
+              home();
+            })
+          }
+        >
+          Accept
+        </button>
       ) : (
         <button onClick={home}>Open the console</button>
       )}
