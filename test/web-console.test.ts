@@ -112,7 +112,7 @@ async function waitForRow(page: Page, section: string, email: string, text: stri
   );
 }
 
-it('create a team, invite, accept as the invitee, change the role, assign a workspace, find it all in the audit log and its CSV', async () => {
+it('create a team, invite, accept as the invitee, change the role and assignments, assign a workspace, find it in the audit log and its CSV', async () => {
   const team = `Console Team ${unique('t').slice(-6)}`;
   const owner = { email: `${unique('owner')}@example.test`, name: 'Olivia Owner' };
   const invitee = { email: `${unique('invitee')}@example.test`, name: 'Ivan Invitee' };
@@ -149,6 +149,11 @@ it('create a team, invite, accept as the invitee, change the role, assign a work
   await ownerPage.select(`select[aria-label="Role of ${invitee.email}"]`, 'DEVELOPER');
   await ownerPage.waitForFunction((e) => document.querySelector(`select[aria-label="Role of ${e}"]`)?.value === 'DEVELOPER', {}, invitee.email);
 
+  // …and an AUDITOR: the assignment that lets them read the audit log.
+  const auditor = `input[aria-label="AUDITOR for ${invitee.email}"]`;
+  await ownerPage.locator(auditor).click();
+  await ownerPage.waitForFunction((sel) => document.querySelector(sel)?.checked === true, {}, auditor);
+
   // The owner creates a workspace and assigns the new member to it, with a role override.
   await ownerPage.locator('nav button::-p-text(Workspaces)').click();
   await ownerPage.locator('input[aria-label="New workspace name"]').fill('Docs');
@@ -184,11 +189,12 @@ it('create a team, invite, accept as the invitee, change the role, assign a work
   expect(lines).toHaveLength(2); // the header and the one filtered event
   expect(lines[1]).toContain('member.role_changed');
 
-  // The invitee's switcher remembers the team across a reload, and shows the new role.
+  // The invitee's switcher remembers the team across a reload; the console shows the new role and what the assignment opened.
   await inviteePage.reload();
   await inviteePage.waitForSelector('select[aria-label=Organization]');
   expect(await selectedOrganization(inviteePage)).toContain(team);
   await waitForRow(inviteePage, 'Members', invitee.email, 'DEVELOPER');
+  await inviteePage.waitForSelector('nav button::-p-text(Audit log)');
   await inviteePage.locator('nav button::-p-text(Workspaces)').click();
   await inviteePage.waitForSelector('article[aria-label="Workspace Docs"] ::-p-text(your role VIEWER)');
 

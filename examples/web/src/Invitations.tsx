@@ -72,7 +72,7 @@ export function Invitations({ organization }: ScreenProps) {
                 <td>{i.email}</td>
                 <td>{i.role}</td>
                 <td>{i.status}</td>
-                <td>{i.sendCount}× , last {when(i.lastSentAt)}</td>
+                <td>{i.sendCount}×, last {when(i.lastSentAt)}</td>
                 <td>{when(i.expiresAt)}</td>
                 <td>
                   {i.status === 'PENDING' && (

@@ -65,6 +65,7 @@ export function Members({ organization }: ScreenProps) {
                   <label key={a} className="check">
                     <input
                       type="checkbox"
+                      aria-label={`${a} for ${m.email}`}
                       disabled={!canManage || m.role === 'OWNER'}
                       checked={m.assignments.includes(a)}
                       onChange={(e) => change(m.id, { assignments: e.target.checked ? [...m.assignments, a] : m.assignments.filter((x: string) => x !== a) })}
