@@ -59,7 +59,7 @@ export function AuditLog({ organization }: ScreenProps) {
       link.href = URL.createObjectURL(await res.blob());
       link.download = `audit-${organization.slug}.csv`;
       link.click();
-      URL.revokeObjectURL(link.href);
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000); // once the browser has saved it
     });
 
   const events = data?.organization.auditEvents;
