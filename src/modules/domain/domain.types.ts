@@ -35,7 +35,7 @@ export class DnsRecord {
   value!: string;
 }
 
-@ObjectType({ description: 'A domain an organization claims, proven by a TXT record. Needs DOMAINS_MANAGE.' })
+@ObjectType({ simpleResolvers: true, description: 'A domain an organization claims, proven by a TXT record. Needs DOMAINS_MANAGE.' })
 export class OrganizationDomain {
   @Field(() => ID)
   id!: string;
