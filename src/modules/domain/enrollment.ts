@@ -67,9 +67,8 @@ export async function inviteByDomain(ctx: RequestContext, user: UserPrincipal): 
       const organization = await tx.selectOne(OrganizationEntity, 'SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [candidate.organization_id]);
       const [still] = await tx.query<Candidate>(CANDIDATE, [domain, user.userId, user.email]);
       if (!organization || !still) return;
-      const grant = { organizationId: organization.id, invitedById: still.configured_by_id, role: still.default_role, assignments: [], workspaceIds: [] };
       // The member who chose the mode must still be able to invite with this role; else nothing happens until someone who can sets it again.
-      await assertInviterMayStillGrant(tx, grant as unknown as InvitationEntity);
+      await assertInviterMayStillGrant(tx, { organizationId: organization.id, invitedById: still.configured_by_id, role: still.default_role, assignments: [], workspaceIds: [] });
       const expiresAt = new Date(Date.now() + ctx.config.env.INVITATION_TTL_DAYS * 86_400_000);
       const invitation = (await tx.selectOne(
         InvitationEntity,
