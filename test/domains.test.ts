@@ -255,7 +255,7 @@ describe('re-checking verified domains', () => {
   it('a worker looks each verified domain up again and records since when its record is missing, and when it is back (audited)', async () => {
     const { owner, org } = await team();
     const { id, record } = await verified(org, owner);
-    checker = await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL, DNS_SERVERS: process.env.TEST_DNS_SERVER, DOMAIN_RECHECK_INTERVAL: '200ms', MIGRATIONS_RUN: 'false' });
+    checker = await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL, DNS_SERVERS: process.env.TEST_DNS_SERVER, DOMAIN_RECHECK_INTERVAL: '200ms', MIGRATIONS_RUN: 'false', WEBHOOK_WORKER: 'false' });
     const read = async () => (await ok(DOMAINS, { id: org.id }, owner)).organization.domains.find((d: { id: string }) => d.id === id);
     const verifiedAt = (await read()).lastCheckedAt;
     await waitFor('a re-check', async () => (await read()).lastCheckedAt !== verifiedAt);
