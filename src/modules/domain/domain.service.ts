@@ -2,6 +2,7 @@ import { requireMembership } from '../../authz/access';
 import { lockObject, lockOrganization } from '../../authz/locks';
 import { grantRefusal, OrganizationRole, Permission } from '../../authz/permissions';
 import { randomBytes } from 'node:crypto';
+import { isUuid } from '../../common/ids';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { AppError, badInput, failedPrecondition, forbidden, notFound, quotaExceeded } from '../../errors';
@@ -48,10 +49,11 @@ export async function addDomain(ctx: RequestContext, input: AddDomainInput): Pro
   ctx.requireUser();
   const domain = cleanDomain(input.domain);
   const expiresAt = () => new Date(Date.now() + ctx.config.domains.verificationHours * HOUR_MS);
+  // Before the transaction, not inside it (one connection at a time); a race is settled by the index when verifying.
+  if (isUuid(input.organizationId) && (await verifiedElsewhere(ctx, domain, input.organizationId))) throw taken(domain);
   return ctx.write(async (tx) => {
     const { organization, actor } = await lockOrganization(tx, ctx, input.organizationId, Permission.DOMAINS_MANAGE);
     if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization has no other members: add domains to a team organization');
-    if (await verifiedElsewhere(ctx, domain, organization.id)) throw taken(domain);
     const existing = await tx.selectOne(OrganizationDomainEntity, 'SELECT * FROM organization_domains WHERE organization_id = $1 AND domain = $2 FOR UPDATE', [organization.id, domain]);
     if (existing?.status === StoredDomainStatus.VERIFIED) {
       throw new AppError('CONFLICT', `${domain} is already verified by this organization`, { field: 'domain', reason: 'DOMAIN_ALREADY_VERIFIED' });
