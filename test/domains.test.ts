@@ -75,6 +75,10 @@ describe('adding and verifying a domain', () => {
     const stranger = await team('Stranger');
     expect((await failure(VERIFY, { id: added.id }, stranger.owner)).code).toBe('NOT_FOUND');
     expect((await failure(REMOVE, { id: added.id }, stranger.owner)).code).toBe('NOT_FOUND');
+    // An API key may read them within its scopes, never change them.
+    const key = (await ok('mutation($id: ID!) { createApiKey(input: { organizationId: $id, name: "k", scopes: [DOMAINS_MANAGE] }) { secret } }', { id: org.id }, owner)).createApiKey.secret;
+    expect((await ok(DOMAINS, { id: org.id }, key)).organization.domains.map((d: { id: string }) => d.id)).toEqual([added.id]);
+    expect((await failure(ADD, { o: org.id, d: newDomain() }, key)).code).toBe('FORBIDDEN');
     expect(await ok(REMOVE, { id: added.id }, owner)).toEqual({ removeDomain: true });
     expect((await ok(DOMAINS, { id: org.id }, owner)).organization.domains).toEqual([]);
     expect((await actions(org.id, 'domain.%')).map((e) => e.action)).toEqual(['domain.added', 'domain.removed']);
