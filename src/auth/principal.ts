@@ -1,5 +1,8 @@
 import type { Permission } from '../authz/permissions';
 
+/** `aud` of every organization token this service issues: what a verifier checks so that no other token of the issuer passes for one. */
+export const ORGANIZATION_TOKEN_AUDIENCE = 'organization-token';
+
 /** Who is asking. Built once per request from its bearer token. */
 export interface UserPrincipal {
   kind: 'user';

@@ -1,5 +1,5 @@
 import { OrganizationRole, sortPermissions } from '../../authz/permissions';
-import { ORGANIZATION_TOKEN_AUDIENCE } from '../../auth/tokens';
+import { ORGANIZATION_TOKEN_AUDIENCE } from '../../auth/principal';
 import type { RequestContext } from '../../context';
 import { forbidden, notFound } from '../../errors';
 import type { OrganizationToken } from './organization-token.types';
