@@ -50,12 +50,25 @@ function observabilityPlugin(app: AppServices, metrics: Metrics): ApolloServerPl
             metrics.sqlStatements.observe({ operation: name }, statements);
             if (app.config.exposeSqlCount) response.http.headers.set('x-sql-statements', String(statements));
           }
-          response.http.headers.set('x-request-id', contextValue.request.requestId);
         },
       };
     },
   };
 }
+
+/**
+ * Every response carries X-Request-Id (the client's, if it sent one), set before anything can
+ * refuse the request: CSRF prevention, the body limit, the router lock, a turn, a 404.
+ */
+const requestIdMiddleware: RequestHandler = (req, res, next) => {
+  const id = req.get('x-request-id')?.slice(0, 100) || randomUUID();
+  res.locals.requestId = id;
+  res.set('x-request-id', id);
+  next();
+};
+
+/** The request id requestIdMiddleware gave this request. */
+const requestIdOf = (req: Request): string => (req.res?.locals.requestId as string | undefined) ?? randomUUID();
 
 /** "Did you mean …?" at the end of a graphql-js message: it names fields, arguments, types and enum values. */
 const SUGGESTION = / ?Did you mean(.+?)\?$/;
@@ -82,7 +95,7 @@ function contextBuilder(app: AppServices) {
   const verify = createTokenVerifier(app.config);
   return async ({ req }: { req: Request }): Promise<RequestContext> => {
     const request = {
-      requestId: req.get('x-request-id')?.slice(0, 100) || randomUUID(),
+      requestId: requestIdOf(req),
       ip: req.ip ?? null,
       userAgent: req.get('user-agent')?.slice(0, 500) ?? null,
     };
@@ -148,6 +161,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   });
   await apollo.start();
 
+  expressApp.use(requestIdMiddleware);
   expressApp.use(countRequests(metrics));
   expressApp.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });
