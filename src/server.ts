@@ -17,6 +17,7 @@ import { isSecret } from './common/secrets';
 import { RequestContext, type AppServices } from './context';
 import { AppError, asDatabaseFailure, databaseFailurePlugin, formatError } from './errors';
 import { httpErrorHandler } from './http/failure';
+import { serveGraphiql, withGraphiqlLink } from './http/graphiql';
 import { jwksHandler } from './http/jwks';
 import { countRequests, countWaiting, metricsHandler, metricsListener } from './http/metrics';
 import { requestGuardPlugin } from './input-guard';
@@ -151,7 +152,11 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
       ...(config.isProduction ? [hideVariableSuggestionsPlugin()] : []),
       // ftv1 traces (`apollo-federation-include-trace`) show resolver timings and paths: the router's only.
       ...(config.routerViews ? [] : [ApolloServerPluginInlineTraceDisabled()]),
-      config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      config.isProduction
+        ? ApolloServerPluginLandingPageDisabled()
+        : config.graphiql
+          ? withGraphiqlLink(ApolloServerPluginLandingPageLocalDefault({ embed: true }))
+          : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       observabilityPlugin(app, metrics),
       requestGuardPlugin(),
       databaseFailurePlugin(),
@@ -174,6 +179,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
       res.status(503).json({ status: 'unavailable', reason: 'the database does not answer' });
     }
   });
+  if (config.graphiql) serveGraphiql(expressApp);
   // Public: partner services verify organization tokens with it, router or not.
   expressApp.get('/.well-known/jwks.json', jwksHandler(app));
   if (config.metrics.onMainPort) expressApp.get('/metrics', serveMetrics);
