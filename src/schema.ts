@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { defaultFieldResolver, execute, parse, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, execute, Kind, parse, print, visit, type GraphQLSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import gql from 'graphql-tag';
 import { buildSchema, createResolversMap, getMetadataStorage } from 'type-graphql';
@@ -81,8 +81,30 @@ const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userRef
 const FEDERATION_LINK = `schema { query: Query mutation: Mutation }
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])`;
 
+/** The router-enforced authorization directives (Federation 2.5), which `FEDERATION_AUTH_DIRECTIVES=false` leaves out. */
+const AUTH_DIRECTIVES = new Set(['authenticated', 'requiresScopes']);
+
+/**
+ * The SDL without @authenticated / @requiresScopes (nor their import): what the subgraph
+ * publishes with FEDERATION_AUTH_DIRECTIVES=false, for gateways such as @apollo/gateway that
+ * refuse a supergraph linking them `for: SECURITY`. The subgraph enforces the same rules itself.
+ */
+export function withoutAuthDirectives(sdl: string): string {
+  const document = visit(parse(sdl), {
+    Directive: (node) => (AUTH_DIRECTIVES.has(node.name.value) ? null : undefined),
+    // Their definitions, in a printed `_service { sdl }` (schema.graphql).
+    DirectiveDefinition: (node) => (AUTH_DIRECTIVES.has(node.name.value) ? null : undefined),
+    // The import list of the federation @link.
+    ListValue: (node, _key, parent) =>
+      (parent as { name?: { value: string } } | undefined)?.name?.value === 'import'
+        ? { ...node, values: node.values.filter((v) => !(v.kind === Kind.STRING && AUTH_DIRECTIVES.has(v.value.replace(/^@/, '')))) }
+        : undefined,
+  });
+  return `${print(document)}\n`;
+}
+
 /** type-graphql classes → a Federation 2 subgraph schema, without authorization. */
-export async function buildSubgraph(): Promise<GraphQLSchema> {
+export async function buildSubgraph(options: { authDirectives?: boolean } = {}): Promise<GraphQLSchema> {
   // Plain fields read their property through graphql's default resolver: type-graphql's
   // wrapper on each (for middlewares and auth checkers, which we do not use) showed in profiles.
   const wrapped = getMetadataStorage().objectTypes.filter((type) => !type.simpleResolvers);
@@ -98,8 +120,9 @@ export async function buildSubgraph(): Promise<GraphQLSchema> {
   for (const reference of REFERENCE_RESOLVERS) {
     for (const [type, fields] of Object.entries(reference)) resolvers[type] = Object.assign({}, resolvers[type], fields);
   }
+  const sdl = `${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`;
   return buildSubgraphSchema({
-    typeDefs: gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`,
+    typeDefs: gql(options.authDirectives === false ? withoutAuthDirectives(sdl) : sdl),
     resolvers: resolvers as never,
   });
 }
@@ -145,8 +168,8 @@ export function directFieldResolvers(): { type: string; field: string; resolve: 
 }
 
 /** The subgraph behind its permission map (src/authz/apply.ts): what the server executes. `unguarded` is the benchmark's variant only. */
-export async function buildGuardedSchema(options: { unguarded?: boolean } = {}): Promise<GraphQLSchema> {
-  const schema = await buildSubgraph();
+export async function buildGuardedSchema(options: { unguarded?: boolean; authDirectives?: boolean } = {}): Promise<GraphQLSchema> {
+  const schema = await buildSubgraph({ authDirectives: options.authDirectives });
   const entities = schema.getQueryType()!.getFields()._entities;
   entities.resolve = entitiesGuard(entities.resolve ?? defaultFieldResolver);
   return options.unguarded ? schema : applyPermissions(schema, permissions, PERMISSION_OPTIONS);
