@@ -133,22 +133,17 @@ export async function organizationsSubgraph(port: number): Promise<{ child?: Chi
   throw new Error(`the organizations subgraph it started on ${port} was not ready within 2 minutes`);
 }
 
-/** The example accounts subgraph on `port`: its own, or one already listening there. */
+/** The example accounts subgraph on `port`: the one already listening there, or its own. */
 export async function accountsSubgraph(port: number): Promise<{ url: string; stop?: () => Promise<void> }> {
-  try {
-    return await startAccounts({ port, jwtSecret: process.env.JWT_SECRET });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    const res = await answers(`http://127.0.0.1:${port}/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ _service { sdl } }' }),
-    });
-    const sdl = res?.ok ? ((await res.json()) as { data?: { _service?: { sdl?: string } } }).data?._service?.sdl : undefined;
+  const url = `http://127.0.0.1:${port}/`;
+  const res = await answers(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ _service { sdl } }' }) });
+  if (res) {
+    const sdl = res.ok ? ((await res.json().catch(() => ({}))) as { data?: { _service?: { sdl?: string } } }).data?._service?.sdl : undefined;
     if (!sdl?.includes('type User')) throw new Error(`port ${port} (ACCOUNTS_PORT) is taken by something that is not the accounts subgraph: stop it, or set ACCOUNTS_PORT`);
     console.log(`using the accounts subgraph already listening on ${port}`);
-    return { url: `http://127.0.0.1:${port}/` };
+    return { url };
   }
+  return startAccounts({ port, jwtSecret: process.env.JWT_SECRET });
 }
 
 /** npm run gateway: the organizations subgraph (PORT, 4001), the example accounts subgraph (ACCOUNTS_PORT, 4002) and a gateway (GATEWAY_PORT, 4000). */
