@@ -96,7 +96,8 @@ export function serveGraphiql(app: Express): void {
 
 /** Apollo's landing page (Sandbox, from Apollo's CDN) with a corner link to the local GraphiQL, which works offline. */
 export function withGraphiqlLink(plugin: ApolloServerPlugin): ApolloServerPlugin {
-  const link = `<a href="${GRAPHIQL_PATH}" id="local-graphiql" style="position:fixed;right:16px;bottom:16px;z-index:10000;padding:8px 12px;border-radius:6px;background:#1f2937;color:#fff;font:14px system-ui,sans-serif;text-decoration:none">Offline? Local GraphiQL at ${GRAPHIQL_PATH}</a>`;
+  const link = `<a href="${GRAPHIQL_PATH}" id="local-graphiql">Offline? Local GraphiQL at ${GRAPHIQL_PATH}</a>`;
+  const css = '#local-graphiql{position:fixed;right:16px;bottom:16px;z-index:10000;padding:8px 12px;border-radius:6px;background:#1f2937;color:#fff;font:14px system-ui,sans-serif;text-decoration:none}';
   return {
     ...plugin,
     async serverWillStart(service) {
@@ -108,7 +109,10 @@ export function withGraphiqlLink(plugin: ApolloServerPlugin): ApolloServerPlugin
         async renderLandingPage() {
           const page = await render();
           const html = typeof page.html === 'string' ? page.html : await page.html();
-          return { html: html.includes('</body>') ? html.replace('</body>', `${link}</body>`) : `${html}${link}` };
+          // The page's Content-Security-Policy admits styles carrying its nonce only.
+          const nonce = /nonce="([^"]+)"/.exec(html)?.[1];
+          const addition = `<style${nonce ? ` nonce="${nonce}"` : ''}>${css}</style>${link}`;
+          return { html: html.includes('</body>') ? html.replace('</body>', `${addition}</body>`) : `${html}${addition}` };
         },
       };
     },
