@@ -62,6 +62,9 @@ export async function startGateway(options: {
   routerSecret?: string;
   onSubgraphResponse?: (subgraph: string, headers: Headers) => void;
 }): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (/for: SECURITY/.test(options.supergraphSdl)) {
+    throw new Error('@apollo/gateway refuses a supergraph linking @authenticated / @requiresScopes for: SECURITY: compose it with gatewaySupergraph() (composeSupergraph(…, { authDirectives: false }))');
+  }
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     buildService: ({ url, name }) => new ForwardingDataSource({ url: url!, name }, options.routerSecret, options.onSubgraphResponse),
