@@ -1,10 +1,8 @@
 import { OrganizationRole, sortPermissions } from '../../authz/permissions';
+import { ORGANIZATION_TOKEN_AUDIENCE } from '../../auth/tokens';
 import type { RequestContext } from '../../context';
 import { forbidden, notFound } from '../../errors';
 import type { OrganizationToken } from './organization-token.types';
-
-/** `aud` of every organization token: what a verifier checks so that no other token of the issuer passes for one. */
-export const ORGANIZATION_TOKEN_AUDIENCE = 'organization-token';
 
 export interface TokenPermissions {
   role: OrganizationRole;
