@@ -5,7 +5,7 @@ import { composeServices as composeWithGuild } from '@theguild/federation-compos
 import { parse } from 'graphql';
 import YAML from 'yaml';
 import { PROJECT_ROOT } from '../src/paths';
-import { withoutAuthDirectives } from '../src/schema';
+import { withoutAuthDirectives } from '../src/federation-sdl';
 
 interface SupergraphConfig {
   subgraphs: Record<string, { routing_url: string; schema: { file: string } }>;

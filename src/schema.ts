@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { defaultFieldResolver, execute, Kind, parse, print, visit, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, execute, parse, type GraphQLSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import gql from 'graphql-tag';
 import { buildSchema, createResolversMap, getMetadataStorage } from 'type-graphql';
 import { applyPermissions } from './authz/apply';
 import { PERMISSION_OPTIONS, permissions } from './authz/permissions-map';
+import { withoutAuthDirectives } from './federation-sdl';
 import { entitiesGuard } from './input-guard';
 import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/api-key.resolver';
 import { AuditEventResolver, OrganizationAuditIntegrityResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
@@ -80,28 +81,6 @@ const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userRef
 // without a schema definition would take for the subscription root.
 const FEDERATION_LINK = `schema { query: Query mutation: Mutation }
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])`;
-
-/** The router-enforced authorization directives (Federation 2.5), which `FEDERATION_AUTH_DIRECTIVES=false` leaves out. */
-const AUTH_DIRECTIVES = new Set(['authenticated', 'requiresScopes']);
-
-/**
- * The SDL without @authenticated / @requiresScopes (nor their import): what the subgraph
- * publishes with FEDERATION_AUTH_DIRECTIVES=false, for gateways such as @apollo/gateway that
- * refuse a supergraph linking them `for: SECURITY`. The subgraph enforces the same rules itself.
- */
-export function withoutAuthDirectives(sdl: string): string {
-  const document = visit(parse(sdl), {
-    Directive: (node) => (AUTH_DIRECTIVES.has(node.name.value) ? null : undefined),
-    // Their definitions, in a printed `_service { sdl }` (schema.graphql).
-    DirectiveDefinition: (node) => (AUTH_DIRECTIVES.has(node.name.value) ? null : undefined),
-    // The import list of the federation @link.
-    ListValue: (node, _key, parent) =>
-      (parent as { name?: { value: string } } | undefined)?.name?.value === 'import'
-        ? { ...node, values: node.values.filter((v) => !(v.kind === Kind.STRING && AUTH_DIRECTIVES.has(v.value.replace(/^@/, '')))) }
-        : undefined,
-  });
-  return `${print(document)}\n`;
-}
 
 /** type-graphql classes → a Federation 2 subgraph schema, without authorization. */
 export async function buildSubgraph(options: { authDirectives?: boolean } = {}): Promise<GraphQLSchema> {
