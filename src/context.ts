@@ -14,6 +14,7 @@ import { auditLoaders } from './modules/audit/audit.loaders';
 import { billingLoaders } from './modules/billing/billing.loaders';
 import { byokLoaders } from './modules/byok/byok.loaders';
 import { domainLoaders } from './modules/domain/domain.loaders';
+import { ssoLoaders } from './modules/sso/sso.loaders';
 import { invitationLoaders } from './modules/invitation/invitation.loaders';
 import { joinRequestLoaders } from './modules/join-request/join-request.loaders';
 import type { Mailer } from './modules/mail/mail.worker';
@@ -65,6 +66,7 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
     apiKeyLoaders(db),
     billingLoaders(db),
     byokLoaders(db),
+    ssoLoaders(db),
     invitationLoaders(db),
     joinRequestLoaders(db),
     webhookLoaders(db),
