@@ -4,8 +4,8 @@ import type { MembershipEntity } from '../modules/membership/membership.entity';
 import { accessLoaders } from './access';
 import { OrganizationRole } from './permissions';
 
-const user: Principal = { kind: 'user', userId: 'u', email: null, emailVerified: false, name: null, issuedAt: null };
-const membership = (role: OrganizationRole) => ({ organizationId: 'org', role, assignments: [] }) as unknown as MembershipEntity;
+const user: Principal = { kind: 'user', userId: 'u', email: null, emailVerified: false, name: null, issuedAt: null, ssoOrgId: null };
+const membership = (role: OrganizationRole) => ({ organizationId: 'org', role, assignments: [], organizationSsoEnforced: false }) as unknown as MembershipEntity;
 
 /** Memberships read from a "database" the test answers when it wants. */
 function setup() {
