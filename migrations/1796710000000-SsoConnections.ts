@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * client secret sealed with ENCRYPTION_KEY. Enforcement is a column of the organization, read
  * with every member's access without another statement (src/authz/access.ts).
  */
-export class SsoConnections1796646000000 implements MigrationInterface {
-  name = 'SsoConnections1796646000000';
+export class SsoConnections1796710000000 implements MigrationInterface {
+  name = 'SsoConnections1796710000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "organizations" ADD "sso_enforced" boolean NOT NULL DEFAULT false`);
