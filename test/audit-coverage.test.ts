@@ -191,11 +191,13 @@ const CASES: Record<string, () => Promise<void>> = {
     const metadataXml = idpMetadata({ entityId: 'urn:coverage:idp', ssoUrl: 'https://idp.example.test/sso', certificate: await certificate() });
     const SET = 'mutation($input: SetSsoConnectionInput!) { setSsoConnection(input: $input) { id } }';
     await expectEvents(org.id, () => q(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml } }, owner), ['sso.connection_created']);
+    await domain(org, owner);
     await expectEvents(org.id, () => q(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml, enforced: true } }, owner), ['sso.connection_updated', 'sso.enforcement_enabled']);
   },
   async deleteSsoConnection() {
     const { owner, org } = await team();
     const metadataXml = idpMetadata({ entityId: 'urn:coverage:idp', ssoUrl: 'https://idp.example.test/sso', certificate: await certificate() });
+    await domain(org, owner);
     await q('mutation($input: SetSsoConnectionInput!) { setSsoConnection(input: $input) { id } }', { input: { organizationId: org.id, protocol: 'SAML', metadataXml, enforced: true } }, owner);
     // Signed in through the organization's provider: an OWNER without it would add its break-glass event.
     const throughIt = signToken({ sub: owner.id, email: owner.email, email_verified: true, name: owner.name, sso_org_id: org.id });

@@ -1,5 +1,6 @@
 import { fillArgument, INTROSPECTION, named, required, typeString, type Field, type SchemaTypeInfo, type TypeRef } from './support/introspection';
-import { addMember, createOrganization, gql, invitationToken, newUser, ok, signToken, sql, type GqlResponse, type TestUser } from './support/client';
+import { addMember, createOrganization, gql, invitationToken, newUser, ok, serviceToken, signToken, sql, unique, type GqlResponse, type TestUser } from './support/client';
+import { publishTxt } from './support/dns-server';
 import { certificate, idpMetadata } from './support/saml-metadata';
 
 const SET = 'mutation($input: SetSsoConnectionInput!) { setSsoConnection(input: $input) { id enforced status } }';
@@ -13,7 +14,15 @@ const through = (user: TestUser, organizationId: string): TestUser => ({
 
 const ssoRequired = (res: GqlResponse) => (res.errors ?? []).some((e) => e.extensions.code === 'FORBIDDEN' && e.extensions.reason === 'SSO_REQUIRED');
 
-/** An organization with an ADMIN, a VIEWER and a workspace, enforcing SSO through a SAML connection. */
+/** A domain of the organization, VERIFIED through the test DNS server (test/support/dns-server.ts). */
+async function verifiedDomain(organizationId: string, owner: TestUser, domain = `${unique('sso')}.test`): Promise<{ id: string; domain: string }> {
+  const added = (await ok('mutation($id: ID!, $d: String!) { addDomain(input: { organizationId: $id, domain: $d }) { id verificationRecord { name value } } }', { id: organizationId, d: domain }, owner)).addDomain;
+  publishTxt(added.verificationRecord.name, added.verificationRecord.value);
+  expect((await ok('mutation($id: ID!) { verifyDomain(id: $id) { status } }', { id: added.id }, owner)).verifyDomain.status).toBe('VERIFIED');
+  return { id: added.id, domain };
+}
+
+/** An organization with an ADMIN, a VIEWER, a workspace and a VERIFIED domain, enforcing SSO through a SAML connection. */
 async function enforcedOrganization(name = 'Enforced') {
   const owner = newUser(`${name} Owner`);
   const org = await createOrganization(owner, name);
@@ -23,12 +32,62 @@ async function enforcedOrganization(name = 'Enforced') {
   await addMember(org.id, viewer, 'VIEWER');
   const workspace = (await ok('mutation($id: ID!) { createWorkspace(input: { organizationId: $id, name: "Enforced WS" }) { id } }', { id: org.id }, owner)).createWorkspace.id;
   const metadataXml = idpMetadata({ entityId: `urn:idp:${org.id}`, ssoUrl: 'https://idp.example.test/sso', certificate: await certificate() });
+  const domain = await verifiedDomain(org.id, owner);
   const set = await ok(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml, enforced: true } }, owner);
   expect(set.setSsoConnection).toMatchObject({ enforced: true, status: 'ACTIVE' });
-  return { owner, org, admin, adminMembership, viewer, workspace, metadataXml };
+  return { owner, org, admin, adminMembership, viewer, workspace, metadataXml, domain };
 }
 
 describe('SSO enforcement', () => {
+  it('is turned on only with a VERIFIED domain and a working connection', async () => {
+    const owner = newUser();
+    const org = await createOrganization(owner, 'Not yet');
+    const metadataXml = idpMetadata({ entityId: 'urn:idp:not-yet', ssoUrl: 'https://idp.example.test/sso', certificate: await certificate() });
+    const refused = await gql(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml, enforced: true } }, owner);
+    expect(refused.errors?.[0].extensions.code).toBe('FAILED_PRECONDITION');
+    expect(refused.errors?.[0].message).toMatch('VERIFIED domain');
+    // Nothing was saved: the connection and its enforcement are one change.
+    expect(await sql('SELECT 1 FROM sso_connections WHERE organization_id = $1', [org.id])).toEqual([]);
+    // A PENDING domain is not enough.
+    await ok('mutation($id: ID!, $d: String!) { addDomain(input: { organizationId: $id, domain: $d }) { id } }', { id: org.id, d: `${unique('pending')}.test` }, owner);
+    expect((await gql(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml, enforced: true } }, owner)).errors?.[0].extensions.code).toBe('FAILED_PRECONDITION');
+    await verifiedDomain(org.id, owner);
+    expect((await ok(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml, enforced: true } }, owner)).setSsoConnection.enforced).toBe(true);
+  });
+
+  it('ssoRoute(email) names the organization holding the address\'s VERIFIED domain and its connection, for sso:read only', async () => {
+    const { org, domain, metadataXml } = await enforcedOrganization('Routed');
+    const accounts = serviceToken(unique('accounts'), 'sso:read');
+    const ROUTE = 'query($e: String!) { ssoRoute(email: $e) { domain organization { id name } connection { organizationId protocol enforced idpEntityId idpSsoUrl } } }';
+    const route = await gql(ROUTE, { e: `Ada@${domain.domain.toUpperCase()}` }, accounts);
+    expect(route.errors).toBeUndefined();
+    expect(route.data!.ssoRoute).toEqual({
+      domain: domain.domain,
+      organization: { id: org.id, name: 'Routed' },
+      connection: { organizationId: org.id, protocol: 'SAML', enforced: true, idpEntityId: `urn:idp:${org.id}`, idpSsoUrl: 'https://idp.example.test/sso' },
+    });
+    expect(metadataXml).toContain(`urn:idp:${org.id}`);
+    // A subdomain is another domain; an unknown one, or one only PENDING elsewhere, has no route.
+    expect((await gql(ROUTE, { e: `ada@eu.${domain.domain}` }, accounts)).data).toEqual({ ssoRoute: null });
+    expect((await gql(ROUTE, { e: 'ada@nobody-verified-this.test' }, accounts)).data).toEqual({ ssoRoute: null });
+    const other = newUser();
+    const pending = await createOrganization(other, 'Pending elsewhere');
+    const pendingDomain = `${unique('pend')}.test`;
+    await ok('mutation($id: ID!, $d: String!) { addDomain(input: { organizationId: $id, domain: $d }) { id } }', { id: pending.id, d: pendingDomain }, other);
+    await ok(SET, { input: { organizationId: pending.id, protocol: 'SAML', metadataXml } }, other);
+    expect((await gql(ROUTE, { e: `ada@${pendingDomain}` }, accounts)).data).toEqual({ ssoRoute: null });
+    // A VERIFIED domain without a connection: none either.
+    const bare = newUser();
+    const bareOrg = await createOrganization(bare, 'No connection');
+    const bareDomain = await verifiedDomain(bareOrg.id, bare);
+    expect((await gql(ROUTE, { e: `ada@${bareDomain.domain}` }, accounts)).data).toEqual({ ssoRoute: null });
+
+    expect((await gql(ROUTE, { e: 'not an address' }, accounts)).errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'email' });
+    for (const who of [serviceToken(unique('other'), 'byok:read'), other.token]) {
+      expect((await gql(ROUTE, { e: `ada@${domain.domain}` }, who)).errors?.[0].extensions.code).toBe('FORBIDDEN');
+    }
+  });
+
   it('a member without the claim sso_org_id of the organization is FORBIDDEN (SSO_REQUIRED); with it, let in', async () => {
     const { org, admin, viewer, owner, metadataXml } = await enforcedOrganization();
     const other = await createOrganization(newUser(), 'Elsewhere');
@@ -89,7 +148,7 @@ describe('SSO enforcement', () => {
    * mutation is covered without editing this file.
    */
   it('covers every field of the organization and every operation taking one of its ids', async () => {
-    const { org, admin, adminMembership, workspace, owner } = await enforcedOrganization('Sweep');
+    const { org, admin, adminMembership, workspace, owner, domain } = await enforcedOrganization('Sweep');
     const trusted = through(owner, org.id);
     const invitation = (await ok('mutation($id: ID!) { inviteMembers(input: { organizationId: $id, emails: ["sweep-invitee@example.test"] }) { id } }', { id: org.id }, trusted)).inviteMembers[0].id;
     const apiKey = (await ok('mutation($id: ID!) { createApiKey(input: { organizationId: $id, name: "Sweep key", scopes: [MEMBERS_READ] }) { apiKey { id } } }', { id: org.id }, trusted)).createApiKey.apiKey.id;
@@ -97,7 +156,7 @@ describe('SSO enforcement', () => {
     const delivery = (await ok('mutation($id: ID!) { sendTestWebhook(id: $id) { id } }', { id: endpoint }, trusted)).sendTestWebhook.id;
     await ok('mutation($id: ID!) { updateOrganization(input: { id: $id, discoverable: true }) { id } }', { id: org.id }, trusted);
     const joinRequest = (await ok('mutation($id: ID!) { requestToJoin(organizationId: $id) { id } }', { id: org.id }, newUser())).requestToJoin.id;
-    const ids: Record<string, string> = { organization: org.id, workspace, membership: adminMembership, invitation, apiKey, endpoint, delivery, joinRequest };
+    const ids: Record<string, string> = { organization: org.id, workspace, membership: adminMembership, invitation, apiKey, endpoint, delivery, joinRequest, domain: domain.id };
 
     const { __schema } = await ok(INTROSPECTION, {}, admin);
     const types = new Map<string, SchemaTypeInfo>(__schema.types.map((t: any) => [t.name, t]));

@@ -52,6 +52,7 @@ export const permissions: PermissionMap = {
       workspace: isAuthenticated,
       byokCredentials: hasScope('byok:read'),
       ssoConnection: hasScope('sso:read'),
+      ssoRoute: hasScope('sso:read'),
       events: hasScope('events:read'),
       webhookEndpoints: hasScope('webhooks:manage'),
       // What an invitation link shows; its holder may not be signed in yet.
@@ -150,6 +151,7 @@ export const permissions: PermissionMap = {
     SsoConnection: isAuthenticated,
     SsoServiceProvider: isAuthenticated,
     SsoConfiguration: hasScope('sso:read'),
+    SsoRoute: hasScope('sso:read'),
     // Reached through a gated field, the viewer's own lists, or a reference resolver that checks.
     Invitation: isAuthenticated,
     InvitationConnection: allow,

@@ -3,7 +3,7 @@ import type { RequestContext } from '../../context';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';
 import * as sso from './sso.service';
-import { SetSsoConnectionInput, SsoConfiguration, SsoConnection } from './sso.types';
+import { SetSsoConnectionInput, SsoConfiguration, SsoConnection, SsoRoute } from './sso.types';
 
 @Resolver(() => SsoConnection)
 export class SsoResolver {
@@ -25,6 +25,15 @@ export class SsoResolver {
   @Query(() => SsoConfiguration, { nullable: true, description: 'The accounts service, scope sso:read: the decrypted configuration, or null when the organization has no connection.' })
   ssoConnection(@Ctx() ctx: RequestContext, @Arg('organizationId', () => ID) organizationId: string) {
     return sso.ssoConnection(ctx, organizationId);
+  }
+
+  @Directive('@requiresScopes(scopes: [["sso:read"]])')
+  @Query(() => SsoRoute, {
+    nullable: true,
+    description: 'The accounts service, scope sso:read: the organization holding this address\'s domain VERIFIED and its connection (decrypted), or null when none does or it has no connection.',
+  })
+  ssoRoute(@Ctx() ctx: RequestContext, @Arg('email', () => String) email: string) {
+    return sso.ssoRoute(ctx, email);
   }
 }
 

@@ -1,5 +1,6 @@
 import { lockOrganization } from '../../authz/locks';
 import { Permission } from '../../authz/permissions';
+import { normalizeEmail } from '../../common/email';
 import { isUuid } from '../../common/ids';
 import { keyVersion, open, seal, sealingKeys } from '../../common/sealing';
 import type { Config } from '../../config';
@@ -11,7 +12,8 @@ import { OrganizationEntity } from '../organization/organization.entity';
 import { SsoConnectionEntity, SsoProtocol } from './sso.entity';
 import { discover, type OidcDiscovery } from './sso.oidc';
 import { readIdpMetadata, type SamlIdp } from './sso.saml';
-import { SsoConfiguration, SsoConnection, SsoConnectionStatus, SsoServiceProvider, type SetSsoConnectionInput } from './sso.types';
+import { domainOfEmail } from '../domain/domain-names';
+import { SsoConfiguration, SsoConnection, SsoConnectionStatus, SsoServiceProvider, type SetSsoConnectionInput, type SsoRoute } from './sso.types';
 
 const MAX_CLIENT_ID = 255;
 const MAX_CLIENT_SECRET = 1000;
@@ -91,10 +93,15 @@ async function check(ctx: RequestContext, input: SetSsoConnectionInput): Promise
   }
 }
 
-/** Whether enforcement may be turned on: a connection that works (and, with verified domains, one of them). */
-function enforcementRefusal(row: SsoConnectionEntity): string | null {
+/**
+ * Whether enforcement may be turned on: a connection that works, and a VERIFIED domain (src/modules/domain),
+ * so that the accounts service can route the members' addresses to it (ssoRoute).
+ */
+async function enforcementRefusal(tx: Database, row: SsoConnectionEntity): Promise<string | null> {
   const { status, statusReason } = statusOf(row);
   if (status !== SsoConnectionStatus.ACTIVE) return `Enforcement needs a working connection: ${statusReason}`;
+  const [verified] = await tx.query(`SELECT 1 FROM organization_domains WHERE organization_id = $1 AND status = 'VERIFIED' LIMIT 1`, [row.organizationId]);
+  if (!verified) return 'Enforcement needs a VERIFIED domain (addDomain, verifyDomain): it is how the accounts service sends your members to this connection';
   return null;
 }
 
@@ -152,7 +159,7 @@ export async function setSsoConnection(ctx: RequestContext, input: SetSsoConnect
     ))!;
     const enforced = input.enforced ?? organization.ssoEnforced;
     if (enforced && !organization.ssoEnforced) {
-      const refusal = enforcementRefusal(row);
+      const refusal = await enforcementRefusal(tx, row);
       if (refusal) throw failedPrecondition(refusal);
     }
     if (enforced !== organization.ssoEnforced) await tx.query('UPDATE organizations SET sso_enforced = $2 WHERE id = $1', [organization.id, enforced]);
@@ -237,4 +244,25 @@ export async function ssoConnection(ctx: RequestContext, organizationId: string)
   return row ? configurationOf(ctx, row, organization.ssoEnforced) : null;
 }
 
-export type { Database };
+/**
+ * ssoRoute(email), sso:read: the organization holding the address's domain VERIFIED (one at most:
+ * src/modules/domain) and its connection, or null when none does or it has no connection. The
+ * domain is the part after the address's last `@`, matched exactly (`eu.acme.com` is not
+ * `acme.com`'s), as verified domains match addresses.
+ */
+export async function ssoRoute(ctx: RequestContext, email: string): Promise<SsoRoute | null> {
+  const address = email.length <= 320 ? normalizeEmail(email) : null;
+  const domain = address ? domainOfEmail(address) : null;
+  if (!domain) throw badInput('email', 'email is not an email address');
+  const [found] = await ctx.db.query<{ organization_id: string }>(
+    `SELECT d.organization_id FROM organization_domains d JOIN sso_connections s ON s.organization_id = d.organization_id
+     WHERE d.domain = $1 AND d.status = 'VERIFIED'`,
+    [domain],
+  );
+  if (!found) return null;
+  const [organization, row] = await Promise.all([ctx.loaders.organization.load(found.organization_id), ctx.loaders.ssoConnection.load(found.organization_id)]);
+  if (!organization || !row) return null;
+  // The service may read the organization's id, slug and name in this answer (accessLoaders).
+  ctx.showToService(organization.id);
+  return { organization, domain, connection: configurationOf(ctx, row, organization.ssoEnforced) };
+}

@@ -1,4 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import type { OrganizationEntity } from '../organization/organization.entity';
+import { Organization } from '../organization/organization.types';
 import { SsoProtocol } from './sso.entity';
 
 export { SsoProtocol };
@@ -126,6 +128,18 @@ export class SsoConfiguration {
 
   @Field(() => SsoServiceProvider)
   serviceProvider!: SsoServiceProvider;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'Where the accounts service sends an address to sign in: the organization holding its domain VERIFIED, and that organization\'s connection (scope sso:read).' })
+export class SsoRoute {
+  @Field(() => Organization)
+  organization!: OrganizationEntity;
+
+  @Field(() => String, { description: 'The address\'s domain, as verified.' })
+  domain!: string;
+
+  @Field(() => SsoConfiguration)
+  connection!: SsoConfiguration;
 }
 
 @InputType({ description: 'OIDC: issuer, clientId and clientSecret (kept when left out and the connection already has one). SAML: metadataXml.' })
