@@ -4,6 +4,7 @@ import { addMember, createOrganization, gql, newUser, serviceToken, sql, unique,
 import { startOidcProvider, type OidcProvider } from './support/oidc';
 import { certificate, idpMetadata } from './support/saml-metadata';
 import { startServer, type RunningServer } from './support/servers';
+import { waitFor } from './support/wait';
 
 const CLIENT_SECRET = `oidc-client-secret-${unique('s')}`;
 const SET = `mutation($input: SetSsoConnectionInput!) { setSsoConnection(input: $input) {
@@ -201,6 +202,23 @@ describe('SSO connections', () => {
     ).toMatch('DOCTYPE');
     // What failed changed nothing.
     expect((await call(VIEW, { id: org.id }, owner)).data!.organization.ssoConnection).toMatchObject({ protocol: 'SAML', idpEntityId: entityId });
+  });
+
+  it('SAML: a signing certificate that expires after saving turns the connection INVALID, saying why', async () => {
+    const owner = newUser();
+    const org = await createOrganization(owner, 'Expiring', { url: server.url });
+    const soon = await certificate(new Date(Date.now() - 86_400_000), new Date(Date.now() + 4000));
+    const metadataXml = idpMetadata({ entityId: 'urn:idp:expiring', ssoUrl: 'https://idp.example.test/sso', certificate: soon });
+    expect((await call(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml } }, owner)).data!.setSsoConnection.status).toBe('ACTIVE');
+    const STATUS = 'query($id: ID!) { organization(id: $id) { ssoConnection { status statusReason } } }';
+    const invalid = await waitFor('the connection to turn INVALID', async () => {
+      const connection = (await call(STATUS, { id: org.id }, owner)).data!.organization.ssoConnection;
+      return connection.status === 'INVALID' && connection;
+    });
+    expect(invalid.statusReason).toMatch(/signing certificate expired on .*upload its new metadata/);
+    expect((await gql(READ, { id: org.id }, serviceToken(unique('accounts'), 'sso:read'), { url: server.url })).data!.ssoConnection.status).toBe('INVALID');
+    // The same metadata again is refused now, with the reason.
+    expect((await call(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml } }, owner)).errors?.[0].message).toMatch('expired');
   });
 
   it('deleteSsoConnection removes it, audited; the next read is null', async () => {
