@@ -10,7 +10,7 @@ const CLIENT_SECRET = `oidc-client-secret-${unique('s')}`;
 const SET = `mutation($input: SetSsoConnectionInput!) { setSsoConnection(input: $input) {
   id protocol enforced status statusReason issuer clientId idpEntityId idpSsoUrl idpSsoBinding certificateExpiresAt
   serviceProvider { entityId acsUrl oidcRedirectUri } } }`;
-const VIEW = 'query($id: ID!) { organization(id: $id) { ssoConnection { id protocol enforced status issuer clientId idpEntityId } } }';
+const VIEW = 'query($id: ID!) { organization(id: $id) { ssoConnection { id protocol enforced status issuer clientId idpEntityId organization { id name } } } }';
 const READ = `query($id: ID!) { ssoConnection(organizationId: $id) { id organizationId protocol enforced status issuer clientId clientSecret
   authorizationEndpoint tokenEndpoint jwksUri idpEntityId idpSsoUrl idpCertificate certificateExpiresAt serviceProvider { entityId acsUrl oidcRedirectUri } } }`;
 const DELETE = 'mutation($id: ID!) { deleteSsoConnection(organizationId: $id) }';
@@ -72,7 +72,7 @@ describe('SSO connections', () => {
         oidcRedirectUri: 'https://accounts.example.test/oidc/callback',
       },
     });
-    expect((await call(VIEW, { id: org.id }, owner)).data!.organization.ssoConnection).toMatchObject({ protocol: 'OIDC', issuer: idp.issuer, clientId: 'accounts' });
+    expect((await call(VIEW, { id: org.id }, owner)).data!.organization.ssoConnection).toMatchObject({ protocol: 'OIDC', issuer: idp.issuer, clientId: 'accounts', organization: { id: org.id, name: 'Single sign-on' } });
     expect((await call(VIEW, { id: org.id }, admin)).errors?.[0].extensions.code).toBe('FORBIDDEN');
 
     // The accounts service reads it decrypted (the one answer allowed to carry the secret), with the provider's endpoints.

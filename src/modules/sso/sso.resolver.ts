@@ -1,5 +1,6 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context';
+import { notFound } from '../../errors';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';
 import * as sso from './sso.service';
@@ -7,6 +8,13 @@ import { SetSsoConnectionInput, SsoConfiguration, SsoConnection, SsoRoute } from
 
 @Resolver(() => SsoConnection)
 export class SsoResolver {
+  @FieldResolver(() => Organization)
+  async organization(@Root() connection: SsoConnection, @Ctx() ctx: RequestContext): Promise<OrganizationEntity> {
+    const organization = await ctx.loaders.organization.load(connection.organizationId);
+    if (!organization) throw notFound('Organization');
+    return organization;
+  }
+
   @Directive('@authenticated')
   @Mutation(() => SsoConnection, {
     description: 'Needs SSO_MANAGE (OWNER). Creates or replaces the organization\'s one connection; the IdP is checked first (OIDC discovery, SAML metadata) and refused with the reason. The client secret is stored encrypted and never shown again.',
