@@ -19,6 +19,8 @@ export async function recordBreakGlass(ctx: RequestContext, organizationId: stri
   const last = recorded.get(key);
   if (last !== undefined && Date.now() - last < BREAK_GLASS_INTERVAL_MS) return;
   await ctx.db.transaction(async (tx) => {
+    // Concurrent first requests (here or on a replica) wait for each other: one writes, the others find it.
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('sso.break_glass:' || $1 || ':' || $2, 0))`, [organizationId, principal.userId]);
     const [recent] = await tx.query(
       `SELECT 1 FROM audit_events WHERE organization_id = $1 AND action = 'sso.break_glass' AND actor_id = $2 AND occurred_at > now() - $3 * interval '1 millisecond' LIMIT 1`,
       [organizationId, principal.userId, BREAK_GLASS_INTERVAL_MS],
