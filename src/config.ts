@@ -123,6 +123,12 @@ const schema = z
     WEBHOOK_RETENTION_DAYS: integer(1, 3650, 30),
     /** Allow endpoints on loopback, private, link-local and metadata addresses: the default outside production only. */
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false', '1', '0'], { message: 'expected true or false' }).optional(),
+    /** What an identity provider is told about the accounts service, shown on each SSO connection; `{organizationId}` is replaced. Unset: under PUBLIC_URL. */
+    SSO_SP_ENTITY_ID: optionalText,
+    SSO_ACS_URL: url(['http:', 'https:']),
+    SSO_OIDC_REDIRECT_URI: url(['http:', 'https:']),
+    /** How long an OpenID provider has to serve its discovery document when a connection is saved. */
+    SSO_DISCOVERY_TIMEOUT_MS: integer(100, 60_000, 5000),
     ENCRYPTION_KEY: encryptionKey,
     ENCRYPTION_KEY_PREVIOUS: encryptionKey,
     /** Lifetime of an organization token (issueOrganizationToken). */
@@ -203,6 +209,8 @@ export interface Config {
   encryptionKeys: { current: Buffer; previous: Buffer | null };
   /** Webhook delivery (API.md, Events): the retry schedule in ms, and whether private addresses may receive. */
   webhooks: { retrySchedule: number[]; allowPrivateNetworks: boolean; requireHttps: boolean };
+  /** What each SSO connection tells the admin to paste into the IdP (`{organizationId}` replaced), and the discovery fetch's timeout. */
+  sso: { spEntityId: string; acsUrl: string; oidcRedirectUri: string; discoveryTimeoutMs: number };
   /** GraphQL operations this process runs at once (OperationGate). */
   graphqlConcurrency: number;
   /** Verified domains: the resolvers (null: the system's) and how often a verified one is looked up again. */
@@ -267,6 +275,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       retrySchedule: parseSchedule(env.WEBHOOK_RETRY_SCHEDULE)!,
       allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === undefined ? !isProduction : ['true', '1'].includes(env.WEBHOOK_ALLOW_PRIVATE_NETWORKS),
       requireHttps: isProduction,
+    },
+    sso: {
+      spEntityId: env.SSO_SP_ENTITY_ID ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/sso/saml/{organizationId}`,
+      acsUrl: env.SSO_ACS_URL ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/sso/saml/{organizationId}/acs`,
+      oidcRedirectUri: env.SSO_OIDC_REDIRECT_URI ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/sso/oidc/callback`,
+      discoveryTimeoutMs: env.SSO_DISCOVERY_TIMEOUT_MS,
     },
     encryptionKeys: {
       current: Buffer.from(env.ENCRYPTION_KEY ?? DEVELOPMENT_ENCRYPTION_KEY, 'base64'),

@@ -13,6 +13,7 @@ import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/a
 import { AuditEventResolver, OrganizationAuditIntegrityResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './modules/billing/billing.resolver';
 import { ByokResolver, OrganizationByokResolver } from './modules/byok/byok.resolver';
+import { OrganizationSsoResolver, SsoResolver } from './modules/sso/sso.resolver';
 import { EventResolver } from './modules/event/event.resolver';
 import { DomainResolver, OrganizationDomainsResolver, ViewerSuggestionsResolver } from './modules/domain/domain.resolver';
 import { OrganizationWebhooksResolver, WebhookDeliveryResolver, WebhookEndpointResolver } from './modules/webhook/webhook.resolver';
@@ -59,6 +60,8 @@ const RESOLVERS = [
   BillingResolver,
   ByokResolver,
   OrganizationByokResolver,
+  SsoResolver,
+  OrganizationSsoResolver,
   ProvisionUserResolver,
   InvitationResolver,
   OrganizationInvitationsResolver,

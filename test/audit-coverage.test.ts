@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kind, parse, type ObjectTypeDefinitionNode } from 'graphql';
-import { addMember, createOrganization, gql, invitationToken, newUser, ok, serviceToken, sql, unique, userWithEmail, type TestUser } from './support/client';
+import { addMember, createOrganization, gql, invitationToken, newUser, ok, serviceToken, signToken, sql, unique, userWithEmail, type TestUser } from './support/client';
 import { publishTxt } from './support/dns-server';
+import { certificate, idpMetadata } from './support/saml-metadata';
 import { ROOT } from './support/servers';
 
 /**
@@ -184,6 +185,23 @@ const CASES: Record<string, () => Promise<void>> = {
     const { owner, org } = await team();
     await q(SET_BYOK, { id: org.id }, owner);
     await expectEvents(org.id, () => q('mutation($id: ID!) { clearByokCredentials(organizationId: $id) }', { id: org.id }, owner), ['byok.credentials_cleared'], [BYOK_SECRET]);
+  },
+  async setSsoConnection() {
+    const { owner, org } = await team();
+    const metadataXml = idpMetadata({ entityId: 'urn:coverage:idp', ssoUrl: 'https://idp.example.test/sso', certificate: await certificate() });
+    const SET = 'mutation($input: SetSsoConnectionInput!) { setSsoConnection(input: $input) { id } }';
+    await expectEvents(org.id, () => q(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml } }, owner), ['sso.connection_created']);
+    await domain(org, owner);
+    await expectEvents(org.id, () => q(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml, enforced: true } }, owner), ['sso.connection_updated', 'sso.enforcement_enabled']);
+  },
+  async deleteSsoConnection() {
+    const { owner, org } = await team();
+    const metadataXml = idpMetadata({ entityId: 'urn:coverage:idp', ssoUrl: 'https://idp.example.test/sso', certificate: await certificate() });
+    await domain(org, owner);
+    await q('mutation($input: SetSsoConnectionInput!) { setSsoConnection(input: $input) { id } }', { input: { organizationId: org.id, protocol: 'SAML', metadataXml, enforced: true } }, owner);
+    // Signed in through the organization's provider: an OWNER without it would add its break-glass event.
+    const throughIt = signToken({ sub: owner.id, email: owner.email, email_verified: true, name: owner.name, sso_org_id: org.id });
+    await expectEvents(org.id, () => q('mutation($id: ID!) { deleteSsoConnection(organizationId: $id) }', { id: org.id }, throughIt), ['sso.connection_deleted']);
   },
   async inviteMembers() {
     const { owner, org } = await team();

@@ -12,6 +12,8 @@ export interface UserPrincipal {
   name: string | null;
   /** `iat` of the token, so that older tokens never overwrite newer claims. */
   issuedAt: Date | null;
+  /** Claim `sso_org_id`: the organization through whose identity provider the accounts service signed the person in (SSO enforcement, src/authz/access.ts). */
+  ssoOrgId: string | null;
 }
 
 /** A partner service: a JWT whose `sub` is a client id, with scopes and no `email` claim at all (src/auth/tokens.ts). */

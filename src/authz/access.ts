@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal';
 import type { MembershipEntity } from '../modules/membership/membership.entity';
-import { forbidden } from '../errors';
+import { AppError, forbidden } from '../errors';
 import { OrganizationRole, permissionsOf, type Permission } from './permissions';
 
 /** What the asker may do in one organization. */
@@ -14,16 +14,48 @@ export interface Access {
   permissions: ReadonlySet<Permission>;
   /** An API key bound to a workspace acts in that workspace only. */
   boundWorkspaceId: string | null;
+  /** An OWNER let in without the SSO claim of an organization that enforces SSO (break-glass): audited (src/modules/sso/sso.break-glass.ts). */
+  ssoBreakGlass?: boolean;
 }
 
-export function memberAccess(membership: MembershipEntity): Access {
+export const SSO_REQUIRED = 'SSO_REQUIRED';
+
+/**
+ * A member's access to its organization: its role and assignments, unless the organization
+ * enforces SSO and the person's token does not carry `sso_org_id` equal to it. Then a member is
+ * FORBIDDEN (extensions.reason SSO_REQUIRED) and an OWNER let in (break-glass). Every way a
+ * person's access to an organization is computed comes here: the request's access loader
+ * (every rule, `_entities`, every service reading `ctx.loaders.access`) and the write locks
+ * (src/authz/locks.ts); a membership read without its organization's enforcement refuses.
+ */
+export function memberAccess(membership: MembershipEntity, principal: Principal | null): Access {
+  const enforced = membership.organizationSsoEnforced;
+  if (enforced === undefined) throw new Error('a membership was read for access without its organization\'s sso_enforced');
+  const signedInThroughIt = principal?.kind === 'user' && principal.ssoOrgId === membership.organizationId;
+  let ssoBreakGlass = false;
+  if (enforced && !signedInThroughIt) {
+    if (membership.role !== OrganizationRole.OWNER) {
+      throw new AppError('FORBIDDEN', 'This organization requires signing in through its identity provider (SSO)', { reason: SSO_REQUIRED, organizationId: membership.organizationId });
+    }
+    ssoBreakGlass = true;
+  }
   return {
     organizationId: membership.organizationId,
     membership,
     role: membership.role,
     permissions: permissionsOf(membership.role, membership.assignments),
     boundWorkspaceId: null,
+    ...(ssoBreakGlass ? { ssoBreakGlass } : {}),
   };
+}
+
+/** memberAccess as a loader's value: the refusal as an Error, which rejects that key's load only. */
+function memberAccessOrError(membership: MembershipEntity, principal: Principal | null): Access | Error {
+  try {
+    return memberAccess(membership, principal);
+  } catch (error) {
+    return error as Error;
+  }
 }
 
 /**
@@ -57,8 +89,13 @@ export function accessLoaders(
   /** The asking user's memberships by organization id, read without a cache of their own: the loader below is the one. */
   viewerMembership: DataLoader<string, MembershipEntity | null>,
   serviceSees: ReadonlySet<string>,
+  /** Records an OWNER's break-glass access (once in a while: src/modules/sso/sso.break-glass.ts); settles before the access is used. */
+  breakGlass: (organizationId: string) => Promise<void> = async () => undefined,
 ) {
-  const accessOf = async (organizationIds: readonly string[]): Promise<(Access | null)[]> => {
+  /** The access once its break-glass, if any, is recorded: unrecorded, there is none (the promise rejects). */
+  const audited = (access: Access | Error): Access | Error | Promise<Access> =>
+    !(access instanceof Error) && access.ssoBreakGlass ? breakGlass(access.organizationId).then(() => access) : access;
+  const accessOf = async (organizationIds: readonly string[]): Promise<(Access | Error | null)[]> => {
     if (principal?.kind === 'service') {
       // A partner service holds no permission in any organization; it sees the basic fields
       // of one it just acted on (provisionUser's answer), and nothing of any other.
@@ -80,10 +117,12 @@ export function accessLoaders(
       );
     }
     const memberships = await viewerMembership.loadMany(organizationIds);
-    return memberships.map((m) => {
-      if (m instanceof Error) throw m;
-      return m ? memberAccess(m) : null;
-    });
+    return Promise.all(
+      memberships.map((m) => {
+        if (m instanceof Error) throw m;
+        return m ? Promise.resolve(audited(memberAccessOrError(m, principal))).catch((error: Error) => error) : null;
+      }),
+    );
   };
   const cache = new AccessCache();
   const access = new DataLoader(accessOf, { cacheMap: cache });
@@ -96,7 +135,7 @@ export function accessLoaders(
     },
     /** The asking user's membership (or none) in an organization, read along with something else. */
     primeMembership: (organizationId: string, membership: MembershipEntity | null) => {
-      if (principal?.kind === 'user') access.clear(organizationId).prime(organizationId, membership ? memberAccess(membership) : null);
+      if (principal?.kind === 'user') access.clear(organizationId).prime(organizationId, membership ? audited(memberAccessOrError(membership, principal)) : null);
     },
   };
 }

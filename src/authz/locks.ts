@@ -42,7 +42,8 @@ export async function lockOrganization(
       organizationId,
       principal.userId,
     ]);
-    actor = membership ? memberAccess(membership) : null;
+    // SSO enforcement, read under the lock with the organization row (src/authz/access.ts).
+    actor = membership ? memberAccess(Object.assign(membership, { organizationSsoEnforced: organization.ssoEnforced }), principal) : null;
   } else if (organization) {
     // An API key's scopes are fixed and were checked when the request authenticated.
     actor = await ctx.loaders.access.load(organizationId);

@@ -5,9 +5,9 @@ describe('role table (API.md)', () => {
     expect(ROLE_PERMISSIONS.OWNER.size).toBe(Object.keys(P).length);
   });
 
-  it('ADMIN holds all but billing, BYOK, deletion, transfer and audit', () => {
+  it('ADMIN holds all but billing, BYOK, deletion, transfer, audit and SSO', () => {
     const lacks = Object.values(P).filter((p) => !ROLE_PERMISSIONS.ADMIN.has(p));
-    expect(lacks.sort()).toEqual([P.AUDIT_READ, P.BILLING_MANAGE, P.BILLING_READ, P.BYOK_MANAGE, P.ORGANIZATION_DELETE, P.OWNERSHIP_TRANSFER].sort());
+    expect(lacks.sort()).toEqual([P.AUDIT_READ, P.BILLING_MANAGE, P.BILLING_READ, P.BYOK_MANAGE, P.ORGANIZATION_DELETE, P.OWNERSHIP_TRANSFER, P.SSO_MANAGE].sort());
   });
 
   it('DEVELOPER, VIEWER and GUEST hold only their organization-wide permissions', () => {

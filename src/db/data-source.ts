@@ -9,6 +9,7 @@ import { IdempotencyKeyEntity, UsagePeriodEntity } from '../modules/billing/bill
 import { SubscriptionEntity } from '../modules/billing/subscription.entity';
 import { ByokCredentialsEntity } from '../modules/byok/byok.entity';
 import { OrganizationDomainEntity } from '../modules/domain/domain.entity';
+import { SsoConnectionEntity } from '../modules/sso/sso.entity';
 import { InvitationEntity } from '../modules/invitation/invitation.entity';
 import { JoinRequestEntity } from '../modules/join-request/join-request.entity';
 import { MailEntity } from '../modules/mail/mail.entity';
@@ -34,6 +35,7 @@ export const ENTITIES = [
   UsagePeriodEntity,
   IdempotencyKeyEntity,
   ByokCredentialsEntity,
+  SsoConnectionEntity,
   InvitationEntity,
   JoinRequestEntity,
   MailEntity,

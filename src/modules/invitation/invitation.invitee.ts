@@ -127,5 +127,6 @@ export async function previewInvitation(ctx: RequestContext, token: string): Pro
     expiresAt: invitation.expiresAt,
     organizationName: organization?.name ?? '',
     inviterName: inviter?.name ?? inviter?.email ?? null,
+    ssoRequired: organization?.ssoEnforced ?? false,
   };
 }

@@ -65,6 +65,9 @@ export class InvitationPreview {
 
   @Field(() => String, { nullable: true })
   inviterName!: string | null;
+
+  @Field(() => Boolean, { description: "The organization requires signing in through its identity provider (SSO): the invitee must come through it once a member." })
+  ssoRequired!: boolean;
 }
 
 @InputType()

@@ -44,6 +44,12 @@ export class MembershipEntity {
 
   /** The member's email (verified or not) and name, when the statement that read this row joined its user (a members page). */
   profile?: MemberProfile;
+
+  /**
+   * Whether its organization enforces SSO (organizations.sso_enforced), when the statement that
+   * read this row joined it: every read of the asker's own membership does (src/authz/access.ts).
+   */
+  organizationSsoEnforced?: boolean;
 }
 
 export interface MemberProfile {
