@@ -1,4 +1,3 @@
-import type { Permission } from '../authz/permissions';
 
 /** Who is asking. Built once per request from its bearer token. */
 export interface UserPrincipal {
@@ -25,7 +24,8 @@ export interface ApiKeyPrincipal {
   organizationId: string;
   /** When set, the key acts only inside this workspace. */
   workspaceId: string | null;
-  scopes: ReadonlySet<Permission>;
+  /** Permission keys: built-in names and catalog keys. */
+  scopes: ReadonlySet<string>;
   name: string;
   prefix: string;
 }

@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal';
 import type { MembershipEntity } from '../modules/membership/membership.entity';
 import { forbidden } from '../errors';
-import { OrganizationRole, permissionsOf, type Permission } from './permissions';
+import { organizationKeysOf } from './effective-permissions';
+import { isBuiltInPermission, OrganizationRole, permissionsOf, type Permission } from './permissions';
 
 /** What the asker may do in one organization. */
 export interface Access {
@@ -10,19 +11,39 @@ export interface Access {
   /** The asker's membership; null for an API key. */
   membership: MembershipEntity | null;
   role: OrganizationRole | null;
-  /** Organization-wide permissions: a member's role and assignments, an unbound key's scopes. */
+  /** Organization-wide built-in permissions: a member's role, assignments and custom roles; an unbound key's scopes. */
   permissions: ReadonlySet<Permission>;
+  /** Organization-wide permission keys, built-in and product (effective-permissions.ts). */
+  keys: ReadonlySet<string>;
   /** An API key bound to a workspace acts in that workspace only. */
   boundWorkspaceId: string | null;
 }
 
+/**
+ * What a member may do: the one place a membership row becomes permissions, for every check of
+ * this service (rules, locks, services) — its custom roles included (membership.role_permissions).
+ */
 export function memberAccess(membership: MembershipEntity): Access {
   return {
     organizationId: membership.organizationId,
     membership,
     role: membership.role,
-    permissions: permissionsOf(membership.role, membership.assignments),
+    permissions: permissionsOf(membership.role, membership.assignments, membership.rolePermissions),
+    keys: organizationKeysOf(membership),
     boundWorkspaceId: null,
+  };
+}
+
+/** What an API key may do in its organization: its scopes (keys), none organization-wide when bound to a workspace. */
+export function apiKeyAccess(organizationId: string, scopes: ReadonlySet<string>, boundWorkspaceId: string | null): Access {
+  const keys = boundWorkspaceId ? new Set<string>() : scopes;
+  return {
+    organizationId,
+    membership: null,
+    role: null,
+    permissions: new Set([...keys].filter(isBuiltInPermission)),
+    keys,
+    boundWorkspaceId,
   };
 }
 
@@ -63,21 +84,11 @@ export function accessLoaders(
       // A partner service holds no permission in any organization; it sees the basic fields
       // of one it just acted on (provisionUser's answer), and nothing of any other.
       return organizationIds.map((id) =>
-        serviceSees.has(id) ? { organizationId: id, membership: null, role: null, permissions: new Set<Permission>(), boundWorkspaceId: null } : null,
+        serviceSees.has(id) ? { organizationId: id, membership: null, role: null, permissions: new Set<Permission>(), keys: new Set<string>(), boundWorkspaceId: null } : null,
       );
     }
     if (principal?.kind === 'apiKey') {
-      return organizationIds.map((id) =>
-        id === principal.organizationId
-          ? {
-              organizationId: id,
-              membership: null,
-              role: null,
-              permissions: principal.workspaceId ? new Set<Permission>() : principal.scopes,
-              boundWorkspaceId: principal.workspaceId,
-            }
-          : null,
-      );
+      return organizationIds.map((id) => (id === principal.organizationId ? apiKeyAccess(id, principal.scopes, principal.workspaceId) : null));
     }
     const memberships = await viewerMembership.loadMany(organizationIds);
     return memberships.map((m) => {

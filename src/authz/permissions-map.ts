@@ -107,6 +107,7 @@ export const permissions: PermissionMap = {
       name: organizationNameVisible,
       viewerRole: orgMember,
       viewerPermissions: orgMember,
+      viewerPermissionKeys: orgMember,
       // Those the viewer may read: a GUEST, the ones it is assigned to (organizationWorkspaces filters).
       workspaces: orgMember,
       members: can(Permission.MEMBERS_READ, parentId, 'Organization.members'),

@@ -1,4 +1,5 @@
-import { Assignment, grantRefusal, OrganizationRole as R, Permission as P, permissionsOf, ROLE_PERMISSIONS } from './permissions';
+import { grantRefusal } from './effective-permissions';
+import { Assignment, OrganizationRole as R, Permission as P, permissionsOf, ROLE_PERMISSIONS } from './permissions';
 
 describe('role table (API.md)', () => {
   it('OWNER holds every permission', () => {

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { requireMembership } from '../../authz/access';
 import {
   Assignment,
-  grantRefusal,
   holdsAll,
   OrganizationRole,
   Permission,
@@ -10,6 +9,7 @@ import {
   WORKSPACE_ROLE_PERMISSIONS,
   workspaceRoleOf,
 } from '../../authz/permissions';
+import { grantRefusal } from '../../authz/effective-permissions';
 import { cleanEmail } from '../../common/email';
 import { isUuid } from '../../common/ids';
 import { toConnection } from '../../common/connection';
@@ -156,7 +156,7 @@ type InvitationGrant = Pick<InvitationEntity, 'role' | 'assignments' | 'workspac
  * NOT_FOUND). The one rule for inviting, resending, cancelling and accepting.
  */
 async function inviterRefusal(tx: Database, inviter: MembershipEntity, grant: InvitationGrant): Promise<AppError | null> {
-  const permissions = permissionsOf(inviter.role, inviter.assignments);
+  const permissions = permissionsOf(inviter.role, inviter.assignments, inviter.rolePermissions);
   if (!permissions.has(Permission.MEMBERS_INVITE)) return forbidden(`This needs the ${Permission.MEMBERS_INVITE} permission`);
   const refusal = grantRefusal(inviter, undefined, grant);
   if (refusal) return forbidden(refusal);

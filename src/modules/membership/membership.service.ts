@@ -1,5 +1,6 @@
 import { requireMembership } from '../../authz/access';
-import { Assignment, grantRefusal, OrganizationRole, Permission } from '../../authz/permissions';
+import { grantRefusal } from '../../authz/effective-permissions';
+import { Assignment, OrganizationRole, Permission } from '../../authz/permissions';
 import { toConnection } from '../../common/connection';
 import { toPage, type PageArgs } from '../../common/page';
 import type { RequestContext } from '../../context';

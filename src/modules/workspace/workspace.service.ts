@@ -1,5 +1,6 @@
 import { requireMembership } from '../../authz/access';
-import { grantRefusal, holdableWorkspaceRole, Permission, WorkspaceRole, workspaceRoleCap } from '../../authz/permissions';
+import { grantRefusal } from '../../authz/effective-permissions';
+import { holdableWorkspaceRole, Permission, WorkspaceRole, workspaceRoleCap } from '../../authz/permissions';
 import { isUuid } from '../../common/ids';
 import { toConnection } from '../../common/connection';
 import { toPage, type PageArgs } from '../../common/page';
