@@ -4,8 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Custom roles (API.md, "Product permissions"): an organization's named sets of permission keys,
  * held by members (memberships.role_ids, with the union of their keys kept in
  * memberships.role_permissions) and granted by invitations (invitations.role_ids). Behind the
- * tenant wall; an invitee also reads the roles of an organization that invited it (what its
- * acceptance grants is checked before it is a member).
+ * tenant wall (an invitation is accepted cross-tenant, as before).
  */
 export class CustomRoles1796700000000 implements MigrationInterface {
   name = 'CustomRoles1796700000000';
@@ -29,8 +28,7 @@ export class CustomRoles1796700000000 implements MigrationInterface {
     await q.query(`ALTER TABLE "invitations" ADD "role_ids" uuid array NOT NULL DEFAULT '{}'`);
     // memberCount and the holders a role change rewrites.
     await q.query(`CREATE INDEX "memberships_role_ids_idx" ON "memberships" USING gin ("role_ids")`);
-    const admits = `(SELECT tenant.sees_all()) OR organization_id = ANY ((SELECT tenant.organizations())::uuid[])
-      OR organization_id IN (SELECT i.organization_id FROM invitations i WHERE i.email = (SELECT tenant.verified_email()) AND i.status = 'PENDING')`;
+    const admits = `(SELECT tenant.sees_all()) OR organization_id = ANY ((SELECT tenant.organizations())::uuid[])`;
     await q.query(`ALTER TABLE "roles" ENABLE ROW LEVEL SECURITY`);
     await q.query(`CREATE POLICY tenant_wall ON "roles" TO organizations_app USING (${admits}) WITH CHECK (${admits})`);
   }

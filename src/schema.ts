@@ -29,6 +29,7 @@ import {
 import { membershipReference } from './modules/membership/membership.reference';
 import { MembershipResolver } from './modules/membership/membership.resolver';
 import { organizationReference } from './modules/organization/organization.reference';
+import { MembershipRolesResolver, OrganizationRolesResolver, RoleResolver } from './modules/role/role.resolver';
 import { OrganizationTokenResolver } from './modules/organization-token/organization-token.resolver';
 import { OrganizationResolver } from './modules/organization/organization.resolver';
 import { userReference } from './modules/user/user.reference';
@@ -72,6 +73,9 @@ const RESOLVERS = [
   WebhookEndpointResolver,
   WebhookDeliveryResolver,
   OrganizationWebhooksResolver,
+  RoleResolver,
+  OrganizationRolesResolver,
+  MembershipRolesResolver,
 ] as const;
 
 const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference, workspaceReference, invitationReference];

@@ -15,6 +15,7 @@ import {
   organizationOfMembership,
   organizationNameVisible,
   organizationOfParent,
+  organizationOfRole,
   ownerOfDelivery,
   ownerOfEndpoint,
   ownerOfNewEndpoint,
@@ -86,6 +87,9 @@ export const permissions: PermissionMap = {
       cancelJoinRequest: isUser,
       approveJoinRequest: personCan(Permission.MEMBERS_INVITE, organizationOfJoinRequest('id'), 'approveJoinRequest', 'Join request'),
       denyJoinRequest: personCan(Permission.MEMBERS_INVITE, organizationOfJoinRequest('id'), 'denyJoinRequest', 'Join request'),
+      createRole: personCan(Permission.ROLES_MANAGE, argument('input', 'organizationId'), 'createRole'),
+      updateRole: personCan(Permission.ROLES_MANAGE, organizationOfRole('input', 'id'), 'updateRole', 'Role'),
+      deleteRole: personCan(Permission.ROLES_MANAGE, organizationOfRole('id'), 'deleteRole', 'Role'),
       // Partner services, by scope.
       provisionUser: hasScope('users:provision'),
       updateSubscription: hasScope('billing:write'),
@@ -120,6 +124,7 @@ export const permissions: PermissionMap = {
       invitations: can(Permission.MEMBERS_INVITE, parentId, 'Organization.invitations'),
       joinRequests: can(Permission.MEMBERS_INVITE, parentId, 'Organization.joinRequests'),
       webhookEndpoints: personCan(ORGANIZATION_WEBHOOKS, parentId, 'Organization.webhookEndpoints'),
+      roles: can(Permission.MEMBERS_READ, parentId, 'Organization.roles'),
     },
     Workspace: {
       '*': isAuthenticated,
@@ -170,6 +175,8 @@ export const permissions: PermissionMap = {
     Event: isAuthenticated,
     EventConnection: allow,
     EventEdge: allow,
+    // Reached through Organization.roles, Membership.roles (MEMBERS_READ or the member's own) and the role mutations.
+    Role: isAuthenticated,
     PageInfo: allow,
     _Service: allow,
 };

@@ -10,6 +10,7 @@ import {
   workspaceRoleOf,
 } from '../../authz/permissions';
 import { grantRefusal } from '../../authz/effective-permissions';
+import { cleanRoleIds, rolePermissionsOf } from '../role/role.service';
 import { cleanEmail } from '../../common/email';
 import { isUuid } from '../../common/ids';
 import { toConnection } from '../../common/connection';
@@ -90,6 +91,8 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
   const workspaceIds = [...new Set((input.workspaceIds ?? []).map((id) => id.toLowerCase()))];
   if (workspaceIds.length !== (input.workspaceIds ?? []).length) throw badInput('workspaceIds', 'A workspace appears twice');
   if (!workspaceIds.every(isUuid)) throw notFound('Workspace');
+  const roleIds = cleanRoleIds(input.roleIds ?? []);
+  if (role === OrganizationRole.GUEST && roleIds.length) throw badInput('roleIds', 'A GUEST cannot hold custom roles');
 
   return ctx.write(async (tx) => {
     const { organization, actor } = await lockOrganization(tx, ctx, input.organizationId, Permission.MEMBERS_INVITE);
@@ -99,7 +102,7 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
       const [{ found }] = await tx.query<{ found: number }>('SELECT count(*)::int AS found FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [organization.id, workspaceIds]);
       if (found !== workspaceIds.length) throw notFound('Workspace');
     }
-    const refusal = await inviterRefusal(tx, inviter, { role, assignments, workspaceIds });
+    const refusal = await inviterRefusal(tx, inviter, { role, assignments, workspaceIds, roleIds });
     if (refusal) throw refusal;
 
     const members = await tx.query<{ email: string }>(
@@ -125,9 +128,9 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
       try {
         invitation = await tx.selectOne(
           InvitationEntity,
-          `INSERT INTO invitations (organization_id, email, role, assignments, workspace_ids, invited_by_id, token_hash, status, expires_at, last_sent_at, sent_times)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, now(), ARRAY[now()]) RETURNING *`,
-          [organization.id, email, role, assignments, workspaceIds, inviter.userId, hashToken(token), expiresAt(ctx)],
+          `INSERT INTO invitations (organization_id, email, role, assignments, workspace_ids, invited_by_id, token_hash, status, expires_at, last_sent_at, sent_times, role_ids)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, now(), ARRAY[now()], $9) RETURNING *`,
+          [organization.id, email, role, assignments, workspaceIds, inviter.userId, hashToken(token), expiresAt(ctx), roleIds],
         );
       } catch (error) {
         if (isUniqueViolation(error, 'invitations_pending_email_key')) throw conflict(`${email} already has a pending invitation`, 'emails');
@@ -138,7 +141,7 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
         organizationId: organization.id,
         action: 'invitation.created',
         target: { type: 'Invitation', id: invitation!.id, display: email },
-        metadata: { email, role, assignments, workspaceIds, expiresAt: invitation!.expiresAt },
+        metadata: { email, role, assignments, workspaceIds, roleIds, expiresAt: invitation!.expiresAt },
       });
       created.push(invitation!);
     }
@@ -147,7 +150,7 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
 }
 
 /** What an invitation grants: a role, assignments, workspaces. */
-type InvitationGrant = Pick<InvitationEntity, 'role' | 'assignments' | 'workspaceIds'>;
+type InvitationGrant = Pick<InvitationEntity, 'role' | 'assignments' | 'workspaceIds' | 'roleIds'>;
 
 /**
  * Why `inviter` may not make `grant` now, if it may not: it needs MEMBERS_INVITE, no role or
@@ -158,7 +161,8 @@ type InvitationGrant = Pick<InvitationEntity, 'role' | 'assignments' | 'workspac
 async function inviterRefusal(tx: Database, inviter: MembershipEntity, grant: InvitationGrant): Promise<AppError | null> {
   const permissions = permissionsOf(inviter.role, inviter.assignments, inviter.rolePermissions);
   if (!permissions.has(Permission.MEMBERS_INVITE)) return forbidden(`This needs the ${Permission.MEMBERS_INVITE} permission`);
-  const refusal = grantRefusal(inviter, undefined, grant);
+  // Custom roles count as granted: their keys, read under the organization's lock (a role deleted since is gone from the invitation).
+  const refusal = grantRefusal(inviter, undefined, { ...grant, rolePermissions: await rolePermissionsOf(tx, inviter.organizationId, grant.roleIds) });
   if (refusal) return forbidden(refusal);
   if (!grant.workspaceIds.length) return null;
   // Each granted workspace that exists, with the inviter's own assignment to it, if any.

@@ -52,6 +52,7 @@ export const MEMBERSHIP_READS: FieldReads = {
     assignments: ['assignments'],
     permissions: ['assignments', 'rolePermissions'],
     workspaceAccess: ['assignments', 'rolePermissions'],
+    roles: ['roleIds'],
     joinedAt: ['joinedAt'],
     invitedBy: ['invitedById'],
   },
