@@ -61,9 +61,10 @@ export async function rolePermissionsOf(tx: Database, organizationId: string, ro
 export const cleanRoleIds = (ids: readonly string[]): string[] => [...new Set(ids.map((id) => id.toLowerCase()))].sort();
 
 /**
- * After a role's row changed (or went): every holder's role_permissions recomputed, in one
- * statement; each holder whose keys change is a member the actor changes (the rank rule), and
- * what it no longer holds is withdrawn from what it made (keys, webhook endpoints). Throws —
+ * After a role's permissions changed (or it went): every holder's role_permissions recomputed, in
+ * one statement. Each holder is a member the actor changes, as updateMembership would: the rank
+ * rule (grantRefusal) for every one of them, whether or not its keys differ in the end; what a
+ * holder no longer holds is withdrawn from what it made (keys, webhook endpoints). Throws —
  * rolling the whole change back — when the actor may not change one of them.
  */
 async function applyToHolders(tx: Database, ctx: RequestContext, actor: Access, holders: MembershipEntity[], withoutRole?: string): Promise<void> {
@@ -82,13 +83,10 @@ async function applyToHolders(tx: Database, ctx: RequestContext, actor: Access, 
   const actorMembership = requireMembership(actor);
   for (const before of holders) {
     const now = after.get(before.id)!;
-    const had = organizationKeysOf(before);
-    const has = organizationKeysOf(now);
-    const lost = [...had].some((key) => !has.has(key));
-    if (!lost && [...has].every((key) => had.has(key))) continue;
     const refusal = grantRefusal(actorMembership, before, now);
     if (refusal) throw forbidden(`${refusal} (a holder of this role)`);
-    if (lost) await withdrawWhatMemberNoLongerGrants(tx, ctx, before.organizationId, before.userId, now);
+    const has = organizationKeysOf(now);
+    if ([...organizationKeysOf(before)].some((key) => !has.has(key))) await withdrawWhatMemberNoLongerGrants(tx, ctx, before.organizationId, before.userId, now);
   }
 }
 
