@@ -30,6 +30,7 @@ import { membershipReference } from './modules/membership/membership.reference';
 import { MembershipResolver } from './modules/membership/membership.resolver';
 import { organizationReference } from './modules/organization/organization.reference';
 import { MembershipRolesResolver, OrganizationRolesResolver, RoleResolver } from './modules/role/role.resolver';
+import { AuthorizationResolver } from './modules/authorization/authorization.resolver';
 import { OrganizationTokenResolver } from './modules/organization-token/organization-token.resolver';
 import { OrganizationResolver } from './modules/organization/organization.resolver';
 import { userReference } from './modules/user/user.reference';
@@ -76,6 +77,7 @@ const RESOLVERS = [
   RoleResolver,
   OrganizationRolesResolver,
   MembershipRolesResolver,
+  AuthorizationResolver,
 ] as const;
 
 const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference, workspaceReference, invitationReference];

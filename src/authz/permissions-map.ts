@@ -52,6 +52,7 @@ export const permissions: PermissionMap = {
       workspace: isAuthenticated,
       byokCredentials: hasScope('byok:read'),
       events: hasScope('events:read'),
+      authorize: hasScope('authz:check'),
       webhookEndpoints: hasScope('webhooks:manage'),
       // What an invitation link shows; its holder may not be signed in yet.
       invitation: allow,
@@ -171,6 +172,7 @@ export const permissions: PermissionMap = {
     WebhookDelivery: isAuthenticated,
     WebhookDeliveryConnection: allow,
     WebhookDeliveryEdge: allow,
+    AuthorizationDecision: hasScope('authz:check'),
     // Reached only through Query.events (events:read).
     Event: isAuthenticated,
     EventConnection: allow,
