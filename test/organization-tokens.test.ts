@@ -84,11 +84,11 @@ describe('issueOrganizationToken', () => {
   it('a member without the permission in the workspace is refused by the partner; a forged or altered token too', async () => {
     const { token } = await issue(viewer, org, assigned);
     expect(decode(token).payload.ws_permissions).toEqual(['WORKSPACE_READ', 'sandboxes:read', 'snapshots:read', 'volumes:read']);
-    expect(await partner.createSandbox(assigned, token)).toEqual({ status: 403, body: { error: 'WORKSPACE_OPERATE is needed in this workspace' } });
+    expect(await partner.createSandbox(assigned, token)).toEqual({ status: 403, body: { error: 'sandboxes:create is needed in this workspace' } });
 
     // The viewer's token with the developer's permissions written in: the signature no longer matches.
     const [header, , signature] = token.split('.');
-    const raised = Buffer.from(JSON.stringify({ ...decode(token).payload, ws_permissions: ['WORKSPACE_READ', 'WORKSPACE_OPERATE'] })).toString('base64url');
+    const raised = Buffer.from(JSON.stringify({ ...decode(token).payload, ws_permissions: ['WORKSPACE_READ', 'WORKSPACE_OPERATE', 'sandboxes:create'] })).toString('base64url');
     expect(await partner.createSandbox(assigned, `${header}.${raised}.${signature}`)).toEqual({ status: 401, body: { error: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' } });
     // A user token of the test issuer is no organization token.
     expect((await partner.createSandbox(assigned, developer.token)).status).toBe(401);
