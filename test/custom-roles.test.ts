@@ -208,6 +208,18 @@ describe('custom roles', () => {
     expect((await ok(ROLES, { id: org }, admin)).organization.roles).toContainEqual(expect.objectContaining({ permissions, memberCount: holders.length }));
   });
 
+  it('a role deleted while it is being granted: granted first and lost with it, or not found — never a holder of a role that is gone', async () => {
+    const members = await Promise.all([1, 2, 3].map(() => addMember(org, newUser(), 'VIEWER')));
+    for (let round = 0; round < 4; round++) {
+      const role = await createRole(org, admin, ['sandboxes:create', 'MEMBERS_INVITE']);
+      const results = await Promise.allSettled([...members.map((m) => grant(m, [role], owner)), ok(DELETE_ROLE, { id: role }, admin)]);
+      expect(results[results.length - 1].status).toBe('fulfilled');
+      for (const r of results.slice(0, -1)) if (r.status === 'rejected') expect(String(r.reason)).toContain('NOT_FOUND');
+      expect(await sql('SELECT id FROM memberships WHERE organization_id = $1 AND role_ids && ARRAY(SELECT unnest(role_ids) FROM memberships EXCEPT SELECT id FROM roles)', [org])).toEqual([]);
+      expect(await staleMemberships(org)).toEqual([]);
+    }
+  });
+
   it('two managers at once: one adds to a role what the other lacks while the other grants it — never granted beyond the granter', async () => {
     const manager = newUser('Racing Manager');
     const managerMembership = await addMember(org, manager, 'VIEWER');
