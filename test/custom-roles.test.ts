@@ -69,6 +69,18 @@ describe('custom roles', () => {
     expect(decode((await issue(viewer, org)).token).payload.org_permissions).toEqual(expect.arrayContaining(['MEMBERS_INVITE', 'sandboxes:create']));
   });
 
+  it('a role carrying WORKSPACES_MANAGE makes its holder ADMIN in every workspace, listed and opened alike', async () => {
+    const holder = newUser('Workspace Manager');
+    const membership = await addMember(org, holder, 'VIEWER');
+    const ws = (await ok('mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { id } }', { input: { organizationId: org, name: `W ${++n}` } }, owner)).createWorkspace.id;
+    const LIST = 'query($id: ID!, $ws: ID!) { organization(id: $id) { workspaces(first: 100) { nodes { id } } } workspace(id: $ws) { viewerRole viewerPermissionKeys } }';
+    expect(await failure('query($ws: ID!) { workspace(id: $ws) { id } }', { ws }, holder)).toMatchObject({ code: 'NOT_FOUND' });
+    await grant(membership, [await createRole(org, admin, ['WORKSPACES_MANAGE'])], admin);
+    const seen = await ok(LIST, { id: org, ws }, holder);
+    expect(seen.organization.workspaces.nodes).toContainEqual({ id: ws });
+    expect(seen.workspace).toMatchObject({ viewerRole: 'ADMIN', viewerPermissionKeys: expect.arrayContaining(['WORKSPACES_MANAGE', 'sandboxes:admin']) });
+  });
+
   it('a change to a role applies to every holder at once, and what a holder no longer holds is withdrawn', async () => {
     const holders = [newUser('Holder A'), newUser('Holder B')];
     const role = await createRole(org, admin, ['MEMBERS_INVITE', 'API_KEYS_MANAGE']);
