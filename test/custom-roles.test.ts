@@ -56,6 +56,15 @@ describe('custom roles', () => {
     expect(await failure(UPDATE_ROLE, { input: { id, permissions: ['OWNERSHIP_TRANSFER'] } }, owner)).toMatchObject({ code: 'BAD_USER_INPUT' });
   });
 
+  it('are capped: 100 an organization, 20 a member', async () => {
+    const full = (await createOrganization(owner, 'Full of Roles')).id;
+    await sql(`INSERT INTO roles (organization_id, key, name) SELECT $1, 'r' || g, 'R' || g FROM generate_series(1, 100) g`, [full]);
+    expect(await failure(CREATE_ROLE, { input: { organizationId: full, key: 'one-more', name: 'X', permissions: [] } }, owner)).toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    const many = (await sql('SELECT id FROM roles WHERE organization_id = $1 LIMIT 21', [full])).map((r) => r.id);
+    const [own] = await sql('SELECT id FROM memberships WHERE organization_id = $1', [full]);
+    expect(await failure(GRANT, { m: own.id, r: many }, owner)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'roleIds' });
+  });
+
   it('count in the service\'s own checks: a VIEWER holding a role with MEMBERS_INVITE invites; its keys show the role', async () => {
     const viewer = newUser('Viewer Inviter');
     const membership = await addMember(org, viewer, 'VIEWER');

@@ -6,7 +6,7 @@ import { isUuid } from '../../common/ids';
 import { cleanDescription, cleanName } from '../../common/validation';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
-import { badInput, conflict, forbidden, notFound } from '../../errors';
+import { badInput, conflict, forbidden, notFound, quotaExceeded } from '../../errors';
 import { changes, recordAudit } from '../audit/audit.service';
 import { withdrawWhatMemberNoLongerGrants } from '../membership/member-grants';
 import { MembershipEntity } from '../membership/membership.entity';
@@ -23,6 +23,9 @@ import type { CreateRoleInput, UpdateRoleInput } from './role.types';
  */
 
 const ROLE_KEY = /^[a-z][a-z0-9-]{0,62}$/;
+/** Custom roles per organization, and per member: enough for any real team, few enough that every membership row stays small. */
+export const MAX_ROLES = 100;
+export const MAX_ROLES_PER_MEMBER = 20;
 
 function cleanKey(value: string): string {
   const key = value.trim();
@@ -58,7 +61,11 @@ export async function rolePermissionsOf(tx: Database, organizationId: string, ro
 }
 
 /** Role ids from input: unique, lower-case, sorted. */
-export const cleanRoleIds = (ids: readonly string[]): string[] => [...new Set(ids.map((id) => id.toLowerCase()))].sort();
+export function cleanRoleIds(ids: readonly string[]): string[] {
+  const unique = [...new Set(ids.map((id) => id.toLowerCase()))].sort();
+  if (unique.length > MAX_ROLES_PER_MEMBER) throw badInput('roleIds', `A member holds at most ${MAX_ROLES_PER_MEMBER} custom roles`);
+  return unique;
+}
 
 /**
  * After a role's permissions changed (or it went): every holder's role_permissions recomputed, in
@@ -105,6 +112,8 @@ export async function createRole(ctx: RequestContext, input: CreateRoleInput): P
     const { organization, actor } = await lockOrganization(tx, ctx, input.organizationId, Permission.ROLES_MANAGE);
     requireMembership(actor);
     assertHolds(actor, permissions);
+    const [{ count }] = await tx.query<{ count: number }>('SELECT count(*)::int AS count FROM roles WHERE organization_id = $1', [organization.id]);
+    if (count >= MAX_ROLES) throw quotaExceeded(`An organization has at most ${MAX_ROLES} custom roles: delete one first`);
     let role: RoleEntity | undefined;
     try {
       role = await tx.selectOne(RoleEntity, 'INSERT INTO roles (organization_id, key, name, description, permissions) VALUES ($1, $2, $3, $4, $5) RETURNING *', [
