@@ -18,7 +18,7 @@ const keysOf = async (user: TestUser, org: string): Promise<string[]> => (await 
 /** What role_permissions must be: the union of the member's roles' permissions, as they are now. */
 async function staleMemberships(org: string): Promise<unknown[]> {
   return sql(
-    `SELECT m.id, m.role_permissions, coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM roles r, unnest(r.permissions) p WHERE r.id = ANY(m.role_ids)), '{}') AS expected
+    `SELECT m.id, m.role_permissions, coalesce((SELECT array_agg(DISTINCT p COLLATE "C" ORDER BY p COLLATE "C") FROM roles r, unnest(r.permissions) p WHERE r.id = ANY(m.role_ids)), '{}') AS expected
      FROM memberships m WHERE m.organization_id = $1`,
     [org],
   ).then((rows) => rows.filter((r) => JSON.stringify(r.role_permissions) !== JSON.stringify(r.expected)));

@@ -57,6 +57,7 @@ export async function rolePermissionsOf(tx: Database, organizationId: string, ro
     ? await tx.query<{ id: string; permissions: string[] }>('SELECT id, permissions FROM roles WHERE organization_id = $1 AND id = ANY($2::uuid[])', [organizationId, roleIds])
     : [];
   if (roles.length !== new Set(roleIds).size) throw notFound('Role');
+  // Code-unit order, as COLLATE "C" sorts them in applyToHolders: one stored form whoever writes it.
   return [...new Set(roles.flatMap((r) => r.permissions))].sort();
 }
 
@@ -80,7 +81,7 @@ async function applyToHolders(tx: Database, ctx: RequestContext, actor: Access, 
     MembershipEntity,
     `UPDATE memberships m SET
        role_ids = CASE WHEN $2::uuid IS NULL THEN m.role_ids ELSE array_remove(m.role_ids, $2::uuid) END,
-       role_permissions = coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM roles r, unnest(r.permissions) p
+       role_permissions = coalesce((SELECT array_agg(DISTINCT p COLLATE "C" ORDER BY p COLLATE "C") FROM roles r, unnest(r.permissions) p
                                     WHERE r.id = ANY(CASE WHEN $2::uuid IS NULL THEN m.role_ids ELSE array_remove(m.role_ids, $2::uuid) END)), '{}'),
        updated_at = now()
      WHERE m.id = ANY($1::uuid[]) RETURNING *`,
