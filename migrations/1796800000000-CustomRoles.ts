@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * memberships.role_permissions) and granted by invitations (invitations.role_ids). Behind the
  * tenant wall (an invitation is accepted cross-tenant, as before).
  */
-export class CustomRoles1796700000000 implements MigrationInterface {
-  name = 'CustomRoles1796700000000';
+export class CustomRoles1796800000000 implements MigrationInterface {
+  name = 'CustomRoles1796800000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
