@@ -12,7 +12,7 @@ import { generateDataset, type Dataset } from './generate';
 
 /**
  * npm run bench [-- --scale 0.1] [--duration 5] [--rounds 3] [--connections 1,10,50] [--soak 300] [--only Dashboard] [--profile] [--baseline <git ref>]
- * Generates the dataset, serves it four ways (ours; ours without graphql-shield; ours without
+ * Generates the dataset, serves it four ways (ours; ours without its authorization rules; ours without
  * row-level security; the in-memory ceiling), five with --baseline (that ref's build, from a
  * temporary worktree), loads each operation from separate autocannon processes, runs each
  * operation's minimal SQL straight through pg (the floor), the variants taking turns, and
@@ -220,6 +220,9 @@ interface Figures {
   p50: number;
   p99: number;
   errors: number;
+  /** Requests answered, and the server process's CPU time over them (ms; ours and the baseline only). */
+  requests: number;
+  cpuMs?: number;
 }
 
 /** In the order they take turns: the baseline next to ours. */
@@ -276,11 +279,26 @@ function combine(slices: Figures[]): Figures {
     p50: p50s[Math.floor(p50s.length / 2)],
     p99: Math.max(...slices.map((f) => f.p99)),
     errors: slices.reduce((sum, f) => sum + f.errors, 0),
+    requests: slices.reduce((sum, f) => sum + f.requests, 0),
+    cpuMs: slices.every((f) => f.cpuMs !== undefined) ? slices.reduce((sum, f) => sum + f.cpuMs!, 0) : undefined,
   };
 }
 
+/**
+ * A server's CPU time so far (user + system, ms) from /proc. CPU per request holds still on a
+ * busy machine where requests per second do not: a process waiting for a core spends no CPU.
+ */
+function cpuMsOf(server: ChildProcess): number {
+  const fields = fs.readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime, fields 14 and 15 of proc(5), in clock ticks (USER_HZ, 100 on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU ms per request, to one decimal. */
+const cpuPerRequest = (f: Figures | undefined) => (f?.cpuMs !== undefined && f.requests ? (f.cpuMs / f.requests).toFixed(2) : '—');
+
 /** autocannon in its own process: the load generator never shares a core's event loop with the server. */
-async function load(url: string, op: Operation, bearer: string, conns: number, seconds: number): Promise<Figures> {
+async function load(url: string, op: Operation, bearer: string, conns: number, seconds: number, server?: ChildProcess): Promise<Figures> {
   const body = JSON.stringify({ query: op.query, variables: op.variables, operationName: op.name });
   const child = spawn(
     process.execPath,
@@ -294,9 +312,11 @@ async function load(url: string, op: Operation, bearer: string, conns: number, s
   );
   let stdout = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
+  const cpuBefore = server && cpuMsOf(server);
   await new Promise((resolve) => child.once('exit', resolve));
+  const cpuMs = server && cpuMsOf(server) - cpuBefore!;
   const json = JSON.parse(stdout);
-  return { rps: json.requests.average, p50: json.latency.p50, p99: json.latency.p99, errors: json.errors + json.non2xx + json.timeouts };
+  return { rps: json.requests.average, p50: json.latency.p50, p99: json.latency.p99, errors: json.errors + json.non2xx + json.timeouts, requests: json.requests.total, cpuMs };
 }
 
 /** The floor: N loops running the minimal SQL for `seconds`, through a pool of N connections. */
@@ -314,7 +334,7 @@ async function floorLoad(pool: Pool, op: Operation, conns: number, seconds: numb
   );
   latencies.sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
-  return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), errors: 0 };
+  return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), errors: 0, requests: latencies.length };
 }
 
 const profile = process.argv.includes('--profile');
@@ -327,7 +347,7 @@ const NODE_FLAGS = ['--max-semi-space-size=64', '-r', './dist/bench/graphql-prod
 
 /** A build's compiled server: ours from the project (`cwd` ROOT), the baseline from its worktree. */
 async function startServer(databaseUrl: string, port: number, options: { env?: Record<string, string>; cwd?: string; profile?: boolean } = {}): Promise<ChildProcess> {
-  // --profile: our server writes a CPU profile to bench/.out when it stops (node --cpu-prof).
+  // --profile: ours and the baseline write a CPU profile to bench/.out when they stop (node --cpu-prof), named after their pid.
   const flags = profile && options.profile ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : [];
   const log = path.join(OUT, `server-${port}.log`);
   const child = spawn(process.execPath, [...flags, ...NODE_FLAGS, 'dist/src/main.js'], {
@@ -401,6 +421,7 @@ async function main(): Promise<void> {
     });
     const port = await freePort();
     const ours = await startServer(benchUrl, port, { profile: true }); // applies the migrations
+    if (profile) console.log(`profiling ours: pid ${ours.pid} (bench/.out/CPU.*.${ours.pid}.*.cpuprofile)`);
     servers.push(ours);
     const db = new Client({ connectionString: benchUrl });
     db.on('error', () => undefined);
@@ -442,11 +463,14 @@ async function main(): Promise<void> {
     const unwalledPort = await freePort();
     servers.push(await startServer(benchUrl, unwalledPort, { env: { BENCH_UNWALLED: 'true' } }));
     const baselinePort = baseline ? await freePort() : 0;
+    let baselineServer: ChildProcess | undefined;
     if (baseline) {
       // The schema is the one our migrations built: the baseline runs against it without
       // migrating, as an older release does in a rolling deploy (README, "Migrations").
       try {
-        servers.push(await startServer(benchUrl, baselinePort, { cwd: baseline.dir, env: { MIGRATIONS_RUN: 'false' } }));
+        baselineServer = await startServer(benchUrl, baselinePort, { cwd: baseline.dir, env: { MIGRATIONS_RUN: 'false' }, profile: true });
+        servers.push(baselineServer);
+        if (profile) console.log(`profiling the baseline: pid ${baselineServer.pid}`);
       } catch (error) {
         throw new Error(`the baseline ${baseline.ref} (${baseline.commit}) cannot serve the schema this build's migrations made (it starts with MIGRATIONS_RUN=false): ${(error as Error).message}`);
       }
@@ -510,8 +534,8 @@ async function main(): Promise<void> {
     for (const c of connections) {
       for (const op of ops.filter((o) => !only.length || only.includes(o.name))) {
         const variants: Record<Variant, (seconds: number) => Promise<Figures>> = {
-          ours: (seconds) => load(`http://127.0.0.1:${port}/graphql`, op, bearerFor(op), c, seconds),
-          baseline: (seconds) => load(`http://127.0.0.1:${baselinePort}/graphql`, op, bearerFor(op), c, seconds),
+          ours: (seconds) => load(`http://127.0.0.1:${port}/graphql`, op, bearerFor(op), c, seconds, ours),
+          baseline: (seconds) => load(`http://127.0.0.1:${baselinePort}/graphql`, op, bearerFor(op), c, seconds, baselineServer),
           unguarded: (seconds) => load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearerFor(op), c, seconds),
           unwalled: (seconds) => load(`http://127.0.0.1:${unwalledPort}/graphql`, op, bearerFor(op), c, seconds),
           ceiling: (seconds) => load(`http://127.0.0.1:${ceilingPort}/`, op, bearerFor(op), c, seconds),
@@ -527,7 +551,7 @@ async function main(): Promise<void> {
         const figures = Object.fromEntries(measured.map((name) => [name, combine(slices[name]!)])) as Record<Variant, Figures>;
         const row: Row = { op: op.name, c, ours: figures.ours, baseline: figures.baseline, unguarded: figures.unguarded, unwalled: figures.unwalled, ceiling: figures.ceiling, floor: figures.floor };
         rows.push(row);
-        const versus = row.baseline ? `  baseline ${row.baseline.rps.toFixed(0)} rps p50 ${row.baseline.p50} ms p99 ${row.baseline.p99} ms (ours ${ratio(row.ours.rps, row.baseline.rps)})` : '';
+        const versus = row.baseline ? `  baseline ${row.baseline.rps.toFixed(0)} rps p50 ${row.baseline.p50} ms p99 ${row.baseline.p99} ms (ours ${ratio(row.ours.rps, row.baseline.rps)}; CPU ms/request ours ${cpuPerRequest(row.ours)}, baseline ${cpuPerRequest(row.baseline)})` : '';
         console.log(`${op.name.padEnd(18)} c=${String(c).padStart(2)}  ours ${row.ours.rps.toFixed(0).padStart(6)} rps p50 ${row.ours.p50} ms p99 ${row.ours.p99} ms${versus}  unguarded ${row.unguarded.rps.toFixed(0)}  unwalled ${row.unwalled.rps.toFixed(0)}  ceiling ${row.ceiling.rps.toFixed(0)}  floor ${row.floor.rps.toFixed(0)}  bound ${bound(row).toFixed(0)} (ours ${ratio(row.ours.rps, bound(row))})`);
       }
     }
@@ -567,7 +591,7 @@ function writeReport(r: {
   const cpu = os.cpus();
   const base = r.baseline;
   const statementsOf = (op: string) => (base && base.statements[op] !== undefined && base.statements[op] !== r.statements[op] ? `${r.statements[op]} (baseline ${base.statements[op]})` : `${r.statements[op]}`);
-  const baselineCells = (row: Row) => (row.baseline ? `${row.baseline.rps.toFixed(0)} | ${row.baseline.p50} | ${row.baseline.p99} | ${ratio(row.ours.rps, row.baseline.rps)} | ` : 'left out | — | — | — | ');
+  const baselineCells = (row: Row) => (row.baseline ? `${row.baseline.rps.toFixed(0)} | ${row.baseline.p50} | ${row.baseline.p99} | ${ratio(row.ours.rps, row.baseline.rps)} | ${cpuPerRequest(row.baseline)} | ` : 'left out | — | — | — | — | ');
   const lines = [
     '# Benchmark results',
     '',
@@ -578,13 +602,13 @@ function writeReport(r: {
     `- dataset: ${r.dataset.organizations} organizations, ${r.dataset.users} users, ${r.dataset.memberships} memberships, ${r.dataset.workspaces} workspaces, ${r.dataset.auditEvents} audit events; generated in ${r.generation.toFixed(1)} s`,
     `- server peak RSS: ${r.peak} MB`,
     '',
-    `ours = this subgraph; ${base ? `baseline = the build of \`${base.ref}\`, served exactly like ours but started with MIGRATIONS_RUN=false on the schema our migrations made (an older release in a rolling deploy); ` : ''}unguarded = the same with its graphql-shield rules off; unwalled = the same with row-level security off (requests as the table owner); ceiling = the same schema on the same Apollo Server, its cache-control plugin off as ours is, answering from memory; every server loads graphql-js as in production (bench/graphql-production.ts); floor = the minimal SQL straight through pg; bound = the composite bound 1 / (1/ceiling + 1/floor), a server spending the ceiling's time and then the floor's on each request. rps = requests per second; latencies in ms.`,
+    `ours = this subgraph; ${base ? `baseline = the build of \`${base.ref}\`, served exactly like ours but started with MIGRATIONS_RUN=false on the schema our migrations made (an older release in a rolling deploy); ` : ''}unguarded = the same with its authorization rules off; unwalled = the same with row-level security off (requests as the table owner); ceiling = the same schema on the same Apollo Server, its cache-control plugin off as ours is, answering from memory; every server loads graphql-js as in production (bench/graphql-production.ts); floor = the minimal SQL straight through pg; bound = the composite bound 1 / (1/ceiling + 1/floor), a server spending the ceiling's time and then the floor's on each request. rps = requests per second; latencies in ms; CPU ms/request = the server process's own CPU time (user + system, from /proc) per answered request, which a busy machine changes far less than rps (PostgreSQL's share is not in it).`,
     '',
-    `| operation | SQL statements | conns | ours rps | p50 | p99 | ${base ? 'baseline rps | baseline p50 | baseline p99 | ours/baseline | ' : ''}unguarded rps | unwalled rps | ceiling rps | floor rps | bound rps | ours/bound | ours/ceiling | ours/unguarded | ours/unwalled | errors${base ? ' (ours, baseline)' : ''} |`,
-    `|---|---|---|---|---|---|${base ? '---|---|---|---|' : ''}---|---|---|---|---|---|---|---|---|---|`,
+    `| operation | SQL statements | conns | ours rps | p50 | p99 | CPU ms/request | ${base ? 'baseline rps | baseline p50 | baseline p99 | ours/baseline | baseline CPU ms/request | ' : ''}unguarded rps | unwalled rps | ceiling rps | floor rps | bound rps | ours/bound | ours/ceiling | ours/unguarded | ours/unwalled | errors${base ? ' (ours, baseline)' : ''} |`,
+    `|---|---|---|---|---|---|---|${base ? '---|---|---|---|---|' : ''}---|---|---|---|---|---|---|---|---|---|`,
     ...r.rows.map(
       (row) =>
-        `| ${row.op} | ${statementsOf(row.op)} | ${row.c} | ${row.ours.rps.toFixed(0)} | ${row.ours.p50} | ${row.ours.p99} | ${base ? baselineCells(row) : ''}${row.unguarded.rps.toFixed(0)} | ${row.unwalled.rps.toFixed(0)} | ${row.ceiling.rps.toFixed(0)} | ${row.floor.rps.toFixed(0)} | ${bound(row).toFixed(0)} | ${ratio(row.ours.rps, bound(row))} | ${ratio(row.ours.rps, row.ceiling.rps)} | ${ratio(row.ours.rps, row.unguarded.rps)} | ${ratio(row.ours.rps, row.unwalled.rps)} | ${row.ours.errors}${base ? `, ${row.baseline?.errors ?? '—'}` : ''} |`,
+        `| ${row.op} | ${statementsOf(row.op)} | ${row.c} | ${row.ours.rps.toFixed(0)} | ${row.ours.p50} | ${row.ours.p99} | ${cpuPerRequest(row.ours)} | ${base ? baselineCells(row) : ''}${row.unguarded.rps.toFixed(0)} | ${row.unwalled.rps.toFixed(0)} | ${row.ceiling.rps.toFixed(0)} | ${row.floor.rps.toFixed(0)} | ${bound(row).toFixed(0)} | ${ratio(row.ours.rps, bound(row))} | ${ratio(row.ours.rps, row.ceiling.rps)} | ${ratio(row.ours.rps, row.unguarded.rps)} | ${ratio(row.ours.rps, row.unwalled.rps)} | ${row.ours.errors}${base ? `, ${row.baseline?.errors ?? '—'}` : ''} |`,
     ),
     '',
   ];

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CatalogError, loadCatalog, useCatalog, type Catalog } from './authz/catalog';
 import { PROJECT_ROOT } from './paths';
+import { parseDnsServers } from './modules/domain/dns';
 
 /** The development secret documented in README.md; refused in production. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
@@ -128,6 +129,26 @@ const schema = z
     ORGANIZATION_TOKEN_KEY_PUBLISH_AHEAD_SECONDS: integer(0, 86_400, 900),
     /** The product catalog (JSON or YAML); unset: catalog/example.yaml. */
     AUTHZ_CATALOG: optionalText,
+    /** Resolvers that verify domains (comma-separated IP addresses, each with an optional port); unset: the system's. */
+    DNS_SERVERS: optionalText.refine(
+      (v) => {
+        try {
+          parseDnsServers(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'expected comma-separated IP addresses, each with an optional port (1.1.1.1, 127.0.0.1:5353, [::1]:53)' },
+    ),
+    /** A domain not verified this many hours after it was added reads as FAILED (add it again to restart). */
+    DOMAIN_VERIFICATION_HOURS: integer(1, 720, 72),
+    /** How often a VERIFIED domain's record is looked up again (a duration: ms, s, m or h). */
+    DOMAIN_RECHECK_INTERVAL: optionalText.default('24h').refine((v) => parseSchedule(v)?.length === 1, {
+      message: 'expected one duration such as 24h, 30m or 500ms',
+    }),
+    /** Re-check verified domains from this process (any number of replicas may: each domain is claimed by one). */
+    DOMAIN_WORKER: flag(true),
     /** The benchmark's "authorization off" variant; refused in production. */
     BENCH_UNGUARDED: flag(false),
     /** The benchmark's "tenant wall off" variant: requests run as the owner, whom row-level security does not bind; refused in production. */
@@ -178,6 +199,8 @@ export interface Config {
   webhooks: { retrySchedule: number[]; allowPrivateNetworks: boolean; requireHttps: boolean };
   /** GraphQL operations this process runs at once (OperationGate). */
   graphqlConcurrency: number;
+  /** Verified domains: the resolvers (null: the system's) and how often a verified one is looked up again. */
+  domains: { dnsServers: string[] | null; recheckIntervalMs: number; verificationHours: number };
   /** Organization tokens (issueOrganizationToken) and their signing keys. */
   organizationTokens: { ttlSeconds: number; issuer: string; rotationDays: number; publishAheadSeconds: number };
   /**
@@ -224,6 +247,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     introspection: !isProduction || env.INTROSPECTION,
     exposeSqlCount: !isProduction || env.EXPOSE_SQL_COUNT,
     graphqlConcurrency: env.GRAPHQL_CONCURRENCY || env.DATABASE_POOL_SIZE,
+    domains: {
+      dnsServers: parseDnsServers(env.DNS_SERVERS),
+      recheckIntervalMs: parseSchedule(env.DOMAIN_RECHECK_INTERVAL)![0],
+      verificationHours: env.DOMAIN_VERIFICATION_HOURS,
+    },
     organizationTokens: {
       ttlSeconds: env.ORGANIZATION_TOKEN_TTL_SECONDS,
       issuer: env.ORGANIZATION_TOKEN_ISSUER ?? env.PUBLIC_URL,

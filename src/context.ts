@@ -13,6 +13,7 @@ import { apiKeyLoaders } from './modules/api-key/api-key.loaders';
 import { auditLoaders } from './modules/audit/audit.loaders';
 import { billingLoaders } from './modules/billing/billing.loaders';
 import { byokLoaders } from './modules/byok/byok.loaders';
+import { domainLoaders } from './modules/domain/domain.loaders';
 import { invitationLoaders } from './modules/invitation/invitation.loaders';
 import { joinRequestLoaders } from './modules/join-request/join-request.loaders';
 import type { Mailer } from './modules/mail/mail.worker';
@@ -69,6 +70,7 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
     joinRequestLoaders(db),
     webhookLoaders(db),
     roleLoaders(db),
+    domainLoaders(db),
   );
   const { access, accessNow, primeMembership } = accessLoaders(principal, loaders.viewerMembership, serviceSees);
   // Entities with the viewer's membership in one statement: what reference resolvers and

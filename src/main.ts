@@ -9,6 +9,7 @@ import { createMetrics } from './metrics';
 import { MailWorker } from './modules/mail/mail.worker';
 import { SigningKeys } from './modules/organization-token/signing-keys';
 import { WebhookWorker } from './modules/webhook/webhook.worker';
+import { DomainWorker } from './modules/domain/domain.worker';
 import { buildGuardedSchema } from './schema';
 import { createHttpServer, type HttpServer } from './server';
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   let http: HttpServer | undefined;
   let mailer: MailWorker | undefined;
   let webhooks: WebhookWorker | undefined;
+  let domains: DomainWorker | undefined;
   let purge: NodeJS.Timeout | undefined;
   let keyRotation: NodeJS.Timeout | undefined;
   let stopping = false;
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
       await http?.close();
       await mailer?.stop();
       await webhooks?.stop();
+      await domains?.stop();
       await database?.close();
       logger.info('stopped');
       process.exit(0);
@@ -70,13 +73,19 @@ async function main(): Promise<void> {
       webhooks.start();
     }
     const signingKeys = new SigningKeys(config, logger);
-    http = await createHttpServer({ config, logger, db, signingKeys, mailer, webhooks }, schema, metrics);
+    const services = { config, logger, db, signingKeys, mailer, webhooks };
+    http = await createHttpServer(services, schema, metrics);
+    if (config.env.DOMAIN_WORKER) {
+      domains = new DomainWorker(services);
+      domains.start();
+    }
     keyRotation = signingKeys.schedule(db);
     purge = schedulePurge(db, config.env.AUDIT_RETENTION_DAYS, config.env.AUDIT_PURGE_INTERVAL_MINUTES, logger);
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await mailer?.stop().catch(() => undefined);
     await webhooks?.stop().catch(() => undefined);
+    await domains?.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
     process.exit(1);
   }

@@ -13,6 +13,7 @@ import { AuditEventResolver, OrganizationAuditIntegrityResolver, OrganizationAud
 import { BillingResolver, OrganizationBillingResolver } from './modules/billing/billing.resolver';
 import { ByokResolver, OrganizationByokResolver } from './modules/byok/byok.resolver';
 import { EventResolver } from './modules/event/event.resolver';
+import { DomainResolver, OrganizationDomainsResolver, ViewerSuggestionsResolver } from './modules/domain/domain.resolver';
 import { OrganizationWebhooksResolver, WebhookDeliveryResolver, WebhookEndpointResolver } from './modules/webhook/webhook.resolver';
 import { invitationReference } from './modules/invitation/invitation.reference';
 import {
@@ -78,6 +79,9 @@ const RESOLVERS = [
   OrganizationRolesResolver,
   MembershipRolesResolver,
   AuthorizationResolver,
+  DomainResolver,
+  OrganizationDomainsResolver,
+  ViewerSuggestionsResolver,
 ] as const;
 
 const REFERENCE_RESOLVERS = [organizationReference, membershipReference, userReference, workspaceReference, invitationReference];

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kind, parse, type ObjectTypeDefinitionNode } from 'graphql';
 import { addMember, createOrganization, gql, invitationToken, newUser, ok, serviceToken, sql, unique, userWithEmail, type TestUser } from './support/client';
+import { publishTxt } from './support/dns-server';
 import { ROOT } from './support/servers';
 
 /**
@@ -82,6 +83,8 @@ const HOOK_SECRETS = ['s3cr3t-in-path', 's3cr3t-in-query', 'an0ther-s3cr3t'];
 const CREATE_HOOK = 'mutation($id: ID!) { createWebhookEndpoint(input: { organizationId: $id, url: "http://127.0.0.1:9/hook/s3cr3t-in-path?token=s3cr3t-in-query" }) { secret endpoint { id } } }';
 const CREATE_ROLE = 'mutation($id: ID!, $p: [String!]!) { createRole(input: { organizationId: $id, key: "operators", name: "Operators", permissions: $p }) { id } }';
 const PROVISION = 'mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { id } }';
+const ADD_DOMAIN = 'mutation($id: ID!, $d: String!) { addDomain(input: { organizationId: $id, domain: $d }) { id verificationRecord { name value } } }';
+const VERIFY_DOMAIN = 'mutation($id: ID!) { verifyDomain(id: $id) { status } }';
 
 const workspace = async (org: { id: string }, owner: TestUser): Promise<string> => (await q(CREATE_WORKSPACE, { id: org.id }, owner)).createWorkspace.id;
 const invitation = async (org: { id: string }, owner: TestUser): Promise<{ id: string; email: string }> =>
@@ -91,6 +94,14 @@ async function joinRequest(org: { id: string }, owner: TestUser): Promise<{ id: 
   await q(DISCOVERABLE, { id: org.id }, owner);
   const by = newUser();
   return { id: (await q(REQUEST, { id: org.id }, by)).requestToJoin.id, by };
+}
+
+/** A domain of the organization, its TXT record published in the test DNS server (test/support/dns-server.ts); verified unless said otherwise. */
+async function domain(org: { id: string }, owner: TestUser, verify = true): Promise<string> {
+  const added = (await q(ADD_DOMAIN, { id: org.id, d: `${unique('cov')}.test` }, owner)).addDomain;
+  publishTxt(added.verificationRecord.name, added.verificationRecord.value);
+  if (verify) await q(VERIFY_DOMAIN, { id: added.id }, owner);
+  return added.id;
 }
 
 /** Each mutation of the schema: what it is run on, and the events it must write. */
@@ -298,6 +309,25 @@ const CASES: Record<string, () => Promise<void>> = {
     const { owner, org } = await team();
     const data = await expectEvents(org.id, () => q('mutation($id: ID!) { issueOrganizationToken(organizationId: $id) { token } }', { id: org.id }, owner), []);
     expect(data.issueOrganizationToken.token).toEqual(expect.any(String));
+  },
+  async addDomain() {
+    const { owner, org } = await team();
+    await expectEvents(org.id, () => q(ADD_DOMAIN, { id: org.id, d: `${unique('cov')}.test` }, owner), ['domain.added']);
+  },
+  async verifyDomain() {
+    const { owner, org } = await team();
+    const id = await domain(org, owner, false);
+    await expectEvents(org.id, () => q(VERIFY_DOMAIN, { id }, owner), ['domain.verified']);
+  },
+  async updateDomain() {
+    const { owner, org } = await team();
+    const id = await domain(org, owner);
+    await expectEvents(org.id, () => q('mutation($id: ID!) { updateDomain(input: { id: $id, enrollmentMode: AUTOMATIC_SUGGESTION, defaultRole: DEVELOPER }) { id } }', { id }, owner), ['domain.updated']);
+  },
+  async removeDomain() {
+    const { owner, org } = await team();
+    const id = await domain(org, owner);
+    await expectEvents(org.id, () => q('mutation($id: ID!) { removeDomain(id: $id) }', { id }, owner), ['domain.removed']);
   },
   async provisionUser() {
     // In the user's personal organization, made by the first provisioning: the second one updates the user.

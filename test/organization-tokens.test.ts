@@ -2,6 +2,7 @@ import { createDecipheriv } from 'node:crypto';
 import { addMember, createOrganization, failure, gql, newUser, ok, serverUrl, serviceToken, sql } from './support/client';
 import { decode, issue, ISSUE } from './support/organization-tokens';
 import { startPartner, type Partner } from './support/partner';
+import { startServer } from './support/servers';
 
 const CREATE_WORKSPACE = 'mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { id } }';
 const SET_ACCESS = 'mutation($input: SetWorkspaceAccessInput!) { setWorkspaceAccess(input: $input) { id } }';
@@ -115,6 +116,17 @@ describe('issueOrganizationToken', () => {
     expect(await failure(ISSUE, { org }, key)).toMatchObject({ code: 'FORBIDDEN' });
     expect(await failure(ISSUE, { org }, serviceToken('svc-tokens', 'authz:check'))).toMatchObject({ code: 'FORBIDDEN' });
     expect(await failure(ISSUE, { org }, null)).toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('is no bearer token of this API, even for a server whose JWKS_URL publishes our keys', async () => {
+    const { token } = await issue(owner, org);
+    const trusting = await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL, JWKS_URL: `${serverUrl()}/.well-known/jwks.json`, JWT_SECRET: undefined });
+    try {
+      const refused = await gql('{ viewer { id } }', {}, token, { url: trusting.url });
+      expect(refused.errors?.[0]).toMatchObject({ message: expect.stringContaining('organization token'), extensions: { code: 'UNAUTHENTICATED' } });
+    } finally {
+      await trusting.stop();
+    }
   });
 
   it('a role change shows in the next token; a removed member gets none', async () => {

@@ -25,6 +25,8 @@ describe('configuration', () => {
     [{ DEFAULT_TEAM_PLAN: 'GOLD' }, /^Invalid configuration: DEFAULT_TEAM_PLAN: expected one of STARTER, PRO, TEAM, BUSINESS, ENTERPRISE/],
     [{ MIGRATIONS_RUN: 'maybe' }, /^Invalid configuration: MIGRATIONS_RUN: expected true or false/],
     [{ ENCRYPTION_KEY: 'c2hvcnQ=' }, /^Invalid configuration: ENCRYPTION_KEY: expected 32 bytes in base64/],
+    [{ DNS_SERVERS: 'dns.google' }, /^Invalid configuration: DNS_SERVERS: expected comma-separated IP addresses, each with an optional port/],
+    [{ DOMAIN_RECHECK_INTERVAL: 'daily' }, /^Invalid configuration: DOMAIN_RECHECK_INTERVAL: expected one duration such as 24h/],
     [
       { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-chars!' },
       /^Invalid configuration: ENCRYPTION_KEY: ENCRYPTION_KEY is required when NODE_ENV=production/,

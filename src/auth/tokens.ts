@@ -5,6 +5,9 @@ import type { Config } from '../config';
 import { AppError, unauthenticated } from '../errors';
 import type { Principal } from './principal';
 
+/** `aud` of every organization token this service issues: what a verifier checks so that no other token of the issuer passes for one. */
+export const ORGANIZATION_TOKEN_AUDIENCE = 'organization-token';
+
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
 /**
@@ -121,6 +124,9 @@ function emailClaim(value: unknown): string | null {
 }
 
 export function principalFromClaims(claims: JWTPayload): Principal {
+  // Our own organization tokens state what a member holds, for services checking offline; a
+  // JWKS_URL that also publishes our keys must not make them bearer tokens of this API.
+  if ([claims.aud].flat().includes(ORGANIZATION_TOKEN_AUDIENCE)) throw unauthenticated('An organization token is not accepted here: it is for services that check offline');
   const sub = claim(claims, 'sub', 255);
   if (!sub) throw unauthenticated('The token has no subject');
   // A subject is an identifier: trimming it could make two users one.

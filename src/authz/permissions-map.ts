@@ -10,6 +10,7 @@ import {
   isUser,
   manageWebhooks,
   organizationOfApiKey,
+  organizationOfDomain,
   organizationOfInvitation,
   organizationOfJoinRequest,
   organizationOfMembership,
@@ -103,6 +104,11 @@ export const permissions: PermissionMap = {
       deleteWebhookEndpoint: manageWebhooks('webhooks@deleteWebhookEndpoint', ownerOfEndpoint('id'), 'Webhook endpoint'),
       sendTestWebhook: manageWebhooks('webhooks@sendTestWebhook', ownerOfEndpoint('id'), 'Webhook endpoint'),
       retryWebhookDelivery: manageWebhooks('webhooks@retryWebhookDelivery', ownerOfDelivery('id'), 'Webhook delivery'),
+      // Verified domains (API.md, Enterprise identity): OWNER and ADMIN, people only.
+      addDomain: personCan(Permission.DOMAINS_MANAGE, argument('input', 'organizationId'), 'addDomain'),
+      verifyDomain: personCan(Permission.DOMAINS_MANAGE, organizationOfDomain('id'), 'verifyDomain', 'Domain'),
+      updateDomain: personCan(Permission.DOMAINS_MANAGE, organizationOfDomain('input', 'id'), 'updateDomain', 'Domain'),
+      removeDomain: personCan(Permission.DOMAINS_MANAGE, organizationOfDomain('id'), 'removeDomain', 'Domain'),
     },
     Organization: {
       // A GUEST sees the organization's id, slug and name, its own role and its own workspaces; nothing else.
@@ -126,6 +132,7 @@ export const permissions: PermissionMap = {
       joinRequests: can(Permission.MEMBERS_INVITE, parentId, 'Organization.joinRequests'),
       webhookEndpoints: personCan(ORGANIZATION_WEBHOOKS, parentId, 'Organization.webhookEndpoints'),
       roles: can(Permission.MEMBERS_READ, parentId, 'Organization.roles'),
+      domains: can(Permission.DOMAINS_MANAGE, parentId, 'Organization.domains'),
     },
     Workspace: {
       '*': isAuthenticated,
@@ -179,6 +186,9 @@ export const permissions: PermissionMap = {
     EventEdge: allow,
     // Reached through Organization.roles, Membership.roles (MEMBERS_READ or the member's own) and the role mutations.
     Role: isAuthenticated,
+    // Reached only through Organization.domains and the domain mutations, gated above.
+    OrganizationDomain: isAuthenticated,
+    DnsRecord: isAuthenticated,
     PageInfo: allow,
     _Service: allow,
 };

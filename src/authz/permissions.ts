@@ -19,6 +19,8 @@ export enum Permission {
   AUDIT_READ = 'AUDIT_READ',
   /** Webhook endpoints of the organization (API.md, Events): OWNER and ADMIN; used only with AUDIT_READ (ORGANIZATION_WEBHOOKS below). */
   WEBHOOKS_MANAGE = 'WEBHOOKS_MANAGE',
+  /** Verified domains and their enrollment (API.md, Enterprise identity): OWNER and ADMIN. */
+  DOMAINS_MANAGE = 'DOMAINS_MANAGE',
   /** Custom roles of the organization (API.md, Product permissions): OWNER and ADMIN. */
   ROLES_MANAGE = 'ROLES_MANAGE',
 }

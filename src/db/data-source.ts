@@ -8,6 +8,7 @@ import { AuditChainHeadEntity, AuditEventEntity } from '../modules/audit/audit.e
 import { IdempotencyKeyEntity, UsagePeriodEntity } from '../modules/billing/billing.entity';
 import { SubscriptionEntity } from '../modules/billing/subscription.entity';
 import { ByokCredentialsEntity } from '../modules/byok/byok.entity';
+import { OrganizationDomainEntity } from '../modules/domain/domain.entity';
 import { InvitationEntity } from '../modules/invitation/invitation.entity';
 import { JoinRequestEntity } from '../modules/join-request/join-request.entity';
 import { MailEntity } from '../modules/mail/mail.entity';
@@ -42,6 +43,7 @@ export const ENTITIES = [
   WebhookDeliveryEntity,
   SigningKeyEntity,
   RoleEntity,
+  OrganizationDomainEntity,
 ];
 
 /** Migrations load from the TypeScript sources under ts-node and from dist/ when compiled. */

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
+import { startDnsServer } from './dns-server';
 import { startServer } from './servers';
 
 /**
@@ -48,7 +49,13 @@ export default async function globalSetup(): Promise<void> {
     url.pathname = `/${database}`;
     const databaseUrl = url.toString();
 
-    const server = await startServer({ DATABASE_URL: databaseUrl });
+    // The DNS server the domains under test resolve through (test/support/dns-server.ts).
+    process.env.TEST_DNS_ZONE = path.join(runDir, 'dns');
+    const dns = await startDnsServer(process.env.TEST_DNS_ZONE);
+    cleanups.push(() => dns.close());
+    process.env.TEST_DNS_SERVER = dns.address;
+
+    const server = await startServer({ DATABASE_URL: databaseUrl, DNS_SERVERS: dns.address });
     cleanups.push(async () => void (await server.stop()));
     process.env.TEST_SERVER_URL = server.url;
     process.env.TEST_DATABASE_URL = databaseUrl;

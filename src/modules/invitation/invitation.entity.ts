@@ -78,4 +78,8 @@ export class InvitationEntity {
 
   @Column({ name: 'membership_id', type: 'uuid', nullable: true })
   membershipId!: string | null;
+
+  /** Made by a verified domain's AUTOMATIC_INVITATION mode (src/modules/domain/enrollment.ts): at most once per organization and address. */
+  @Column({ type: 'boolean', default: false })
+  automatic!: boolean;
 }

@@ -189,7 +189,7 @@ async function inviterRefusal(tx: Database, inviter: MembershipEntity, grant: In
  * invite again). Invitations made by nobody in particular (no inviter) are not affected;
  * workspaces deleted since are simply not granted.
  */
-export async function assertInviterMayStillGrant(tx: Database, invitation: InvitationEntity): Promise<void> {
+export async function assertInviterMayStillGrant(tx: Database, invitation: InvitationGrant & Pick<InvitationEntity, 'organizationId' | 'invitedById'>): Promise<void> {
   if (!invitation.invitedById) return;
   const inviter = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [
     invitation.organizationId,

@@ -13,6 +13,7 @@ import { assertSeats } from '../billing/subscription.service';
 import { OrganizationEntity, OrganizationKind } from '../organization/organization.entity';
 import { lockObject } from '../../authz/locks';
 import { insertMembership } from '../membership/membership.rows';
+import { approveBySuggestion, SUGGESTING_DOMAIN, verifiedDomainOf } from '../domain/enrollment';
 import { JoinRequestEntity, JoinRequestStatus } from './join-request.entity';
 import type { JoinRequestsArgs, OrganizationSearchResult, SearchOrganizationsArgs } from './join-request.types';
 
@@ -49,13 +50,18 @@ export async function viewerJoinRequests(ctx: RequestContext, userId: string): P
 export async function requestToJoin(ctx: RequestContext, organizationId: string, message: string | null | undefined): Promise<JoinRequestEntity> {
   const user = ctx.requireUser();
   const text = cleanDescription('message', message, 500);
+  const domain = verifiedDomainOf(user);
   const request = await ctx.write(async (tx) => {
-    // Only a discoverable team is read and locked: any other costs what a made-up id does.
+    // Only a discoverable team, or one suggested to the requester's verified domain, is read and
+    // locked: any other costs what a made-up id does.
     const organization = isUuid(organizationId)
-      ? await tx.selectOne(OrganizationEntity, `SELECT * FROM organizations WHERE id = $1 AND kind = 'TEAM' AND discoverable FOR UPDATE`, [organizationId])
+      ? await tx.selectOne(OrganizationEntity, `SELECT * FROM organizations WHERE id = $1 AND kind = 'TEAM' AND (discoverable OR ${SUGGESTING_DOMAIN}) FOR UPDATE`, [
+          organizationId,
+          domain,
+        ])
       : undefined;
-    // Only a discoverable team can be asked; any other organization does not exist to a stranger.
-    if (!organization || organization.kind !== OrganizationKind.TEAM || !organization.discoverable) throw notFound('Organization');
+    // Any other organization does not exist to a stranger.
+    if (!organization || organization.kind !== OrganizationKind.TEAM) throw notFound('Organization');
     const [member] = await tx.query('SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2', [organization.id, user.userId]);
     if (member) throw conflict('You are already a member of this organization');
     let created: JoinRequestEntity | undefined;
@@ -75,6 +81,10 @@ export async function requestToJoin(ctx: RequestContext, organizationId: string,
       target: { type: 'JoinRequest', id: created!.id, display: user.email },
       metadata: { userId: user.userId, message: text },
     });
+    // AUTOMATIC_SUGGESTION (src/modules/domain/enrollment.ts): approved at once when its rules allow.
+    if (await approveBySuggestion(tx, ctx, created!, domain)) {
+      return (await tx.selectOne(JoinRequestEntity, 'SELECT * FROM join_requests WHERE id = $1', [created!.id]))!;
+    }
     return created!;
     // Past the tenant wall: the requester is not a member; discoverability is checked above.
   }, { crossTenant: true });

@@ -1,11 +1,9 @@
+import { ORGANIZATION_TOKEN_AUDIENCE } from '../../auth/tokens';
 import { sortKeys } from '../../authz/effective-permissions';
 import { OrganizationRole } from '../../authz/permissions';
 import type { RequestContext } from '../../context';
 import { forbidden, notFound } from '../../errors';
 import type { OrganizationToken } from './organization-token.types';
-
-/** `aud` of every organization token: what a verifier checks so that no other token of the issuer passes for one. */
-export const ORGANIZATION_TOKEN_AUDIENCE = 'organization-token';
 
 export interface TokenPermissions {
   role: OrganizationRole;

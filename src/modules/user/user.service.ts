@@ -9,6 +9,7 @@ import { OrganizationEntity, OrganizationKind } from '../organization/organizati
 import type { ProvisionUserInput } from './user.types';
 import { lockOrganization } from '../../authz/locks';
 import { insertOrganization } from '../organization/organization.service';
+import { inviteByDomain } from '../domain/enrollment';
 
 /** "Ada's Organization": from the first word of the name, else the email's local part. */
 export function personalOrganizationName(user: Pick<UserPrincipal, 'name' | 'email' | 'userId'>): string {
@@ -17,9 +18,15 @@ export function personalOrganizationName(user: Pick<UserPrincipal, 'name' | 'ema
   return `${owner.slice(0, 80)}'s Organization`;
 }
 
-/** Users whose claims this process stored recently: their requests skip the database round trip. */
-const recentlySeen = new Map<string, string>();
+/** Users whose claims this process stored recently (their fingerprint, and when): their requests skip the database round trip. */
+const recentlySeen = new Map<string, { fingerprint: string; at: number }>();
 const RECENTLY_SEEN_LIMIT = 10_000;
+/**
+ * How long a user's claims count as recently stored. Past it, the next request stores them again
+ * and looks for an automatic invitation (a domain verified meanwhile): once per user every 10
+ * minutes, not on every request.
+ */
+const RECENTLY_SEEN_MS = 10 * 60_000;
 
 const fingerprint = (p: UserPrincipal) => JSON.stringify([p.email, p.emailVerified, p.name]);
 
@@ -30,11 +37,15 @@ const fingerprint = (p: UserPrincipal) => JSON.stringify([p.email, p.emailVerifi
  */
 export async function ensureUser(ctx: RequestContext, user: UserPrincipal): Promise<void> {
   const seen = fingerprint(user);
-  if (recentlySeen.get(user.userId) === seen) return;
+  const known = recentlySeen.get(user.userId);
+  if (known?.fingerprint === seen && Date.now() - known.at < RECENTLY_SEEN_MS) return;
   await storeClaims(ctx.db, user);
   await createPersonalOrganizationOnce(ctx, user);
+  // Verified domains (AUTOMATIC_INVITATION): here, so that an ordinary request costs nothing more.
+  await inviteByDomain(ctx, user);
+  recentlySeen.delete(user.userId);
   if (recentlySeen.size >= RECENTLY_SEEN_LIMIT) recentlySeen.delete(recentlySeen.keys().next().value!);
-  recentlySeen.set(user.userId, seen);
+  recentlySeen.set(user.userId, { fingerprint: seen, at: Date.now() });
 }
 
 /**
