@@ -5,7 +5,8 @@ import { loadConfig } from '../src/config';
 /**
  * npm run token -- <email> [--name "Ada Lovelace"] [--sub <id>] [--unverified] [--hours 12]
  * npm run token -- --service <client-id> --scope "billing:write usage:write"
- * Prints a development token signed with JWT_SECRET, for Apollo Sandbox's Authorization header.
+ * Prints a development token signed with JWT_SECRET, for the Authorization header (Apollo Sandbox,
+ * GraphiQL at /graphiql, curl). bin/token runs this without npm's banner around the token.
  */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   if (config.env.JWT_AUDIENCE) jwt = jwt.setAudience(config.env.JWT_AUDIENCE);
   const token = await jwt.sign(new TextEncoder().encode(config.jwtSecret));
   console.log(token);
-  if (process.stdout.isTTY) console.error(`\nIn Apollo Sandbox, add the header  Authorization: Bearer ${token.slice(0, 12)}…`);
+  if (process.stdout.isTTY) console.error(`\nIn Apollo Sandbox or GraphiQL (/graphiql), add the header  Authorization: Bearer ${token.slice(0, 12)}…`);
 }
 
 main().catch((error) => {

@@ -90,6 +90,13 @@ const schema = z
     /** Operation names that get a label of their own (comma-separated); unset: the first 100 that ran without errors. */
     METRICS_OPERATION_NAMES: optionalText,
     INTROSPECTION: flag(false),
+    /** GraphiQL at /graphiql, from node_modules (no CDN); unset: on outside production only. */
+    GRAPHIQL: z
+      .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+      .optional()
+      .transform((value) => (value === undefined ? undefined : value === 'true' || value === '1')),
+    /** false: `_service { sdl }` without @authenticated / @requiresScopes, for gateways that refuse `for: SECURITY` links. */
+    FEDERATION_AUTH_DIRECTIVES: flag(true),
     DEFAULT_TEAM_PLAN: z.enum(PLANS, { message: `expected one of ${PLANS.join(', ')}` }).default('TEAM'),
     DEFAULT_TEAM_SEATS: integer(1, 1_000_000, 5),
     EXPOSE_SQL_COUNT: flag(false),
@@ -191,6 +198,8 @@ export interface Config {
   jwtSecret: string | undefined;
   /** Introspection and the Sandbox landing page. */
   introspection: boolean;
+  /** Serve GraphiQL at /graphiql (GRAPHIQL; outside production by default). */
+  graphiql: boolean;
   /** Send the number of SQL statements of each request in the X-SQL-Statements header. */
   exposeSqlCount: boolean;
   /** Encrypts BYOK credentials; `previous` still decrypts what it encrypted, during a rotation. */
@@ -245,6 +254,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR ?? path.join(PROJECT_ROOT, '.data')),
     jwtSecret: env.JWT_SECRET ?? (env.JWKS_URL || isProduction ? undefined : DEVELOPMENT_JWT_SECRET),
     introspection: !isProduction || env.INTROSPECTION,
+    graphiql: env.GRAPHIQL ?? !isProduction,
     exposeSqlCount: !isProduction || env.EXPOSE_SQL_COUNT,
     graphqlConcurrency: env.GRAPHQL_CONCURRENCY || env.DATABASE_POOL_SIZE,
     domains: {

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   try {
     database = await connectDatabase(config, logger, { runMigrations: config.env.MIGRATIONS_RUN });
     const { db } = database;
-    const schema = await buildGuardedSchema({ unguarded: config.env.BENCH_UNGUARDED });
+    const schema = await buildGuardedSchema({ unguarded: config.env.BENCH_UNGUARDED, authDirectives: config.env.FEDERATION_AUTH_DIRECTIVES });
     if (config.env.BENCH_UNGUARDED) logger.warn('BENCH_UNGUARDED: authorization rules are OFF (benchmark only)');
     if (config.env.MAIL_WORKER) {
       mailer = new MailWorker(db, config, logger);
@@ -82,7 +82,8 @@ async function main(): Promise<void> {
     keyRotation = signingKeys.schedule(db);
     purge = schedulePurge(db, config.env.AUDIT_RETENTION_DAYS, config.env.AUDIT_PURGE_INTERVAL_MINUTES, logger);
   } catch (error) {
-    logger.fatal({ err: error }, 'could not start');
+    // The reason in the message itself, at any log level: the stack is in `err`.
+    logger.fatal({ err: error }, `could not start: ${error instanceof Error ? error.message : String(error)}`);
     await mailer?.stop().catch(() => undefined);
     await webhooks?.stop().catch(() => undefined);
     await domains?.stop().catch(() => undefined);
@@ -98,8 +99,9 @@ async function main(): Promise<void> {
     `organizations subgraph ready at ${url}`,
   );
   if (!config.isProduction) {
-    logger.info(`Apollo Sandbox: open ${url}; a token for it: npm run token -- ada@example.com --name "Ada Lovelace"`);
+    logger.info(`Apollo Sandbox: open ${url}; a token for it: bin/token ada@example.com --name "Ada Lovelace"`);
   }
+  if (config.graphiql) logger.info(`GraphiQL (works offline): http://localhost:${port}/graphiql`);
 }
 
 /** Audit retention: a purge shortly after start, then every `minutes` (0: never; run `npm run audit:purge`). */

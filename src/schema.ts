@@ -7,6 +7,7 @@ import gql from 'graphql-tag';
 import { buildSchema, createResolversMap, getMetadataStorage } from 'type-graphql';
 import { applyPermissions } from './authz/apply';
 import { PERMISSION_OPTIONS, permissions } from './authz/permissions-map';
+import { withoutAuthDirectives } from './federation-sdl';
 import { entitiesGuard } from './input-guard';
 import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/api-key.resolver';
 import { AuditEventResolver, OrganizationAuditIntegrityResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
@@ -92,7 +93,7 @@ const FEDERATION_LINK = `schema { query: Query mutation: Mutation }
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])`;
 
 /** type-graphql classes → a Federation 2 subgraph schema, without authorization. */
-export async function buildSubgraph(): Promise<GraphQLSchema> {
+export async function buildSubgraph(options: { authDirectives?: boolean } = {}): Promise<GraphQLSchema> {
   // Plain fields read their property through graphql's default resolver: type-graphql's
   // wrapper on each (for middlewares and auth checkers, which we do not use) showed in profiles.
   const wrapped = getMetadataStorage().objectTypes.filter((type) => !type.simpleResolvers);
@@ -108,8 +109,9 @@ export async function buildSubgraph(): Promise<GraphQLSchema> {
   for (const reference of REFERENCE_RESOLVERS) {
     for (const [type, fields] of Object.entries(reference)) resolvers[type] = Object.assign({}, resolvers[type], fields);
   }
+  const sdl = `${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`;
   return buildSubgraphSchema({
-    typeDefs: gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`,
+    typeDefs: gql(options.authDirectives === false ? withoutAuthDirectives(sdl) : sdl),
     resolvers: resolvers as never,
   });
 }
@@ -155,8 +157,8 @@ export function directFieldResolvers(): { type: string; field: string; resolve: 
 }
 
 /** The subgraph behind its permission map (src/authz/apply.ts): what the server executes. `unguarded` is the benchmark's variant only. */
-export async function buildGuardedSchema(options: { unguarded?: boolean } = {}): Promise<GraphQLSchema> {
-  const schema = await buildSubgraph();
+export async function buildGuardedSchema(options: { unguarded?: boolean; authDirectives?: boolean } = {}): Promise<GraphQLSchema> {
+  const schema = await buildSubgraph({ authDirectives: options.authDirectives });
   const entities = schema.getQueryType()!.getFields()._entities;
   entities.resolve = entitiesGuard(entities.resolve ?? defaultFieldResolver);
   return options.unguarded ? schema : applyPermissions(schema, permissions, PERMISSION_OPTIONS);

@@ -17,6 +17,7 @@ import { isSecret } from './common/secrets';
 import { RequestContext, type AppServices } from './context';
 import { AppError, asDatabaseFailure, databaseFailurePlugin, formatError } from './errors';
 import { httpErrorHandler } from './http/failure';
+import { serveGraphiql, withGraphiqlLink } from './http/graphiql';
 import { jwksHandler } from './http/jwks';
 import { countRequests, countWaiting, metricsHandler, metricsListener } from './http/metrics';
 import { requestGuardPlugin } from './input-guard';
@@ -50,12 +51,25 @@ function observabilityPlugin(app: AppServices, metrics: Metrics): ApolloServerPl
             metrics.sqlStatements.observe({ operation: name }, statements);
             if (app.config.exposeSqlCount) response.http.headers.set('x-sql-statements', String(statements));
           }
-          response.http.headers.set('x-request-id', contextValue.request.requestId);
         },
       };
     },
   };
 }
+
+/**
+ * Every response carries X-Request-Id (the client's, if it sent one), set before anything can
+ * refuse the request: CSRF prevention, the body limit, the router lock, a turn, a 404.
+ */
+const requestIdMiddleware: RequestHandler = (req, res, next) => {
+  const id = req.get('x-request-id')?.slice(0, 100) || randomUUID();
+  res.locals.requestId = id;
+  res.set('x-request-id', id);
+  next();
+};
+
+/** The request id requestIdMiddleware gave this request. */
+const requestIdOf = (req: Request): string => (req.res?.locals.requestId as string | undefined) ?? randomUUID();
 
 /** "Did you mean …?" at the end of a graphql-js message: it names fields, arguments, types and enum values. */
 const SUGGESTION = / ?Did you mean(.+?)\?$/;
@@ -82,7 +96,7 @@ function contextBuilder(app: AppServices) {
   const verify = createTokenVerifier(app.config);
   return async ({ req }: { req: Request }): Promise<RequestContext> => {
     const request = {
-      requestId: req.get('x-request-id')?.slice(0, 100) || randomUUID(),
+      requestId: requestIdOf(req),
       ip: req.ip ?? null,
       userAgent: req.get('user-agent')?.slice(0, 500) ?? null,
     };
@@ -138,7 +152,11 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
       ...(config.isProduction ? [hideVariableSuggestionsPlugin()] : []),
       // ftv1 traces (`apollo-federation-include-trace`) show resolver timings and paths: the router's only.
       ...(config.routerViews ? [] : [ApolloServerPluginInlineTraceDisabled()]),
-      config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      config.isProduction
+        ? ApolloServerPluginLandingPageDisabled()
+        : config.graphiql
+          ? withGraphiqlLink(ApolloServerPluginLandingPageLocalDefault({ embed: true }))
+          : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       observabilityPlugin(app, metrics),
       requestGuardPlugin(),
       databaseFailurePlugin(),
@@ -148,6 +166,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   });
   await apollo.start();
 
+  expressApp.use(requestIdMiddleware);
   expressApp.use(countRequests(metrics));
   expressApp.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });
@@ -160,6 +179,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
       res.status(503).json({ status: 'unavailable', reason: 'the database does not answer' });
     }
   });
+  if (config.graphiql) serveGraphiql(expressApp);
   // Public: partner services verify organization tokens with it, router or not.
   expressApp.get('/.well-known/jwks.json', jwksHandler(app));
   if (config.metrics.onMainPort) expressApp.get('/metrics', serveMetrics);

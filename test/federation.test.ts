@@ -68,7 +68,9 @@ describe('through a gateway', () => {
       accounts.once('exit', (code) => reject(new Error(`the accounts subgraph exited with ${code} before it was ready`)));
     });
     projects = await startProjects(() => workspaceIds);
+    // As the subgraph publishes it with FEDERATION_AUTH_DIRECTIVES=false: stock @apollo/gateway, unpatched.
     const supergraphSdl = composeSupergraph(undefined, {
+      authDirectives: false,
       routingUrls: { organizations: `${serverUrl()}/graphql`, accounts: accountsUrl },
       extra: [{ name: 'projects', url: projects.url, sdl: PROJECTS_SDL }],
     });
@@ -151,7 +153,7 @@ describe('a gateway with ROUTER_SECRET', () => {
     const subgraph = await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL, ROUTER_SECRET: 'shh-router' });
     const gateways: Awaited<ReturnType<typeof startGateway>>[] = [];
     try {
-      const supergraphSdl = composeSupergraph(undefined, { routingUrls: { organizations: `${subgraph.url}/graphql`, accounts: 'http://127.0.0.1:9/' } });
+      const supergraphSdl = composeSupergraph(undefined, { authDirectives: false, routingUrls: { organizations: `${subgraph.url}/graphql`, accounts: 'http://127.0.0.1:9/' } });
       const locked = await startGateway({ supergraphSdl, port: 0, routerSecret: 'shh-router' });
       gateways.push(locked);
       const unlocked = await startGateway({ supergraphSdl, port: 0 });

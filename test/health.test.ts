@@ -82,3 +82,27 @@ describe('runtime endpoints', () => {
     expect(untraced.auditEvents.nodes[0].ip).toMatch(/^(::ffff:)?127\.0\.0\.1$|^::1$/);
   });
 });
+
+describe('X-Request-Id on every answer, refusals before GraphQL runs included', () => {
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const cases: [string, () => Promise<Response>, number][] = [
+    // Apollo's CSRF prevention: a GET without a preflight-forcing header.
+    ['a GET refused by CSRF prevention', () => fetch(`${serverUrl()}/graphql?query=${encodeURIComponent('{ __typename }')}`), 400],
+    ['a body over 1 MB', () => fetch(`${serverUrl()}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(1_100_000)}` }) }), 413],
+    ['a body that is not JSON', () => fetch(`${serverUrl()}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' }), 400],
+    ['an audit export without a token', () => fetch(`${serverUrl()}/audit/export?organizationId=x`), 401],
+    ['an unknown path', () => fetch(`${serverUrl()}/nothing-here`), 404],
+  ];
+
+  it.each(cases)('%s carries a fresh X-Request-Id', async (_name, send, status) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.headers.get('x-request-id')).toMatch(uuid);
+  });
+
+  it('echoes the id the client sent on a refusal too', async () => {
+    const res = await fetch(`${serverUrl()}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'x-request-id': 'from-the-router-csrf' } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-request-id')).toBe('from-the-router-csrf');
+  });
+});

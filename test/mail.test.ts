@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { createOrganization, gql, newUser, ok, unique, userWithEmail } from './support/client';
 import { ownDatabase } from './support/own-database';
-import { startServer, type RunningServer } from './support/servers';
+import { ROOT, startServer, TEST_JWT_SECRET, type RunningServer } from './support/servers';
 import { waitFor } from './support/wait';
 
 interface Received {
@@ -106,6 +109,8 @@ describe('invitation mail', () => {
     expect(text).toMatch(/Content-Type: text\/html/);
     expect(text).toMatch(/as Developer/);
     expect(text).toMatch(/expires on/);
+    // The development hint goes to the log only, never into a mail.
+    expect(text).not.toMatch(/acceptInvitation|bin\/token/);
     const token = /https:\/\/app\.example\.test\/invitations\/accept\?token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
     expect(token).toBeDefined();
     const accepted = await ok('mutation($t: String!) { acceptInvitation(token: $t) { role organization { id } } }', { t: token }, userWithEmail(address), { url: server.url });
@@ -161,5 +166,48 @@ describe('invitation mail', () => {
     for (const address of addresses) expect(smtp.to(address)).toHaveLength(1);
     const logs = one.output() + two.output();
     expect(logs).toMatch(/"msg":"mail sent"/);
+  });
+});
+
+describe('invitation mail without SMTP_URL, in development', () => {
+  const own = ownDatabase('maillog');
+  let server: RunningServer;
+  beforeAll(async () => {
+    await own.create();
+    server = await startServer({ DATABASE_URL: own.url, NODE_ENV: 'development', MAIL_WORKER: 'true', MAIL_POLL_INTERVAL_MS: '100' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await own.drop();
+  });
+
+  it('is logged with a ready-to-paste acceptInvitation, which accepts it sent with a bin/token token of the invitee', async () => {
+    const owner = newUser('Log Reader');
+    const org = await createOrganization(owner, 'Logged Mail', { url: server.url });
+    const address = `${unique('logged')}@example.test`;
+    await ok(INVITE, { input: { organizationId: org.id, emails: [address], role: 'DEVELOPER' } }, owner, { url: server.url });
+    const logged = await waitFor('the invitation mail in the log', () =>
+      server
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"acceptInvitation"'))
+        .map((line) => JSON.parse(line) as Record<string, string>)
+        .find((entry) => entry.to === address),
+    );
+    expect(logged.acceptAs).toBe(`Authorization: Bearer $(bin/token ${address})`);
+    expect(logged.acceptInvitation).toMatch(/^mutation AcceptInvitation \{ acceptInvitation\(token: "[A-Za-z0-9_-]+"\) \{/);
+    // bin/token prints the token and nothing else, ready for $(…).
+    const { stdout } = await promisify(execFile)(path.join(ROOT, 'bin', 'token'), [address], { env: { PATH: process.env.PATH, JWT_SECRET: TEST_JWT_SECRET } });
+    expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stdout.trim()}` },
+      body: JSON.stringify({ query: logged.acceptInvitation }),
+    });
+    const body = (await res.json()) as { data?: { acceptInvitation: { role: string; organization: { id: string } } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.acceptInvitation).toMatchObject({ role: 'DEVELOPER', organization: { id: org.id } });
+    // And the local explorer opened on the same mutation.
+    expect(decodeURIComponent(new URL(logged.graphiql, server.url).searchParams.get('query')!)).toBe(logged.acceptInvitation);
   });
 });

@@ -4,8 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { composeSupergraph } from '../examples/compose';
-import { startGateway } from '../examples/gateway';
+import { gatewaySupergraph, startGateway } from '../examples/gateway';
 import { invitationToken, serverUrl, sql, unique } from './support/client';
 import { ROOT, TEST_JWT_SECRET } from './support/servers';
 import { waitFor } from './support/wait';
@@ -62,7 +61,8 @@ beforeAll(async () => {
   const started = await startProcess('examples/accounts/server.ts', { ACCOUNTS_PORT: '0' }, /ready at (\S+)/);
   accounts = started.child;
   const accountsUrl = started.match;
-  const supergraphSdl = composeSupergraph(undefined, { routingUrls: { organizations: `${serverUrl()}/graphql`, accounts: accountsUrl } });
+  // Composed for stock @apollo/gateway (the subgraph's SDL without the router's authorization directives).
+  const supergraphSdl = gatewaySupergraph({ routingUrls: { organizations: `${serverUrl()}/graphql`, accounts: accountsUrl } });
   gateway = await startGateway({ supergraphSdl, port: 0 });
   const served = await startProcess(
     'examples/web/serve.ts',

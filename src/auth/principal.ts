@@ -1,4 +1,7 @@
 
+/** `aud` of every organization token this service issues: what a verifier checks so that no other token of the issuer passes for one. */
+export const ORGANIZATION_TOKEN_AUDIENCE = 'organization-token';
+
 /** Who is asking. Built once per request from its bearer token. */
 export interface UserPrincipal {
   kind: 'user';

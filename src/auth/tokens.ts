@@ -3,10 +3,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, t
 import { normalizeEmail } from '../common/email';
 import type { Config } from '../config';
 import { AppError, unauthenticated } from '../errors';
-import type { Principal } from './principal';
-
-/** `aud` of every organization token this service issues: what a verifier checks so that no other token of the issuer passes for one. */
-export const ORGANIZATION_TOKEN_AUDIENCE = 'organization-token';
+import { ORGANIZATION_TOKEN_AUDIENCE, type Principal } from './principal';
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 

@@ -50,15 +50,31 @@ function makeReachableForPostgresUser(dir: string): void {
   }
 }
 
-/** Removes a stale postmaster.pid left by a killed server, so the next start is not refused. */
+/**
+ * Removes a stale postmaster.pid left by a killed server, so the next start is not refused; a
+ * live one means another PostgreSQL (another `npm start`, say) runs on this folder: that is
+ * said plainly, where PostgreSQL would only fail to start.
+ */
 function clearStalePid(dataDir: string): void {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
   try {
     if (pid > 0) process.kill(pid, 0);
-  } catch {
-    fs.rmSync(pidFile, { force: true });
+  } catch (error) {
+    // EPERM: alive, under another user.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') {
+      fs.rmSync(pidFile, { force: true });
+      return;
+    }
+  }
+  if (pid > 0) {
+    const port = Number(lines[3]) || undefined;
+    throw new Error(
+      `the data folder ${dataDir} is in use by PostgreSQL PID ${pid}${port ? ` on port ${port}` : ''} (its postmaster.pid): ` +
+        'another server (npm start, npm run gateway) runs on it. Stop that one, or give this one DATA_DIR=<another folder> or DATABASE_URL',
+    );
   }
 }
 
@@ -90,7 +106,13 @@ export async function startEmbeddedPostgres(options: {
   fs.mkdirSync(dataDir, { recursive: true });
   makeReachableForPostgresUser(dataDir);
   const port = await freePort(options.port);
-  const log = options.onLog ?? (() => undefined);
+  // The last lines PostgreSQL printed: what a failed start is explained with.
+  const recent: string[] = [];
+  const log = (line: string) => {
+    recent.push(line);
+    if (recent.length > 8) recent.shift();
+    options.onLog?.(line);
+  };
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -111,7 +133,12 @@ export async function startEmbeddedPostgres(options: {
     execFileSync('chown', ['-R', 'postgres:postgres', dataDir]);
   }
   clearStalePid(dataDir);
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    const said = recent.filter(Boolean).join(' | ');
+    throw new Error(`PostgreSQL did not start in ${dataDir} on port ${port}: ${error instanceof Error ? error.message : String(error)}${said ? `; it said: ${said}` : ''}`, { cause: error });
+  }
   // If this process dies without a clean shutdown, PostgreSQL must not outlive it.
   const handle = server as unknown as { process?: ChildProcess };
   const postgresProcess = handle.process;

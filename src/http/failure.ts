@@ -55,13 +55,14 @@ export function httpErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error, _req, res, _next) => {
     if (res.headersSent) {
       // A stream (an export) failed midway: cutting it short is all the client can be told.
-      logger.error({ err: error }, 'HTTP response failed after its headers were sent');
+      logger.error({ err: error, requestId: res.locals.requestId }, 'HTTP response failed after its headers were sent');
       res.destroy();
       return;
     }
     const { status, headers, body, fault } = httpFailure(error);
-    if (fault === 'database') logger.warn({ err: error, reason: body.errors[0].extensions.reason }, 'the database could not serve an HTTP request');
-    if (fault === 'internal') logger.error({ err: error }, 'unhandled HTTP error');
+    const requestId = res.locals.requestId as string | undefined;
+    if (fault === 'database') logger.warn({ err: error, requestId, reason: body.errors[0].extensions.reason }, 'the database could not serve an HTTP request');
+    if (fault === 'internal') logger.error({ err: error, requestId }, 'unhandled HTTP error');
     res.status(status).set(headers).json(body);
   };
 }

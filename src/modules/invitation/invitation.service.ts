@@ -71,12 +71,26 @@ function cleanEmails(emails: string[]): string[] {
 async function sendInvitationMail(tx: Database, ctx: RequestContext, invitation: InvitationEntity, organization: OrganizationEntity, token: string) {
   const inviter = ctx.principal?.kind === 'user' ? (ctx.principal.name ?? ctx.principal.email ?? 'Someone') : 'Someone';
   const link = `${ctx.config.env.PUBLIC_URL.replace(/\/+$/, '')}/invitations/accept?token=${encodeURIComponent(token)}`;
-  await enqueueMail(
-    tx,
-    ctx,
-    invitationMail({ to: invitation.email, organizationName: organization.name, inviterName: inviter, role: invitation.role, link, expiresAt: invitation.expiresAt }),
-    { organizationId: organization.id, topic: `invitation:${invitation.id}` },
-  );
+  const mail = invitationMail({ to: invitation.email, organizationName: organization.name, inviterName: inviter, role: invitation.role, link, expiresAt: invitation.expiresAt });
+  if (!ctx.config.isProduction) mail.development = acceptInDevelopment(ctx, invitation.email, token);
+  await enqueueMail(tx, ctx, mail, { organizationId: organization.id, topic: `invitation:${invitation.id}` });
+}
+
+/**
+ * In development PUBLIC_URL (the frontend) often runs nothing: the logged mail also says how the
+ * invitee accepts here, as a mutation to paste, the token to send it with, and the local GraphiQL
+ * opened on it.
+ */
+function acceptInDevelopment(ctx: RequestContext, email: string, token: string): Record<string, string> {
+  const mutation = `mutation AcceptInvitation { acceptInvitation(token: "${token}") { id role organization { id name } } }`;
+  const port = ctx.config.env.PORT;
+  // PORT=0 (a port of the kernel's choosing): the path alone.
+  const origin = port ? `http://localhost:${port}` : '';
+  return {
+    acceptInvitation: mutation,
+    acceptAs: `Authorization: Bearer $(bin/token ${email})`,
+    graphiql: `${origin}/graphiql?query=${encodeURIComponent(mutation)}`,
+  };
 }
 
 const expiresAt = (ctx: RequestContext) => new Date(Date.now() + ctx.config.env.INVITATION_TTL_DAYS * DAY_MS);

@@ -87,7 +87,7 @@ export class MailWorker implements Mailer {
 
   private async deliver(mail: Mail): Promise<void> {
     if (!this.transport) {
-      this.logger.info({ to: mail.to, subject: mail.subject, text: mail.text }, 'mail (SMTP_URL is unset: written to the log instead of sent)');
+      this.logger.info({ to: mail.to, subject: mail.subject, text: mail.text, ...mail.development }, 'mail (SMTP_URL is unset: written to the log instead of sent)');
       return;
     }
     await this.transport.sendMail({ from: this.config.env.MAIL_FROM, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });

@@ -3,6 +3,8 @@ export interface Mail {
   subject: string;
   text: string;
   html: string;
+  /** Outside production only: written to the log beside a mail that is logged instead of sent, never mailed. */
+  development?: Record<string, string>;
 }
 
 const escapeHtml = (value: string) =>

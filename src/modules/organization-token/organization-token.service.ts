@@ -1,4 +1,4 @@
-import { ORGANIZATION_TOKEN_AUDIENCE } from '../../auth/tokens';
+import { ORGANIZATION_TOKEN_AUDIENCE } from '../../auth/principal';
 import { sortKeys } from '../../authz/effective-permissions';
 import { OrganizationRole } from '../../authz/permissions';
 import type { RequestContext } from '../../context';
