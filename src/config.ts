@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { CatalogError, loadCatalog, useCatalog, type Catalog } from './authz/catalog';
 import { PROJECT_ROOT } from './paths';
 import { parseDnsServers } from './modules/domain/dns';
 
@@ -139,6 +140,8 @@ const schema = z
     ORGANIZATION_TOKEN_KEY_ROTATION_DAYS: integer(0, 3650, 30),
     /** How long a new signing key is published before it signs, so that verifiers' cached key sets hold it (jose caches 10 minutes). */
     ORGANIZATION_TOKEN_KEY_PUBLISH_AHEAD_SECONDS: integer(0, 86_400, 900),
+    /** The product catalog (JSON or YAML); unset: catalog/example.yaml. */
+    AUTHZ_CATALOG: optionalText,
     /** Resolvers that verify domains (comma-separated IP addresses, each with an optional port); unset: the system's. */
     DNS_SERVERS: optionalText.refine(
       (v) => {
@@ -227,6 +230,8 @@ export interface Config {
    * development, or in production when ROUTER_SECRET proves every request came through the router.
    */
   routerViews: boolean;
+  /** The product permissions (AUTHZ_CATALOG), validated. */
+  catalog: Catalog;
 }
 
 export class ConfigError extends Error {}
@@ -241,6 +246,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${name}: ${issue.message}${issue.message.includes('got') ? '' : got}`);
   }
   const env = result.data;
+  let catalog: Catalog;
+  try {
+    catalog = loadCatalog(env.AUTHZ_CATALOG);
+  } catch (error) {
+    if (error instanceof CatalogError) throw new ConfigError(error.message);
+    throw error;
+  }
+  // The process's one catalog: what every permission check reads.
+  useCatalog(catalog);
   const isProduction = env.NODE_ENV === 'production';
   return {
     env,
@@ -271,6 +285,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       operationNames: env.METRICS_OPERATION_NAMES ? new Set(env.METRICS_OPERATION_NAMES.split(',').map((name) => name.trim()).filter(Boolean)) : undefined,
     },
     routerViews: !isProduction || env.ROUTER_SECRET !== undefined,
+    catalog,
     webhooks: {
       retrySchedule: parseSchedule(env.WEBHOOK_RETRY_SCHEDULE)!,
       allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === undefined ? !isProduction : ['true', '1'].includes(env.WEBHOOK_ALLOW_PRIVATE_NETWORKS),

@@ -22,6 +22,7 @@ import type { Mailer } from './modules/mail/mail.worker';
 import type { SigningKeys } from './modules/organization-token/signing-keys';
 import { membershipLoaders } from './modules/membership/membership.loaders';
 import { organizationLoaders } from './modules/organization/organization.loaders';
+import { roleLoaders } from './modules/role/role.loaders';
 import { userLoaders } from './modules/user/user.loaders';
 import { workspaceLoaders, workspaceViewLoaders } from './modules/workspace/workspace.loaders';
 import { webhookLoaders } from './modules/webhook/webhook.loaders';
@@ -71,6 +72,7 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
     invitationLoaders(db),
     joinRequestLoaders(db),
     webhookLoaders(db),
+    roleLoaders(db),
     domainLoaders(db),
   );
   const { access, accessNow, primeMembership } = accessLoaders(principal, loaders.viewerMembership, serviceSees, breakGlass);

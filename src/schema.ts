@@ -32,6 +32,8 @@ import {
 import { membershipReference } from './modules/membership/membership.reference';
 import { MembershipResolver } from './modules/membership/membership.resolver';
 import { organizationReference } from './modules/organization/organization.reference';
+import { MembershipRolesResolver, OrganizationRolesResolver, RoleResolver } from './modules/role/role.resolver';
+import { AuthorizationResolver } from './modules/authorization/authorization.resolver';
 import { OrganizationTokenResolver } from './modules/organization-token/organization-token.resolver';
 import { OrganizationResolver } from './modules/organization/organization.resolver';
 import { userReference } from './modules/user/user.reference';
@@ -77,6 +79,10 @@ const RESOLVERS = [
   WebhookEndpointResolver,
   WebhookDeliveryResolver,
   OrganizationWebhooksResolver,
+  RoleResolver,
+  OrganizationRolesResolver,
+  MembershipRolesResolver,
+  AuthorizationResolver,
   DomainResolver,
   OrganizationDomainsResolver,
   ViewerSuggestionsResolver,

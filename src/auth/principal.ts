@@ -1,4 +1,3 @@
-import type { Permission } from '../authz/permissions';
 
 /** `aud` of every organization token this service issues: what a verifier checks so that no other token of the issuer passes for one. */
 export const ORGANIZATION_TOKEN_AUDIENCE = 'organization-token';
@@ -30,7 +29,8 @@ export interface ApiKeyPrincipal {
   organizationId: string;
   /** When set, the key acts only inside this workspace. */
   workspaceId: string | null;
-  scopes: ReadonlySet<Permission>;
+  /** Permission keys: built-in names and catalog keys. */
+  scopes: ReadonlySet<string>;
   name: string;
   prefix: string;
 }

@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal';
 import type { MembershipEntity } from '../modules/membership/membership.entity';
 import { AppError, forbidden } from '../errors';
-import { OrganizationRole, permissionsOf, type Permission } from './permissions';
+import { organizationKeysOf } from './effective-permissions';
+import { isBuiltInPermission, OrganizationRole, permissionsOf, type Permission } from './permissions';
 
 /** What the asker may do in one organization. */
 export interface Access {
@@ -10,8 +11,10 @@ export interface Access {
   /** The asker's membership; null for an API key. */
   membership: MembershipEntity | null;
   role: OrganizationRole | null;
-  /** Organization-wide permissions: a member's role and assignments, an unbound key's scopes. */
+  /** Organization-wide built-in permissions: a member's role, assignments and custom roles; an unbound key's scopes. */
   permissions: ReadonlySet<Permission>;
+  /** Organization-wide permission keys, built-in and product (effective-permissions.ts). */
+  keys: ReadonlySet<string>;
   /** An API key bound to a workspace acts in that workspace only. */
   boundWorkspaceId: string | null;
   /** An OWNER let in without the SSO claim of an organization that enforces SSO (break-glass): audited (src/modules/sso/sso.break-glass.ts). */
@@ -21,7 +24,23 @@ export interface Access {
 export const SSO_REQUIRED = 'SSO_REQUIRED';
 
 /**
- * A member's access to its organization: its role and assignments, unless the organization
+ * What a membership holds: its role, assignments and custom roles (membership.role_permissions).
+ * The one place a membership row becomes permissions; `authorize` answers from it for people
+ * who are not asking themselves (SSO enforcement guards requests, which memberAccess decides).
+ */
+export function membershipHolds(membership: MembershipEntity): Access {
+  return {
+    organizationId: membership.organizationId,
+    membership,
+    role: membership.role,
+    permissions: permissionsOf(membership.role, membership.assignments, membership.rolePermissions),
+    keys: organizationKeysOf(membership),
+    boundWorkspaceId: null,
+  };
+}
+
+/**
+ * A member's access to its organization: what its membership holds, unless the organization
  * enforces SSO and the person's token does not carry `sso_org_id` equal to it. Then a member is
  * FORBIDDEN (extensions.reason SSO_REQUIRED) and an OWNER let in (break-glass). Every way a
  * person's access to an organization is computed comes here: the request's access loader
@@ -32,21 +51,14 @@ export function memberAccess(membership: MembershipEntity, principal: Principal 
   const enforced = membership.organizationSsoEnforced;
   if (enforced === undefined) throw new Error('a membership was read for access without its organization\'s sso_enforced');
   const signedInThroughIt = principal?.kind === 'user' && principal.ssoOrgId === membership.organizationId;
-  let ssoBreakGlass = false;
+  const access = membershipHolds(membership);
   if (enforced && !signedInThroughIt) {
     if (membership.role !== OrganizationRole.OWNER) {
       throw new AppError('FORBIDDEN', 'This organization requires signing in through its identity provider (SSO)', { reason: SSO_REQUIRED, organizationId: membership.organizationId });
     }
-    ssoBreakGlass = true;
+    access.ssoBreakGlass = true;
   }
-  return {
-    organizationId: membership.organizationId,
-    membership,
-    role: membership.role,
-    permissions: permissionsOf(membership.role, membership.assignments),
-    boundWorkspaceId: null,
-    ...(ssoBreakGlass ? { ssoBreakGlass } : {}),
-  };
+  return access;
 }
 
 /** memberAccess as a loader's value: the refusal as an Error, which rejects that key's load only. */
@@ -56,6 +68,19 @@ function memberAccessOrError(membership: MembershipEntity, principal: Principal 
   } catch (error) {
     return error as Error;
   }
+}
+
+/** What an API key may do in its organization: its scopes (keys), none organization-wide when bound to a workspace. */
+export function apiKeyAccess(organizationId: string, scopes: ReadonlySet<string>, boundWorkspaceId: string | null): Access {
+  const keys = boundWorkspaceId ? new Set<string>() : scopes;
+  return {
+    organizationId,
+    membership: null,
+    role: null,
+    permissions: new Set([...keys].filter(isBuiltInPermission)),
+    keys,
+    boundWorkspaceId,
+  };
 }
 
 /**
@@ -100,21 +125,11 @@ export function accessLoaders(
       // A partner service holds no permission in any organization; it sees the basic fields
       // of one it just acted on (provisionUser's answer), and nothing of any other.
       return organizationIds.map((id) =>
-        serviceSees.has(id) ? { organizationId: id, membership: null, role: null, permissions: new Set<Permission>(), boundWorkspaceId: null } : null,
+        serviceSees.has(id) ? { organizationId: id, membership: null, role: null, permissions: new Set<Permission>(), keys: new Set<string>(), boundWorkspaceId: null } : null,
       );
     }
     if (principal?.kind === 'apiKey') {
-      return organizationIds.map((id) =>
-        id === principal.organizationId
-          ? {
-              organizationId: id,
-              membership: null,
-              role: null,
-              permissions: principal.workspaceId ? new Set<Permission>() : principal.scopes,
-              boundWorkspaceId: principal.workspaceId,
-            }
-          : null,
-      );
+      return organizationIds.map((id) => (id === principal.organizationId ? apiKeyAccess(id, principal.scopes, principal.workspaceId) : null));
     }
     const memberships = await viewerMembership.loadMany(organizationIds);
     return Promise.all(

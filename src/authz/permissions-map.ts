@@ -16,6 +16,7 @@ import {
   organizationOfMembership,
   organizationNameVisible,
   organizationOfParent,
+  organizationOfRole,
   ownerOfDelivery,
   ownerOfEndpoint,
   ownerOfNewEndpoint,
@@ -54,6 +55,7 @@ export const permissions: PermissionMap = {
       ssoConnection: hasScope('sso:read'),
       ssoRoute: hasScope('sso:read'),
       events: hasScope('events:read'),
+      authorize: hasScope('authz:check'),
       webhookEndpoints: hasScope('webhooks:manage'),
       // What an invitation link shows; its holder may not be signed in yet.
       invitation: allow,
@@ -91,6 +93,9 @@ export const permissions: PermissionMap = {
       cancelJoinRequest: isUser,
       approveJoinRequest: personCan(Permission.MEMBERS_INVITE, organizationOfJoinRequest('id'), 'approveJoinRequest', 'Join request'),
       denyJoinRequest: personCan(Permission.MEMBERS_INVITE, organizationOfJoinRequest('id'), 'denyJoinRequest', 'Join request'),
+      createRole: personCan(Permission.ROLES_MANAGE, argument('input', 'organizationId'), 'createRole'),
+      updateRole: personCan(Permission.ROLES_MANAGE, organizationOfRole('input', 'id'), 'updateRole', 'Role'),
+      deleteRole: personCan(Permission.ROLES_MANAGE, organizationOfRole('id'), 'deleteRole', 'Role'),
       // Partner services, by scope.
       provisionUser: hasScope('users:provision'),
       updateSubscription: hasScope('billing:write'),
@@ -117,6 +122,7 @@ export const permissions: PermissionMap = {
       name: organizationNameVisible,
       viewerRole: orgMember,
       viewerPermissions: orgMember,
+      viewerPermissionKeys: orgMember,
       // Those the viewer may read: a GUEST, the ones it is assigned to (organizationWorkspaces filters).
       workspaces: orgMember,
       members: can(Permission.MEMBERS_READ, parentId, 'Organization.members'),
@@ -130,6 +136,7 @@ export const permissions: PermissionMap = {
       invitations: can(Permission.MEMBERS_INVITE, parentId, 'Organization.invitations'),
       joinRequests: can(Permission.MEMBERS_INVITE, parentId, 'Organization.joinRequests'),
       webhookEndpoints: personCan(ORGANIZATION_WEBHOOKS, parentId, 'Organization.webhookEndpoints'),
+      roles: can(Permission.MEMBERS_READ, parentId, 'Organization.roles'),
       domains: can(Permission.DOMAINS_MANAGE, parentId, 'Organization.domains'),
     },
     Workspace: {
@@ -181,10 +188,13 @@ export const permissions: PermissionMap = {
     WebhookDelivery: isAuthenticated,
     WebhookDeliveryConnection: allow,
     WebhookDeliveryEdge: allow,
+    AuthorizationDecision: hasScope('authz:check'),
     // Reached only through Query.events (events:read).
     Event: isAuthenticated,
     EventConnection: allow,
     EventEdge: allow,
+    // Reached through Organization.roles, Membership.roles (MEMBERS_READ or the member's own) and the role mutations.
+    Role: isAuthenticated,
     // Reached only through Organization.domains and the domain mutations, gated above.
     OrganizationDomain: isAuthenticated,
     DnsRecord: isAuthenticated,

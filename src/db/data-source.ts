@@ -16,6 +16,7 @@ import { MailEntity } from '../modules/mail/mail.entity';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
 import { EventEntity } from '../modules/event/event.entity';
+import { RoleEntity } from '../modules/role/role.entity';
 import { SigningKeyEntity } from '../modules/organization-token/signing-key.entity';
 import { WebhookDeliveryEntity, WebhookEndpointEntity } from '../modules/webhook/webhook.entity';
 import { UserEntity } from '../modules/user/user.entity';
@@ -43,6 +44,7 @@ export const ENTITIES = [
   WebhookEndpointEntity,
   WebhookDeliveryEntity,
   SigningKeyEntity,
+  RoleEntity,
   OrganizationDomainEntity,
 ];
 

@@ -22,6 +22,9 @@ export class Invitation {
   @Field(() => [Assignment])
   assignments!: Assignment[];
 
+  @Field(() => [ID], { description: 'Custom roles it grants on acceptance.' })
+  roleIds!: string[];
+
   @Field(() => Date)
   createdAt!: Date;
 
@@ -86,4 +89,7 @@ export class InviteMembersInput {
 
   @Field(() => [ID], { nullable: true, description: 'Workspaces the new member is assigned to on acceptance.' })
   workspaceIds?: string[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Custom roles granted on acceptance (none carrying a permission the inviter lacks).' })
+  roleIds?: string[] | null;
 }

@@ -7,6 +7,8 @@ import { UserEntity } from '../user/user.entity';
 @Unique('memberships_organization_user_key', ['organizationId', 'userId'])
 @Index('memberships_organization_id_idx', ['organizationId', 'id'])
 @Index('memberships_user_id_idx', ['userId', 'id'])
+// GIN, written by the CustomRoles migration (TypeORM cannot declare its kind).
+@Index('memberships_role_ids_idx', { synchronize: false })
 @Check('memberships_role_check', `"role" IN ('OWNER', 'ADMIN', 'DEVELOPER', 'VIEWER', 'GUEST')`)
 export class MembershipEntity {
   // Defaults to uuid_generate_v7() (see the Init migration), which TypeORM reads as a generated uuid.
@@ -32,6 +34,18 @@ export class MembershipEntity {
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   assignments!: Assignment[];
+
+  /** Custom roles held (roles.id), sorted. */
+  @Column({ name: 'role_ids', type: 'uuid', array: true, default: () => "'{}'" })
+  roleIds!: string[];
+
+  /**
+   * The union of the permission keys of `roleIds`, kept by every write that changes a role or
+   * who holds it (role.service.ts, in its transaction): what makes a custom role count wherever
+   * a membership row is read, for no statement more.
+   */
+  @Column({ name: 'role_permissions', type: 'text', array: true, default: () => "'{}'" })
+  rolePermissions!: string[];
 
   @Column({ name: 'invited_by_id', type: 'text', nullable: true })
   invitedById!: string | null;
