@@ -159,7 +159,8 @@ describe('SSO enforcement', () => {
     const delivery = (await ok('mutation($id: ID!) { sendTestWebhook(id: $id) { id } }', { id: endpoint }, trusted)).sendTestWebhook.id;
     await ok('mutation($id: ID!) { updateOrganization(input: { id: $id, discoverable: true }) { id } }', { id: org.id }, trusted);
     const joinRequest = (await ok('mutation($id: ID!) { requestToJoin(organizationId: $id) { id } }', { id: org.id }, newUser())).requestToJoin.id;
-    const ids: Record<string, string> = { organization: org.id, workspace, membership: adminMembership, invitation, apiKey, endpoint, delivery, joinRequest, domain: domain.id };
+    const role = (await ok('mutation($id: ID!) { createRole(input: { organizationId: $id, key: "sweep", name: "Sweep", permissions: ["MEMBERS_READ"] }) { id } }', { id: org.id }, trusted)).createRole.id;
+    const ids: Record<string, string> = { organization: org.id, workspace, membership: adminMembership, invitation, apiKey, endpoint, delivery, joinRequest, domain: domain.id, role };
 
     const { __schema } = await ok(INTROSPECTION, {}, admin);
     const types = new Map<string, SchemaTypeInfo>(__schema.types.map((t: any) => [t.name, t]));
@@ -188,7 +189,7 @@ describe('SSO enforcement', () => {
     const takesId = (args: Field['args'], depth = 0): boolean =>
       args.some((a) => named(a.type).name === 'ID' || (depth < 2 && named(a.type).kind === 'INPUT_OBJECT' && takesId(types.get(named(a.type).name!)!.inputFields ?? [], depth + 1)));
     // Not a member's requests to the organization: the invitee's and requester's own (they are not members yet), partner services' (by scope).
-    const notAsMember = new Set(['acceptInvitation', 'declineInvitation', 'requestToJoin', 'cancelJoinRequest', 'invitation', 'provisionUser', 'updateSubscription', 'recordUsage', 'recordAuditEvent', 'byokCredentials', 'ssoConnection', 'events', 'webhookEndpoints']);
+    const notAsMember = new Set(['acceptInvitation', 'declineInvitation', 'requestToJoin', 'cancelJoinRequest', 'invitation', 'provisionUser', 'updateSubscription', 'recordUsage', 'recordAuditEvent', 'byokCredentials', 'ssoConnection', 'events', 'webhookEndpoints', 'authorize']);
     const operations: { kind: 'query' | 'mutation'; field: Field }[] = [
       ...__schema.queryType.fields.map((field: Field) => ({ kind: 'query' as const, field })),
       ...__schema.mutationType.fields.map((field: Field) => ({ kind: 'mutation' as const, field })),

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';
 import { SsoProtocol } from './sso.entity';
@@ -138,6 +138,7 @@ export class SsoRoute {
   @Field(() => String, { description: 'The address\'s domain, as verified.' })
   domain!: string;
 
+  @Directive('@requiresScopes(scopes: [["sso:read"]])')
   @Field(() => SsoConfiguration)
   connection!: SsoConfiguration;
 }
