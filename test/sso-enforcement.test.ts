@@ -133,6 +133,24 @@ describe('SSO enforcement', () => {
     expect(await sql('SELECT 1 FROM audit_events WHERE organization_id = $1 AND action = $2', [other.org.id, 'sso.break_glass'])).toEqual([]);
   });
 
+  it('another member\'s memberships (User.memberships) list none in an organization the asker may not enter without SSO', async () => {
+    const { org, admin, viewer } = await enforcedOrganization('Shared');
+    // An organization without enforcement that the ADMIN and the VIEWER are both in.
+    const elsewhere = await createOrganization(viewer, 'Not enforced');
+    await addMember(elsewhere.id, admin, 'DEVELOPER');
+    const query = `query($id: ID!) { organization(id: $id) { members(first: 50) { nodes { user { id memberships(first: 50) { totalCount nodes { role permissions } } } } } } }`;
+    const seen = (data: unknown) =>
+      ((data as any)?.organization?.members?.nodes ?? []).flatMap((n: any) => n.user?.memberships?.nodes ?? []).filter((m: any) => m?.role === 'VIEWER' || m?.permissions?.length);
+    const blocked = await gql(query, { id: elsewhere.id }, admin);
+    // The VIEWER's membership in the enforced organization (role VIEWER) is not shown to the ADMIN who has not signed in through it.
+    expect(JSON.stringify(blocked.data)).not.toContain('"VIEWER"');
+    const ofViewer = ((blocked.data as any)?.organization?.members?.nodes ?? []).find((n: any) => n.user?.id === viewer.id);
+    expect(ofViewer.user.memberships.totalCount).toBe(1);
+    // Signed in through it, the ADMIN sees it as before.
+    const allowed = await ok(query, { id: elsewhere.id }, through(admin, org.id));
+    expect(seen(allowed)).toContainEqual(expect.objectContaining({ role: 'VIEWER' }));
+  });
+
   it('the invitation preview says the organization requires SSO', async () => {
     const { org, owner } = await enforcedOrganization('Invites');
     const plain = await createOrganization(owner, 'Plain');
