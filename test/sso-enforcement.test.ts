@@ -151,6 +151,19 @@ describe('SSO enforcement', () => {
     expect(seen(allowed)).toContainEqual(expect.objectContaining({ role: 'VIEWER' }));
   });
 
+  it('the custom roles of the person\'s own membership are the organization\'s: refused without SSO like its other fields', async () => {
+    const { org, admin, adminMembership, owner } = await enforcedOrganization('Own roles');
+    const trusted = through(owner, org.id);
+    const role = (await ok('mutation($id: ID!) { createRole(input: { organizationId: $id, key: "secret-project", name: "Secret project", permissions: ["MEMBERS_READ"] }) { id } }', { id: org.id }, trusted)).createRole.id;
+    await ok('mutation($m: ID!, $r: [ID!]) { updateMembership(input: { membershipId: $m, roleIds: $r }) { id } }', { m: adminMembership, r: [role] }, trusted);
+    const listed = await gql('{ viewer { memberships(first: 50) { nodes { roles { key name permissions memberCount } } } } }', {}, admin);
+    expect(ssoRequired(listed)).toBe(true);
+    expect(JSON.stringify(listed.data)).not.toContain('secret-project');
+    // Through the provider, as before.
+    const seen = await ok('{ viewer { memberships(first: 50) { nodes { roles { key memberCount } } } } }', {}, through(admin, org.id));
+    expect(seen.viewer.memberships.nodes.flatMap((n: any) => n.roles)).toEqual([{ key: 'secret-project', memberCount: 1 }]);
+  });
+
   it('the invitation preview says the organization requires SSO', async () => {
     const { org, owner } = await enforcedOrganization('Invites');
     const plain = await createOrganization(owner, 'Plain');
