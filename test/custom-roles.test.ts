@@ -1,4 +1,4 @@
-import { addMember, createOrganization, failure, invitationToken, newUser, ok, sql, unique, userWithEmail, type TestUser } from './support/client';
+import { addMember, createOrganization, failure, gql, invitationToken, newUser, ok, serviceToken, sql, unique, userWithEmail, type TestUser } from './support/client';
 import { decode, issue } from './support/organization-tokens';
 
 const CREATE_ROLE = 'mutation($input: CreateRoleInput!) { createRole(input: $input) { id key name permissions memberCount } }';
@@ -133,6 +133,32 @@ describe('custom roles', () => {
     const viewer = newUser();
     await addMember(org, viewer, 'DEVELOPER');
     expect(await failure(CREATE_KEY, { id: org, k: ['sandboxes:create'] }, viewer)).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('a workspace permission a member holds only where assigned goes into no API key acting in every workspace', async () => {
+    const CREATE_KEY = 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } } }';
+    const AUTHORIZE = 'query($checks: [AuthorizationCheckInput!]!) { authorize(checks: $checks) { allowed reason } }';
+    const service = serviceToken(unique('sandboxes'), 'authz:check');
+    const ws = (await ok('mutation($id: ID!) { createWorkspace(input: { organizationId: $id, name: "Not theirs" }) { id } }', { id: org }, owner)).createWorkspace.id;
+    // A DEVELOPER assigned to no workspace, given sandboxes:create and WORKSPACE_OPERATE by a custom role.
+    const developer = newUser('Unassigned developer');
+    const membership = await addMember(org, developer, 'DEVELOPER');
+    await grant(membership, [await createRole(org, admin, ['sandboxes:create', 'WORKSPACE_OPERATE', 'API_KEYS_MANAGE'])], admin);
+    const asked = (checks: Record<string, unknown>[]) => ok(AUTHORIZE, { checks }, service).then((d) => d.authorize);
+    // The person cannot create sandboxes in a workspace it cannot enter...
+    expect(await asked([{ organizationId: org, workspaceId: ws, userId: developer.id, permission: 'sandboxes:create' }])).toEqual([{ allowed: false, reason: 'NO_WORKSPACE_ACCESS' }]);
+    // ...so no key of theirs acting in every workspace (unbound) carries it.
+    for (const keys of [['sandboxes:create'], ['WORKSPACE_OPERATE']]) {
+      const made = await gql(CREATE_KEY, { input: { organizationId: org, name: 'everywhere', scopes: [], permissionKeys: keys } }, developer);
+      const id = (made.data as any)?.createApiKey?.apiKey?.id;
+      if (id) {
+        const answer = await asked([{ organizationId: org, workspaceId: ws, apiKeyId: id, permission: keys[0] }]);
+        expect({ keys, answer }).toEqual({ keys, answer: [{ allowed: false, reason: expect.any(String) }] });
+      }
+      expect({ keys, code: made.errors?.[0].extensions.code }).toEqual({ keys, code: 'FORBIDDEN' });
+    }
+    // Organization-wide permissions still go into its keys.
+    await ok(CREATE_KEY, { input: { organizationId: org, name: 'members', scopes: ['MEMBERS_READ'] } }, developer);
   });
 
   describe('escalation', () => {

@@ -133,6 +133,37 @@ describe('SSO enforcement', () => {
     expect(await sql('SELECT 1 FROM audit_events WHERE organization_id = $1 AND action = $2', [other.org.id, 'sso.break_glass'])).toEqual([]);
   });
 
+  it('another member\'s memberships (User.memberships) list none in an organization the asker may not enter without SSO', async () => {
+    const { org, admin, viewer } = await enforcedOrganization('Shared');
+    // An organization without enforcement that the ADMIN and the VIEWER are both in.
+    const elsewhere = await createOrganization(viewer, 'Not enforced');
+    await addMember(elsewhere.id, admin, 'DEVELOPER');
+    const query = `query($id: ID!) { organization(id: $id) { members(first: 50) { nodes { user { id memberships(first: 50) { totalCount nodes { role permissions } } } } } } }`;
+    const seen = (data: unknown) =>
+      ((data as any)?.organization?.members?.nodes ?? []).flatMap((n: any) => n.user?.memberships?.nodes ?? []).filter((m: any) => m?.role === 'VIEWER' || m?.permissions?.length);
+    const blocked = await gql(query, { id: elsewhere.id }, admin);
+    // The VIEWER's membership in the enforced organization (role VIEWER) is not shown to the ADMIN who has not signed in through it.
+    expect(JSON.stringify(blocked.data)).not.toContain('"VIEWER"');
+    const ofViewer = ((blocked.data as any)?.organization?.members?.nodes ?? []).find((n: any) => n.user?.id === viewer.id);
+    expect(ofViewer.user.memberships.totalCount).toBe(1);
+    // Signed in through it, the ADMIN sees it as before.
+    const allowed = await ok(query, { id: elsewhere.id }, through(admin, org.id));
+    expect(seen(allowed)).toContainEqual(expect.objectContaining({ role: 'VIEWER' }));
+  });
+
+  it('the custom roles of the person\'s own membership are the organization\'s: refused without SSO like its other fields', async () => {
+    const { org, admin, adminMembership, owner } = await enforcedOrganization('Own roles');
+    const trusted = through(owner, org.id);
+    const role = (await ok('mutation($id: ID!) { createRole(input: { organizationId: $id, key: "secret-project", name: "Secret project", permissions: ["MEMBERS_READ"] }) { id } }', { id: org.id }, trusted)).createRole.id;
+    await ok('mutation($m: ID!, $r: [ID!]) { updateMembership(input: { membershipId: $m, roleIds: $r }) { id } }', { m: adminMembership, r: [role] }, trusted);
+    const listed = await gql('{ viewer { memberships(first: 50) { nodes { roles { key name permissions memberCount } } } } }', {}, admin);
+    expect(ssoRequired(listed)).toBe(true);
+    expect(JSON.stringify(listed.data)).not.toContain('secret-project');
+    // Through the provider, as before.
+    const seen = await ok('{ viewer { memberships(first: 50) { nodes { roles { key memberCount } } } } }', {}, through(admin, org.id));
+    expect(seen.viewer.memberships.nodes.flatMap((n: any) => n.roles)).toEqual([{ key: 'secret-project', memberCount: 1 }]);
+  });
+
   it('the invitation preview says the organization requires SSO', async () => {
     const { org, owner } = await enforcedOrganization('Invites');
     const plain = await createOrganization(owner, 'Plain');

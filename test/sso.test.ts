@@ -107,6 +107,25 @@ describe('SSO connections', () => {
     expect(server.output()).not.toContain(CLIENT_SECRET);
   });
 
+  it('OIDC: the stored client secret is never kept for another issuer: whoever points the connection elsewhere gives the secret again', async () => {
+    const owner = newUser();
+    const org = await createOrganization(owner, 'Moved issuer', { url: server.url });
+    const input = { organizationId: org.id, protocol: 'OIDC', issuer: idp.issuer, clientId: 'accounts', clientSecret: CLIENT_SECRET };
+    expect((await call(SET, { input }, owner)).errors).toBeUndefined();
+    // Another provider (one the person saving controls): the accounts service would send it the stored secret.
+    const elsewhere = await startOidcProvider();
+    try {
+      const moved = await call(SET, { input: { ...input, issuer: elsewhere.issuer, clientSecret: undefined } }, owner);
+      expect(moved.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'clientSecret' });
+      const read = await gql(READ, { id: org.id }, serviceToken(unique('accounts'), 'sso:read'), { url: server.url });
+      expect(read.data!.ssoConnection).toMatchObject({ issuer: idp.issuer, clientSecret: CLIENT_SECRET });
+      // With its own secret, it moves.
+      expect((await call(SET, { input: { ...input, issuer: elsewhere.issuer, clientSecret: 'another-secret' } }, owner)).data!.setSsoConnection.issuer).toBe(elsewhere.issuer);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+
   it('OIDC: a discovery document that does not match, lacks endpoints, does not answer or is not there is refused with the reason', async () => {
     const owner = newUser();
     const org = await createOrganization(owner, 'Bad issuers', { url: server.url });

@@ -169,7 +169,11 @@ export const permissions: PermissionMap = {
     JoinRequestEdge: allow,
     OrganizationSearchResult: isUser,
     // Reached only through a field or operation gated above, or a reference resolver that checks.
-    Membership: isAuthenticated,
+    Membership: {
+      '*': isAuthenticated,
+      // The organization's custom roles (their names, keys and holders' count): for whoever the organization lets in now, SSO enforcement included — not for a member seeing its own membership listed.
+      roles: inOrganization('member@Membership.roles', { need: 'member', locate: organizationOfParent, subject: 'Membership' }),
+    },
     MembershipConnection: allow,
     MembershipEdge: allow,
     Viewer: isUser,

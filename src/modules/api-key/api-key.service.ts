@@ -76,15 +76,22 @@ export async function organizationApiKeys(ctx: RequestContext, organizationId: s
 type KeyMaker = Pick<MembershipEntity, 'role' | 'assignments' | 'rolePermissions'>;
 
 /**
- * What a member holds where a key acts, as permission keys: its organization-wide keys for an
- * unbound key, those of its role inside the workspace for a bound one (nothing where it has no
- * role there). The one measure for issuing a key and for keeping one (revokeKeysBeyondCreator).
+ * What a member holds where a key acts, as permission keys: those of its role inside the
+ * workspace for a bound key (nothing where it has no role there); for an unbound key, which acts
+ * in every workspace (workspaceRoleOfScopes, authorize), its organization-wide keys, the
+ * WORKSPACE ones only when it holds them in every workspace (a role there without an
+ * assignment: WORKSPACES_MANAGE). A custom role or the catalog can give a member a WORKSPACE key
+ * organization-wide that it uses only where assigned; its key must not use it everywhere.
+ * The one measure for issuing a key and for keeping one (revokeKeysBeyondCreator).
  */
 function heldWhereKeyActs(member: KeyMaker, workspaceId: string | null, assignment: WorkspaceAccessEntity | null): ReadonlySet<string> {
   const keys = organizationKeysOf(member);
-  if (!workspaceId) return keys;
-  const role = workspaceRoleOf(member.role, permissionsOf(member.role, member.assignments, member.rolePermissions), assignment);
-  return workspaceKeysOf(keys, role);
+  const permissions = permissionsOf(member.role, member.assignments, member.rolePermissions);
+  if (!workspaceId) {
+    const everywhere = workspaceKeysOf(keys, workspaceRoleOf(member.role, permissions, null));
+    return new Set([...keys].filter((key) => scopeOf(key) !== 'WORKSPACE' || everywhere.has(key)));
+  }
+  return workspaceKeysOf(keys, workspaceRoleOf(member.role, permissions, assignment));
 }
 
 /** Nobody creates, rotates or revokes a key carrying more than they hold where it acts (`actor`: read under the organization's lock). */

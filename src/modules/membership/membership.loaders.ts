@@ -73,9 +73,14 @@ function membersWithProfiles(members: RowReader<MembershipEntity> = entityReader
   };
 }
 
-/** A user's memberships; `sharedWith` keeps those in organizations where that viewer can read members. */
+/**
+ * A user's memberships; `sharedWith` keeps those in organizations where that viewer can read
+ * members: not a GUEST there, and let in by SSO enforcement (memberAccess in src/authz/access.ts)
+ * — through its token's `sso_org_id`. An OWNER's break-glass is for the organization's own
+ * fields, which audit it; another member's memberships are not listed to it without the claim.
+ */
 export interface UserMembershipFilter {
-  sharedWith: string | null;
+  sharedWith: { userId: string; ssoOrgId: string | null } | null;
 }
 
 /** A user's memberships, oldest first. */
@@ -88,7 +93,9 @@ const MEMBERSHIPS_OF_USER: ChildList<UserMembershipFilter> = {
   where: (filter, params) =>
     filter.sharedWith
       ? [
-          `EXISTS (SELECT 1 FROM memberships v WHERE v.organization_id = t.organization_id AND v.user_id = ${params.add(filter.sharedWith)} AND v.role <> 'GUEST')`,
+          `EXISTS (SELECT 1 FROM memberships v JOIN organizations vo ON vo.id = v.organization_id
+                   WHERE v.organization_id = t.organization_id AND v.user_id = ${params.add(filter.sharedWith.userId)} AND v.role <> 'GUEST'
+                     AND (NOT vo.sso_enforced OR vo.id::text = ${params.add(filter.sharedWith.ssoOrgId)}))`,
         ]
       : [],
 };

@@ -38,9 +38,10 @@ export function membersPage(args: MembersArgs) {
  */
 export async function userMemberships(ctx: RequestContext, userId: string, args: PageArgs) {
   const page = toPage(args);
-  const asker = ctx.principal?.kind === 'user' ? ctx.principal.userId : null;
-  if (!asker) return toConnection<MembershipEntity>([], page, async () => 0);
-  const filter = { sharedWith: asker === userId ? null : asker };
+  const principal = ctx.principal?.kind === 'user' ? ctx.principal : null;
+  const asker = principal?.userId ?? null;
+  if (!principal || !asker) return toConnection<MembershipEntity>([], page, async () => 0);
+  const filter = { sharedWith: asker === userId ? null : { userId: asker, ssoOrgId: principal.ssoOrgId } };
   const rows = await ctx.loaders.userMembershipsPage.load({ parentId: userId, page, filter });
   for (const row of rows) if (row.userId === asker) ctx.loaders.primeMembership(row.organizationId, row);
   return toConnection(rows, page, () => ctx.loaders.userMembershipsCount.load({ parentId: userId, filter }));

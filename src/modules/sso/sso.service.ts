@@ -118,10 +118,11 @@ export async function setSsoConnection(ctx: RequestContext, input: SetSsoConnect
       if (checked.clientSecret !== null) {
         const s = seal(checked.clientSecret, ctx.config.encryptionKeys.current, organization.id);
         sealed = { keyVersion: s.keyVersion, box: s.box };
-      } else if (previous?.protocol === SsoProtocol.OIDC && previous.oidcClientSecretBox) {
+      } else if (previous?.protocol === SsoProtocol.OIDC && previous.oidcClientSecretBox && previous.oidcIssuer === checked.issuer) {
+        // Kept only for the same issuer: pointed at another, the accounts service would hand the stored secret to whoever runs it.
         sealed = { keyVersion: previous.keyVersion, box: previous.oidcClientSecretBox };
       } else {
-        throw badInput('clientSecret', 'clientSecret is required for a new OIDC connection');
+        throw badInput('clientSecret', previous?.protocol === SsoProtocol.OIDC ? 'clientSecret is required when the issuer changes' : 'clientSecret is required for a new OIDC connection');
       }
       values = {
         oidc_issuer: checked.issuer,

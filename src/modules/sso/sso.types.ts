@@ -157,7 +157,7 @@ export class SetSsoConnectionInput {
   @Field(() => String, { nullable: true })
   clientId?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Stored encrypted; never shown again.' })
+  @Field(() => String, { nullable: true, description: 'Stored encrypted; never shown again. Left out: the stored one, for the same issuer only.' })
   clientSecret?: string | null;
 
   @Field(() => String, { nullable: true, description: 'SAML: the IdP metadata XML (Okta: "Identity Provider metadata"; Entra: "Federation Metadata XML").' })
