@@ -27,6 +27,15 @@ export function memberAccess(membership: MembershipEntity): Access {
 }
 
 /**
+ * The one rule for a member's access: a membership suspended by the directory (SCIM `active:
+ * false`, memberships.suspended_at) grants nothing, as if it were not there. The tenant wall
+ * says the same in SQL (tenant.organizations(), migrations/*-ScimProvisioning.ts).
+ */
+export function accessOfMember(membership: MembershipEntity | null | undefined): Access | null {
+  return membership && !membership.suspendedAt ? memberAccess(membership) : null;
+}
+
+/**
  * The access loader's cache (DataLoader's `cacheMap`): its promises, and what each settled to,
  * so that a rule can read an access already loaded without awaiting. One store: what it tells
  * at once is what that very promise resolved to, never a copy that could lag behind a prime.
@@ -66,6 +75,12 @@ export function accessLoaders(
         serviceSees.has(id) ? { organizationId: id, membership: null, role: null, permissions: new Set<Permission>(), boundWorkspaceId: null } : null,
       );
     }
+    if (principal?.kind === 'directory') {
+      // A directory token acts in its organization through SCIM only, with no permission of its own.
+      return organizationIds.map((id) =>
+        id === principal.organizationId ? { organizationId: id, membership: null, role: null, permissions: new Set<Permission>(), boundWorkspaceId: null } : null,
+      );
+    }
     if (principal?.kind === 'apiKey') {
       return organizationIds.map((id) =>
         id === principal.organizationId
@@ -82,7 +97,7 @@ export function accessLoaders(
     const memberships = await viewerMembership.loadMany(organizationIds);
     return memberships.map((m) => {
       if (m instanceof Error) throw m;
-      return m ? memberAccess(m) : null;
+      return accessOfMember(m);
     });
   };
   const cache = new AccessCache();
@@ -96,7 +111,7 @@ export function accessLoaders(
     },
     /** The asking user's membership (or none) in an organization, read along with something else. */
     primeMembership: (organizationId: string, membership: MembershipEntity | null) => {
-      if (principal?.kind === 'user') access.clear(organizationId).prime(organizationId, membership ? memberAccess(membership) : null);
+      if (principal?.kind === 'user') access.clear(organizationId).prime(organizationId, accessOfMember(membership));
     },
   };
 }

@@ -5,7 +5,7 @@ import { forbidden, notFound } from '../errors';
 import { isUuid } from '../common/ids';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
-import { memberAccess, type Access } from './access';
+import { accessOfMember, type Access } from './access';
 import type { Permission } from './permissions';
 
 /*
@@ -42,7 +42,7 @@ export async function lockOrganization(
       organizationId,
       principal.userId,
     ]);
-    actor = membership ? memberAccess(membership) : null;
+    actor = accessOfMember(membership);
   } else if (organization) {
     // An API key's scopes are fixed and were checked when the request authenticated.
     actor = await ctx.loaders.access.load(organizationId);

@@ -21,6 +21,8 @@ export enum Permission {
   WEBHOOKS_MANAGE = 'WEBHOOKS_MANAGE',
   /** Verified domains and their enrollment (API.md, Enterprise identity): OWNER and ADMIN. */
   DOMAINS_MANAGE = 'DOMAINS_MANAGE',
+  /** The organization's SSO connection and its enforcement (API.md, Enterprise identity): OWNER only. */
+  SSO_MANAGE = 'SSO_MANAGE',
 }
 
 export enum OrganizationRole {
@@ -54,6 +56,7 @@ const ADMIN_LACKS = new Set<Permission>([
   Permission.ORGANIZATION_DELETE,
   Permission.OWNERSHIP_TRANSFER,
   Permission.AUDIT_READ,
+  Permission.SSO_MANAGE,
 ]);
 
 /**

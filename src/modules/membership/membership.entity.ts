@@ -33,6 +33,10 @@ export class MembershipEntity {
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   assignments!: Assignment[];
 
+  /** Suspended by the organization's directory (SCIM `active: false`): no access, no seat, still listed. */
+  @Column({ name: 'suspended_at', type: 'timestamptz', nullable: true })
+  suspendedAt!: Date | null;
+
   @Column({ name: 'invited_by_id', type: 'text', nullable: true })
   invitedById!: string | null;
 
