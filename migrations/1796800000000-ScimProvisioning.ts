@@ -44,13 +44,14 @@ export class ScimProvisioning1796800000000 implements MigrationInterface {
         "created_at" timestamptz NOT NULL DEFAULT now(),
         "updated_at" timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT "directory_users_membership_key" UNIQUE ("membership_id"),
+        CONSTRAINT "directory_users_organization_user_name_key" UNIQUE ("organization_id", "user_name"),
         CONSTRAINT "directory_users_organization_fk" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE,
         CONSTRAINT "directory_users_membership_fk" FOREIGN KEY ("membership_id") REFERENCES "memberships"("id") ON DELETE CASCADE
       )`);
     await q.query(`CREATE INDEX "directory_users_organization_id_idx" ON "directory_users" ("organization_id", "id")`);
-    // userName is unique per organization whatever its case (RFC 7643 §4.1.1: caseExact false).
-    await q.query(`CREATE UNIQUE INDEX "directory_users_organization_user_name_key" ON "directory_users" ("organization_id", lower("user_name"))`);
     await q.query(`CREATE INDEX "directory_users_organization_external_id_idx" ON "directory_users" ("organization_id", "external_id")`);
+    // A person's first sign-in looks for the directory users waiting for their address.
+    await q.query(`CREATE INDEX "directory_users_pending_user_name_idx" ON "directory_users" ("user_name") WHERE "membership_id" IS NULL`);
     await q.query(`
       CREATE TABLE "directory_groups" (
         "id" uuid PRIMARY KEY DEFAULT uuid_generate_v7(),

@@ -15,6 +15,7 @@ import { BillingResolver, OrganizationBillingResolver } from './modules/billing/
 import { ByokResolver, OrganizationByokResolver } from './modules/byok/byok.resolver';
 import { EventResolver } from './modules/event/event.resolver';
 import { DomainResolver, OrganizationDomainsResolver, ViewerSuggestionsResolver } from './modules/domain/domain.resolver';
+import { DirectoryResolver, OrganizationDirectoryResolver } from './modules/directory/directory.resolver';
 import { OrganizationWebhooksResolver, WebhookDeliveryResolver, WebhookEndpointResolver } from './modules/webhook/webhook.resolver';
 import { invitationReference } from './modules/invitation/invitation.reference';
 import {
@@ -76,6 +77,8 @@ const RESOLVERS = [
   OrganizationWebhooksResolver,
   DomainResolver,
   OrganizationDomainsResolver,
+  DirectoryResolver,
+  OrganizationDirectoryResolver,
   ViewerSuggestionsResolver,
 ] as const;
 

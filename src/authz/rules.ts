@@ -163,6 +163,8 @@ export const organizationOfInvitation = organizationOfObject('Invitation', (ctx,
 export const organizationOfJoinRequest = organizationOfObject('Join request', (ctx, id) => ctx.loaders.joinRequest.load(id));
 export const organizationOfMembership = organizationOfObject('Membership', (ctx, id) => ctx.loaders.membership.load(id));
 export const organizationOfDomain = organizationOfObject('Domain', (ctx, id) => ctx.loaders.organizationDomain.load(id));
+export const organizationOfDirectoryToken = organizationOfObject('Directory token', (ctx, id) => ctx.loaders.directoryToken.load(id));
+export const organizationOfDirectoryGroup = organizationOfObject('Directory group', (ctx, id) => ctx.loaders.directoryGroup.load(id));
 export const organizationOfParent: Locate = (parent) => (parent as { organizationId: string }).organizationId;
 
 /** Whose a webhook endpoint is: an organization's, or a partner service's (API.md, Events). */

@@ -59,8 +59,9 @@ export interface DirectoryEmail {
  */
 @Entity('directory_users')
 @Index('directory_users_organization_id_idx', ['organizationId', 'id'])
-@Index('directory_users_organization_user_name_key', { synchronize: false })
+@Unique('directory_users_organization_user_name_key', ['organizationId', 'userName'])
 @Index('directory_users_organization_external_id_idx', ['organizationId', 'externalId'])
+@Index('directory_users_pending_user_name_idx', ['userName'], { where: '"membership_id" IS NULL' })
 @Unique('directory_users_membership_key', ['membershipId'])
 export class DirectoryUserEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -73,7 +74,7 @@ export class DirectoryUserEntity {
   @JoinColumn({ name: 'organization_id', foreignKeyConstraintName: 'directory_users_organization_fk' })
   organization?: OrganizationEntity;
 
-  /** The email the membership binds to (stored as sent; unique per organization, case-insensitively). */
+  /** The email the membership binds to, in the one form emails are stored in (src/common/email.ts normalizeEmail): unique per organization. */
   @Column({ name: 'user_name', type: 'text' })
   userName!: string;
 
