@@ -43,7 +43,9 @@ function comparable(kind: FilterAttribute['kind'], value: unknown, attribute: st
     throw invalidFilter(`${attribute} is compared with true or false`);
   }
   if (typeof value !== 'string') throw invalidFilter(`${attribute} is compared with a string`);
-  if (kind === 'email') return normalizeEmail(value) ?? '\u0000';
+  if (value.includes('\u0000')) throw invalidFilter(`${attribute} is compared with a string without NUL characters`);
+  // Not an address (a space, a control character): nothing stored equals it; ASCII letters lowered as stored ones are.
+  if (kind === 'email') return normalizeEmail(value) ?? value.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
   if (kind === 'caseless') return value.toLowerCase();
   return value;
 }

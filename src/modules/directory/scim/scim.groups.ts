@@ -99,7 +99,7 @@ function text(name: string, value: unknown, required: boolean): string | null {
     if (required) throw invalidValue(`${name} is required`);
     return null;
   }
-  if (typeof value !== 'string' || value.length > MAX_TEXT) throw invalidValue(`${name} must be a string of at most ${MAX_TEXT} characters`);
+  if (typeof value !== 'string' || value.length > MAX_TEXT || value.includes('\u0000')) throw invalidValue(`${name} must be a string of at most ${MAX_TEXT} characters, without NUL`);
   return value;
 }
 

@@ -82,7 +82,7 @@ const MAX_TEXT = 500;
 
 function optionalText(name: string, value: unknown): string | null {
   if (value === undefined || value === null || value === '') return null;
-  if (typeof value !== 'string' || value.length > MAX_TEXT) throw invalidValue(`${name} must be a string of at most ${MAX_TEXT} characters`);
+  if (typeof value !== 'string' || value.length > MAX_TEXT || value.includes('\u0000')) throw invalidValue(`${name} must be a string of at most ${MAX_TEXT} characters, without NUL`);
   return value;
 }
 
