@@ -19,7 +19,7 @@ const entities = new Map<string, unknown>();
 for (const op of Object.values(captured)) for (const e of (op._entities as { id: string }[] | undefined) ?? []) entities.set(e.id, e);
 
 const resolvers = {
-  Query: { viewer: fromCapture, organization: fromCapture },
+  Query: { viewer: fromCapture, organization: fromCapture, authorize: fromCapture },
   Mutation: { createOrganization: fromCapture, inviteMembers: fromCapture },
   Workspace: { __resolveReference: (ref: { id: string }) => entities.get(ref.id) },
 };

@@ -15,8 +15,9 @@ export interface Dataset {
 
 /**
  * Writes the benchmark's dataset straight into PostgreSQL with set-based SQL: by default
- * 1,000 organizations, 20,000 users, 50,000 memberships, ~5,000 workspaces and 1,000,000 audit
- * events (all in one organization, for the deep-page measurement). `scale` multiplies it.
+ * 1,000 organizations, 20,000 users, 50,000 memberships, ~5,000 workspaces, 3,000 custom roles
+ * (a fifth of the members holding one) and 1,000,000 audit events (all in one organization, for
+ * the deep-page measurement). `scale` multiplies it.
  * Audit hashes are placeholders: the benchmark reads the log, it does not verify it.
  */
 export async function generateDataset(db: Client, scale: number): Promise<Dataset> {
@@ -44,6 +45,16 @@ export async function generateDataset(db: Client, scale: number): Promise<Datase
            SELECT o.id, 'ws-' || w, 'Workspace ' || w
            FROM (SELECT id, substring(slug FROM 11)::int AS n FROM organizations WHERE slug LIKE 'bench-org-%') o,
                 generate_series(1, CASE WHEN o.n <= 20 THEN 10 ELSE 5 END) w`);
+  // Custom roles present, as in a real tenant: 3 an organization, one held by every fifth member
+  // (the dashboard and the members page must not slow down for them).
+  await q(`INSERT INTO roles (organization_id, key, name, permissions)
+           SELECT o.id, r.key, r.name, r.permissions FROM organizations o,
+             (VALUES ('sandbox-operators', 'Sandbox operators', ARRAY['sandboxes:create', 'sandboxes:read', 'snapshots:create']),
+                     ('registry-admins', 'Registry admins', ARRAY['registries:admin', 'registries:read']),
+                     ('inviters', 'Inviters', ARRAY['MEMBERS_INVITE'])) r(key, name, permissions)
+           WHERE o.slug LIKE 'bench-org-%'`);
+  await q(`UPDATE memberships m SET role_ids = ARRAY[r.id], role_permissions = r.permissions
+           FROM roles r WHERE r.organization_id = m.organization_id AND r.key = 'sandbox-operators' AND m.role IN ('DEVELOPER', 'VIEWER') AND hashtext(m.user_id) % 5 = 0`);
   const [{ id: bigOrganizationId }] = (await q(`SELECT id FROM organizations WHERE slug = 'bench-org-1'`)).rows;
   await q(`INSERT INTO audit_events (id, organization_id, seq, occurred_at, action, actor_type, actor_id, actor_display, target_type, target_id, metadata, prev_hash, hash)
            SELECT uuid_generate_v7(), $1, g, now() - (($2 - g) || ' seconds')::interval, 'organization.updated', 'USER', 'bench-user-' || (g % 50 + 1),

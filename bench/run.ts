@@ -44,6 +44,58 @@ function token(sub: string, email: string, name: string): string {
   return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
 }
 
+/** A partner service's token (`sub` a client id, `scope`, no `email`): what calls `authorize`. */
+function serviceToken(clientId: string, scope: string): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: clientId, scope, iat: now, exp: now + 86_400 })}`;
+  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
+}
+
+/**
+ * Authorize100's checks: 70 people (members of the viewer's organizations, a tenth of them asked
+ * about an organization they are not in, half inside a workspace) and 30 API keys (made here,
+ * some bound to a workspace), over product and built-in permission keys.
+ */
+async function authorizationChecks(db: Client, d: Dataset): Promise<AuthorizationCheck[]> {
+  const members = (
+    await db.query(
+      `SELECT m.organization_id, m.user_id, (SELECT id FROM workspaces w WHERE w.organization_id = m.organization_id ORDER BY id LIMIT 1) AS workspace_id
+       FROM memberships m WHERE m.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = $1) ORDER BY m.id LIMIT 70`,
+      [d.viewerId],
+    )
+  ).rows;
+  const keys = (
+    await db.query(
+      `INSERT INTO api_keys (organization_id, workspace_id, name, prefix, secret_hash, scopes)
+       SELECT o.organization_id, CASE WHEN g % 2 = 0 THEN (SELECT id FROM workspaces w WHERE w.organization_id = o.organization_id ORDER BY id LIMIT 1) END,
+              'bench', 'ok_bench', md5(random()::text || g || o.organization_id), CASE WHEN g % 2 = 0 THEN ARRAY['WORKSPACE_READ', 'sandboxes:create'] ELSE ARRAY['MEMBERS_READ', 'registries:read'] END
+       FROM (SELECT DISTINCT organization_id FROM memberships WHERE user_id = $1 LIMIT 10) o, generate_series(1, 3) g
+       RETURNING id, organization_id, workspace_id`,
+      [d.viewerId],
+    )
+  ).rows;
+  const permissions = ['sandboxes:create', 'MEMBERS_INVITE', 'registries:read', 'snapshots:admin', 'WORKSPACE_OPERATE'];
+  return [
+    ...members.map((m, i) => ({
+      organizationId: i % 10 === 9 ? members[(i + 35) % members.length].organization_id : m.organization_id,
+      workspaceId: i % 2 ? m.workspace_id : null,
+      userId: m.user_id,
+      permission: permissions[i % permissions.length],
+    })),
+    ...keys.map((k, i) => ({ organizationId: k.organization_id, workspaceId: k.workspace_id ?? (i % 3 ? null : d.workspaceIds[0]), apiKeyId: k.id, permission: permissions[i % 3] })),
+  ];
+}
+
+/** One check of `authorize`. */
+interface AuthorizationCheck {
+  organizationId: string;
+  workspaceId: string | null;
+  userId?: string;
+  apiKeyId?: string;
+  permission: string;
+}
+
 interface Operation {
   name: string;
   query: string;
@@ -53,7 +105,7 @@ interface Operation {
   write?: boolean;
 }
 
-function operations(d: Dataset, cursors: { member100: string; audit100k: string }): Operation[] {
+function operations(d: Dataset, cursors: { member100: string; audit100k: string; checks: AuthorizationCheck[] }): Operation[] {
   const viewer = d.viewerId;
   return [
     {
@@ -100,6 +152,25 @@ function operations(d: Dataset, cursors: { member100: string; audit100k: string 
           d.bigOrganizationId,
           Buffer.from(cursors.audit100k, 'base64url').toString(),
         ]),
+    },
+    {
+      // A partner service's page of 100 checks (people and API keys, with and without a workspace): one statement per kind of subject.
+      name: 'Authorize100',
+      query: `query Authorize100($checks: [AuthorizationCheckInput!]!) { authorize(checks: $checks) { allowed reason } }`,
+      variables: { checks: cursors.checks },
+      floor: async (db) => {
+        const users = cursors.checks.filter((c) => c.userId);
+        const keys = cursors.checks.filter((c) => c.apiKeyId);
+        await Promise.all([
+          db.query(
+            `SELECT c.*, m.role, m.assignments, m.role_permissions, w.organization_id, wa.role_override FROM unnest($1::uuid[], $2::text[], $3::uuid[]) c(organization_id, user_id, workspace_id)
+             LEFT JOIN memberships m ON m.organization_id = c.organization_id AND m.user_id = c.user_id LEFT JOIN workspaces w ON w.id = c.workspace_id
+             LEFT JOIN workspace_access wa ON wa.workspace_id = w.id AND wa.membership_id = m.id`,
+            [users.map((c) => c.organizationId), users.map((c) => c.userId), users.map((c) => c.workspaceId)],
+          ),
+          db.query(`SELECT k.organization_id, k.workspace_id, k.scopes, k.revoked_at, k.expires_at FROM unnest($1::uuid[]) c(id) LEFT JOIN api_keys k ON k.id = c.id`, [keys.map((c) => c.apiKeyId)]),
+        ]);
+      },
     },
     {
       name: 'CreateOrganization',
@@ -366,6 +437,7 @@ async function main(): Promise<void> {
     const member100 = Buffer.from((await db.query(`SELECT id FROM memberships WHERE organization_id = $1 ORDER BY id OFFSET 99 LIMIT 1`, [dataset.bigOrganizationId])).rows[0].id).toString('base64url');
     const auditDepth = Math.min(100_000, Math.floor(dataset.auditEvents / 2));
     const audit100k = Buffer.from((await db.query(`SELECT id FROM audit_events WHERE organization_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1`, [dataset.bigOrganizationId, auditDepth - 1])).rows[0].id).toString('base64url');
+    const checks = await authorizationChecks(db, dataset);
     await db.end();
     console.log(`dataset: ${JSON.stringify({ ...dataset, workspaceIds: dataset.workspaceIds.length })} in ${generation.toFixed(1)} s`);
 
@@ -379,8 +451,9 @@ async function main(): Promise<void> {
       const id = `bench-user-${++creators}`;
       return token(id, `${id}@bench.test`, `Bench User ${creators}`);
     };
-    const bearerFor = (op: Operation) => (op.name === 'CreateOrganization' ? creator() : bearer);
-    const ops = operations(dataset, { member100, audit100k });
+    const service = serviceToken('bench-sandboxes', 'authz:check');
+    const bearerFor = (op: Operation) => (op.name === 'CreateOrganization' ? creator() : op.name === 'Authorize100' ? service : bearer);
+    const ops = operations(dataset, { member100, audit100k, checks });
     // Invitations go to a team of the viewer's own, on an unlimited plan.
     const team = (await gql(`http://127.0.0.1:${port}/graphql`, ops.find((o) => o.name === 'CreateOrganization')!, bearer)).data.createOrganization as { id: string };
     ops.find((o) => o.name === 'InviteMembers')!.variables.id = team.id;

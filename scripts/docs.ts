@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kind, parse, print, type ConstDirectiveNode, type DefinitionNode, type FieldDefinitionNode, type InputValueDefinitionNode } from 'graphql';
 import { ALL_PERMISSIONS, ASSIGNMENT_PERMISSIONS, ROLE_PERMISSIONS, WORKSPACE_ROLE_PERMISSIONS } from '../src/authz/permissions';
+import { loadCatalog } from '../src/authz/catalog';
 import { PROJECT_ROOT } from '../src/paths';
 
 /**
@@ -84,7 +85,7 @@ export function permissionCatalog(): string {
   return `${[
     '# Permission catalog',
     '',
-    'Generated from `src/authz/permissions.ts` by `npm run docs`. Product permissions (`resource:action`) come from the catalog `AUTHZ_CATALOG` names, where the project has one; custom roles are per organization.',
+    'Generated from `src/authz/permissions.ts` and `catalog/example.yaml` by `npm run docs`. Product permissions (`resource:action`) come from the catalog `AUTHZ_CATALOG` names (unset: the example one, below); custom roles are per organization and bundle any of these keys but `ORGANIZATION_DELETE` and `OWNERSHIP_TRANSFER`.',
     '',
     '## Permissions',
     '',
@@ -110,7 +111,13 @@ export function permissionCatalog(): string {
     '|---|---|',
     ...Object.entries(WORKSPACE_ROLE_PERMISSIONS).map(([role, permissions]) => `| \`${role}\` | ${list(permissions)} |`),
     '',
-    'Rules no role gets around: nobody grants a role, assignment or API key scope carrying a permission they do not hold; only an OWNER makes or unmakes an OWNER; an organization always keeps an OWNER.',
+    '## Product permissions of the example catalog (`catalog/example.yaml`)',
+    '',
+    '| key | scope | roles | workspace roles | description |',
+    '|---|---|---|---|---|',
+    ...loadCatalog(undefined).permissions.map((p) => `| \`${p.key}\` | ${p.scope} | ${list(p.roles)} | ${list(p.workspaceRoles)} | ${p.description} |`),
+    '',
+    'Rules no role gets around: nobody grants a role, assignment, custom role or API key scope carrying a permission they do not hold, nor changes a member holding more (custom roles and product keys counted); only an OWNER makes or unmakes an OWNER; an organization always keeps an OWNER.',
   ].join('\n')}\n`;
 }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { CatalogError, loadCatalog, useCatalog, type Catalog } from './authz/catalog';
 import { PROJECT_ROOT } from './paths';
 import { parseDnsServers } from './modules/domain/dns';
 
@@ -123,6 +124,12 @@ const schema = z
     WEBHOOK_RETENTION_DAYS: integer(1, 3650, 30),
     /** Allow endpoints on loopback, private, link-local and metadata addresses: the default outside production only. */
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false', '1', '0'], { message: 'expected true or false' }).optional(),
+    /** What an identity provider is told about the accounts service, shown on each SSO connection; `{organizationId}` is replaced. Unset: under PUBLIC_URL. */
+    SSO_SP_ENTITY_ID: optionalText,
+    SSO_ACS_URL: url(['http:', 'https:']),
+    SSO_OIDC_REDIRECT_URI: url(['http:', 'https:']),
+    /** How long an OpenID provider has to serve its discovery document when a connection is saved. */
+    SSO_DISCOVERY_TIMEOUT_MS: integer(100, 60_000, 5000),
     ENCRYPTION_KEY: encryptionKey,
     ENCRYPTION_KEY_PREVIOUS: encryptionKey,
     /** Lifetime of an organization token (issueOrganizationToken). */
@@ -133,6 +140,8 @@ const schema = z
     ORGANIZATION_TOKEN_KEY_ROTATION_DAYS: integer(0, 3650, 30),
     /** How long a new signing key is published before it signs, so that verifiers' cached key sets hold it (jose caches 10 minutes). */
     ORGANIZATION_TOKEN_KEY_PUBLISH_AHEAD_SECONDS: integer(0, 86_400, 900),
+    /** The product catalog (JSON or YAML); unset: catalog/example.yaml. */
+    AUTHZ_CATALOG: optionalText,
     /** Resolvers that verify domains (comma-separated IP addresses, each with an optional port); unset: the system's. */
     DNS_SERVERS: optionalText.refine(
       (v) => {
@@ -203,6 +212,8 @@ export interface Config {
   encryptionKeys: { current: Buffer; previous: Buffer | null };
   /** Webhook delivery (API.md, Events): the retry schedule in ms, and whether private addresses may receive. */
   webhooks: { retrySchedule: number[]; allowPrivateNetworks: boolean; requireHttps: boolean };
+  /** What each SSO connection tells the admin to paste into the IdP (`{organizationId}` replaced), and the discovery fetch's timeout. */
+  sso: { spEntityId: string; acsUrl: string; oidcRedirectUri: string; discoveryTimeoutMs: number };
   /** GraphQL operations this process runs at once (OperationGate). */
   graphqlConcurrency: number;
   /** Verified domains: the resolvers (null: the system's) and how often a verified one is looked up again. */
@@ -219,6 +230,8 @@ export interface Config {
    * development, or in production when ROUTER_SECRET proves every request came through the router.
    */
   routerViews: boolean;
+  /** The product permissions (AUTHZ_CATALOG), validated. */
+  catalog: Catalog;
 }
 
 export class ConfigError extends Error {}
@@ -233,6 +246,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${name}: ${issue.message}${issue.message.includes('got') ? '' : got}`);
   }
   const env = result.data;
+  let catalog: Catalog;
+  try {
+    catalog = loadCatalog(env.AUTHZ_CATALOG);
+  } catch (error) {
+    if (error instanceof CatalogError) throw new ConfigError(error.message);
+    throw error;
+  }
+  // The process's one catalog: what every permission check reads.
+  useCatalog(catalog);
   const isProduction = env.NODE_ENV === 'production';
   return {
     env,
@@ -263,10 +285,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       operationNames: env.METRICS_OPERATION_NAMES ? new Set(env.METRICS_OPERATION_NAMES.split(',').map((name) => name.trim()).filter(Boolean)) : undefined,
     },
     routerViews: !isProduction || env.ROUTER_SECRET !== undefined,
+    catalog,
     webhooks: {
       retrySchedule: parseSchedule(env.WEBHOOK_RETRY_SCHEDULE)!,
       allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === undefined ? !isProduction : ['true', '1'].includes(env.WEBHOOK_ALLOW_PRIVATE_NETWORKS),
       requireHttps: isProduction,
+    },
+    sso: {
+      spEntityId: env.SSO_SP_ENTITY_ID ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/sso/saml/{organizationId}`,
+      acsUrl: env.SSO_ACS_URL ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/sso/saml/{organizationId}/acs`,
+      oidcRedirectUri: env.SSO_OIDC_REDIRECT_URI ?? `${env.PUBLIC_URL.replace(/\/$/, '')}/sso/oidc/callback`,
+      discoveryTimeoutMs: env.SSO_DISCOVERY_TIMEOUT_MS,
     },
     encryptionKeys: {
       current: Buffer.from(env.ENCRYPTION_KEY ?? DEVELOPMENT_ENCRYPTION_KEY, 'base64'),

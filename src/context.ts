@@ -15,12 +15,15 @@ import { billingLoaders } from './modules/billing/billing.loaders';
 import { byokLoaders } from './modules/byok/byok.loaders';
 import { directoryLoaders } from './modules/directory/directory.loaders';
 import { domainLoaders } from './modules/domain/domain.loaders';
+import { ssoLoaders } from './modules/sso/sso.loaders';
+import { recordBreakGlass } from './modules/sso/sso.break-glass';
 import { invitationLoaders } from './modules/invitation/invitation.loaders';
 import { joinRequestLoaders } from './modules/join-request/join-request.loaders';
 import type { Mailer } from './modules/mail/mail.worker';
 import type { SigningKeys } from './modules/organization-token/signing-keys';
 import { membershipLoaders } from './modules/membership/membership.loaders';
 import { organizationLoaders } from './modules/organization/organization.loaders';
+import { roleLoaders } from './modules/role/role.loaders';
 import { userLoaders } from './modules/user/user.loaders';
 import { workspaceLoaders, workspaceViewLoaders } from './modules/workspace/workspace.loaders';
 import { webhookLoaders } from './modules/webhook/webhook.loaders';
@@ -55,7 +58,7 @@ function merge<T extends object[]>(...parts: T): Merged<T> {
   return Object.assign({}, ...parts) as Merged<T>;
 }
 
-function createLoaders(db: Database, principal: Principal | null, serviceSees: ReadonlySet<string>) {
+function createLoaders(db: Database, principal: Principal | null, serviceSees: ReadonlySet<string>, breakGlass: (organizationId: string) => Promise<void>) {
   const organizations = organizationLoaders(db);
   const loaders = merge(
     userLoaders(db),
@@ -66,13 +69,15 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
     apiKeyLoaders(db),
     billingLoaders(db),
     byokLoaders(db),
+    ssoLoaders(db),
     invitationLoaders(db),
     joinRequestLoaders(db),
     webhookLoaders(db),
+    roleLoaders(db),
     domainLoaders(db),
     directoryLoaders(db),
   );
-  const { access, accessNow, primeMembership } = accessLoaders(principal, loaders.viewerMembership, serviceSees);
+  const { access, accessNow, primeMembership } = accessLoaders(principal, loaders.viewerMembership, serviceSees, breakGlass);
   // Entities with the viewer's membership in one statement: what reference resolvers and
   // direct lookups use, so authorizing N of them costs one query per type.
   const forViewer = {
@@ -145,6 +150,9 @@ export class RequestContext {
   /** This request's handle on the database: it counts the request's statements and sees what the principal may see. */
   readonly db: Database;
 
+  /** An OWNER's break-glass access to an organization enforcing SSO, recorded (src/authz/access.ts). */
+  private readonly breakGlass = (organizationId: string) => recordBreakGlass(this, organizationId);
+
   constructor(
     readonly app: AppServices,
     readonly request: RequestInfo,
@@ -154,7 +162,7 @@ export class RequestContext {
     db?: Database,
   ) {
     this.db = (db ?? app.db.forRequest()).as(tenantOf(principal));
-    this.loaders = createLoaders(this.db, principal, this.serviceSees);
+    this.loaders = createLoaders(this.db, principal, this.serviceSees, this.breakGlass);
   }
 
   /** Organizations whose id, slug and name the asker may read without belonging: its invitations' and join requests'. */
@@ -196,7 +204,7 @@ export class RequestContext {
     this.pendingAfterCommit = callbacks;
     try {
       const result = await (options.crossTenant ? this.crossTenant() : this.db).transaction(work);
-      this.loaders = createLoaders(this.db, this.principal, this.serviceSees);
+      this.loaders = createLoaders(this.db, this.principal, this.serviceSees, this.breakGlass);
       for (const callback of callbacks) callback();
       return result;
     } finally {

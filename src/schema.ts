@@ -13,6 +13,7 @@ import { ApiKeyResolver, OrganizationApiKeysResolver } from './modules/api-key/a
 import { AuditEventResolver, OrganizationAuditIntegrityResolver, OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { BillingResolver, OrganizationBillingResolver } from './modules/billing/billing.resolver';
 import { ByokResolver, OrganizationByokResolver } from './modules/byok/byok.resolver';
+import { OrganizationSsoResolver, SsoResolver } from './modules/sso/sso.resolver';
 import { EventResolver } from './modules/event/event.resolver';
 import { DomainResolver, OrganizationDomainsResolver, ViewerSuggestionsResolver } from './modules/domain/domain.resolver';
 import { DirectoryResolver, OrganizationDirectoryResolver } from './modules/directory/directory.resolver';
@@ -32,6 +33,8 @@ import {
 import { membershipReference } from './modules/membership/membership.reference';
 import { MembershipResolver } from './modules/membership/membership.resolver';
 import { organizationReference } from './modules/organization/organization.reference';
+import { MembershipRolesResolver, OrganizationRolesResolver, RoleResolver } from './modules/role/role.resolver';
+import { AuthorizationResolver } from './modules/authorization/authorization.resolver';
 import { OrganizationTokenResolver } from './modules/organization-token/organization-token.resolver';
 import { OrganizationResolver } from './modules/organization/organization.resolver';
 import { userReference } from './modules/user/user.reference';
@@ -60,6 +63,8 @@ const RESOLVERS = [
   BillingResolver,
   ByokResolver,
   OrganizationByokResolver,
+  SsoResolver,
+  OrganizationSsoResolver,
   ProvisionUserResolver,
   InvitationResolver,
   OrganizationInvitationsResolver,
@@ -75,6 +80,10 @@ const RESOLVERS = [
   WebhookEndpointResolver,
   WebhookDeliveryResolver,
   OrganizationWebhooksResolver,
+  RoleResolver,
+  OrganizationRolesResolver,
+  MembershipRolesResolver,
+  AuthorizationResolver,
   DomainResolver,
   OrganizationDomainsResolver,
   DirectoryResolver,

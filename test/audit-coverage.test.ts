@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kind, parse, type ObjectTypeDefinitionNode } from 'graphql';
-import { addMember, createOrganization, gql, invitationToken, newUser, ok, serverUrl, serviceToken, sql, unique, userWithEmail, type TestUser } from './support/client';
+import { addMember, createOrganization, gql, invitationToken, newUser, ok, serverUrl, serviceToken, signToken, sql, unique, userWithEmail, type TestUser } from './support/client';
 import { publishTxt } from './support/dns-server';
+import { certificate, idpMetadata } from './support/saml-metadata';
 import { ROOT } from './support/servers';
 
 /**
@@ -81,6 +82,7 @@ const REQUEST = 'mutation($id: ID!) { requestToJoin(organizationId: $id) { id } 
 // Many receivers take a secret in the URL's path or query: only the origin is in the log.
 const HOOK_SECRETS = ['s3cr3t-in-path', 's3cr3t-in-query', 'an0ther-s3cr3t'];
 const CREATE_HOOK = 'mutation($id: ID!) { createWebhookEndpoint(input: { organizationId: $id, url: "http://127.0.0.1:9/hook/s3cr3t-in-path?token=s3cr3t-in-query" }) { secret endpoint { id } } }';
+const CREATE_ROLE = 'mutation($id: ID!, $p: [String!]!) { createRole(input: { organizationId: $id, key: "operators", name: "Operators", permissions: $p }) { id } }';
 const PROVISION = 'mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { id } }';
 const ADD_DOMAIN = 'mutation($id: ID!, $d: String!) { addDomain(input: { organizationId: $id, domain: $d }) { id verificationRecord { name value } } }';
 const VERIFY_DOMAIN = 'mutation($id: ID!) { verifyDomain(id: $id) { status } }';
@@ -186,6 +188,23 @@ const CASES: Record<string, () => Promise<void>> = {
     await q(SET_BYOK, { id: org.id }, owner);
     await expectEvents(org.id, () => q('mutation($id: ID!) { clearByokCredentials(organizationId: $id) }', { id: org.id }, owner), ['byok.credentials_cleared'], [BYOK_SECRET]);
   },
+  async setSsoConnection() {
+    const { owner, org } = await team();
+    const metadataXml = idpMetadata({ entityId: 'urn:coverage:idp', ssoUrl: 'https://idp.example.test/sso', certificate: await certificate() });
+    const SET = 'mutation($input: SetSsoConnectionInput!) { setSsoConnection(input: $input) { id } }';
+    await expectEvents(org.id, () => q(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml } }, owner), ['sso.connection_created']);
+    await domain(org, owner);
+    await expectEvents(org.id, () => q(SET, { input: { organizationId: org.id, protocol: 'SAML', metadataXml, enforced: true } }, owner), ['sso.connection_updated', 'sso.enforcement_enabled']);
+  },
+  async deleteSsoConnection() {
+    const { owner, org } = await team();
+    const metadataXml = idpMetadata({ entityId: 'urn:coverage:idp', ssoUrl: 'https://idp.example.test/sso', certificate: await certificate() });
+    await domain(org, owner);
+    await q('mutation($input: SetSsoConnectionInput!) { setSsoConnection(input: $input) { id } }', { input: { organizationId: org.id, protocol: 'SAML', metadataXml, enforced: true } }, owner);
+    // Signed in through the organization's provider: an OWNER without it would add its break-glass event.
+    const throughIt = signToken({ sub: owner.id, email: owner.email, email_verified: true, name: owner.name, sso_org_id: org.id });
+    await expectEvents(org.id, () => q('mutation($id: ID!) { deleteSsoConnection(organizationId: $id) }', { id: org.id }, throughIt), ['sso.connection_deleted']);
+  },
   async inviteMembers() {
     const { owner, org } = await team();
     const emails = [`${unique('a')}@example.test`, `${unique('b')}@example.test`];
@@ -286,6 +305,23 @@ const CASES: Record<string, () => Promise<void>> = {
     const delivery = (await q('mutation($id: ID!) { sendTestWebhook(id: $id) { id } }', { id }, owner)).sendTestWebhook.id;
     await sql(`UPDATE webhook_deliveries SET status = 'FAILED' WHERE id = $1`, [delivery]);
     await expectEvents(org.id, () => q('mutation($id: ID!) { retryWebhookDelivery(id: $id) { id } }', { id: delivery }, owner), ['webhook_delivery.retried'], HOOK_SECRETS);
+  },
+  async createRole() {
+    const { owner, org } = await team();
+    await expectEvents(org.id, () => q(CREATE_ROLE, { id: org.id, p: ['MEMBERS_INVITE', 'sandboxes:create'] }, owner), ['role.created']);
+  },
+  async updateRole() {
+    const { owner, org } = await team();
+    const role = (await q(CREATE_ROLE, { id: org.id, p: ['MEMBERS_INVITE'] }, owner)).createRole.id;
+    await addMember(org.id, newUser(), 'VIEWER').then((m) => q('mutation($m: ID!, $r: [ID!]) { updateMembership(input: { membershipId: $m, roleIds: $r }) { id } }', { m, r: [role] }, owner));
+    await expectEvents(org.id, () => q('mutation($id: ID!) { updateRole(input: { id: $id, permissions: ["sandboxes:create"] }) { id } }', { id: role }, owner), ['role.updated']);
+  },
+  async deleteRole() {
+    // Its holder loses it in the same transaction: one event for the role, none per holder.
+    const { owner, org } = await team();
+    const role = (await q(CREATE_ROLE, { id: org.id, p: ['sandboxes:create'] }, owner)).createRole.id;
+    await addMember(org.id, newUser(), 'VIEWER').then((m) => q('mutation($m: ID!, $r: [ID!]) { updateMembership(input: { membershipId: $m, roleIds: $r }) { id } }', { m, r: [role] }, owner));
+    await expectEvents(org.id, () => q('mutation($id: ID!) { deleteRole(id: $id) }', { id: role }, owner), ['role.deleted']);
   },
   async issueOrganizationToken() {
     // A signed statement of what the member holds now: it changes nothing, so it writes no event (and the token is in none).

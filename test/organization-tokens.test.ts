@@ -39,11 +39,11 @@ describe('issueOrganizationToken', () => {
 
   afterAll(() => partner?.stop());
 
-  it('states who the member is and what it may do, as viewerPermissions show, signed with a published ES256 key', async () => {
+  it('states who the member is and what it may do, as viewerPermissionKeys show (built-in and catalog keys), signed with a published ES256 key', async () => {
     const before = Math.floor(Date.now() / 1000);
     const { token, expiresAt } = await issue(developer, org, assigned);
     const { header, payload } = decode(token);
-    const shown = await ok(`query($org: ID!, $ws: ID!) { organization(id: $org) { viewerRole viewerPermissions } workspace(id: $ws) { viewerPermissions } }`, { org, ws: assigned }, developer);
+    const shown = await ok(`query($org: ID!, $ws: ID!) { organization(id: $org) { viewerRole viewerPermissionKeys } workspace(id: $ws) { viewerPermissionKeys } }`, { org, ws: assigned }, developer);
     expect(header).toEqual({ alg: 'ES256', kid: expect.any(String), typ: 'JWT' });
     expect(payload).toEqual({
       sub: developer.id,
@@ -53,11 +53,11 @@ describe('issueOrganizationToken', () => {
       exp: payload.iat + 300,
       org_id: org,
       org_role: 'DEVELOPER',
-      org_permissions: shown.organization.viewerPermissions,
+      org_permissions: shown.organization.viewerPermissionKeys,
       ws_id: assigned,
-      ws_permissions: shown.workspace.viewerPermissions,
+      ws_permissions: shown.workspace.viewerPermissionKeys,
     });
-    expect(payload.ws_permissions).toEqual(['WORKSPACE_READ', 'WORKSPACE_OPERATE']);
+    expect(payload.ws_permissions).toEqual(['WORKSPACE_READ', 'WORKSPACE_OPERATE', 'sandboxes:read', 'sandboxes:create', 'snapshots:read', 'snapshots:create', 'volumes:read']);
     expect(payload.iat).toBeGreaterThanOrEqual(before);
     expect(new Date(expiresAt).getTime()).toBe(payload.exp * 1000);
 
@@ -84,12 +84,12 @@ describe('issueOrganizationToken', () => {
 
   it('a member without the permission in the workspace is refused by the partner; a forged or altered token too', async () => {
     const { token } = await issue(viewer, org, assigned);
-    expect(decode(token).payload.ws_permissions).toEqual(['WORKSPACE_READ']);
-    expect(await partner.createSandbox(assigned, token)).toEqual({ status: 403, body: { error: 'WORKSPACE_OPERATE is needed in this workspace' } });
+    expect(decode(token).payload.ws_permissions).toEqual(['WORKSPACE_READ', 'sandboxes:read', 'snapshots:read', 'volumes:read']);
+    expect(await partner.createSandbox(assigned, token)).toEqual({ status: 403, body: { error: 'sandboxes:create is needed in this workspace' } });
 
     // The viewer's token with the developer's permissions written in: the signature no longer matches.
     const [header, , signature] = token.split('.');
-    const raised = Buffer.from(JSON.stringify({ ...decode(token).payload, ws_permissions: ['WORKSPACE_READ', 'WORKSPACE_OPERATE'] })).toString('base64url');
+    const raised = Buffer.from(JSON.stringify({ ...decode(token).payload, ws_permissions: ['WORKSPACE_READ', 'WORKSPACE_OPERATE', 'sandboxes:create'] })).toString('base64url');
     expect(await partner.createSandbox(assigned, `${header}.${raised}.${signature}`)).toEqual({ status: 401, body: { error: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' } });
     // A user token of the test issuer is no organization token.
     expect((await partner.createSandbox(assigned, developer.token)).status).toBe(401);
@@ -97,7 +97,7 @@ describe('issueOrganizationToken', () => {
 
   it('a GUEST gets one for a workspace it is assigned to only', async () => {
     const { token } = await issue(guest, org, assigned);
-    expect(decode(token).payload).toMatchObject({ org_role: 'GUEST', org_permissions: [], ws_id: assigned, ws_permissions: ['WORKSPACE_READ'] });
+    expect(decode(token).payload).toMatchObject({ org_role: 'GUEST', org_permissions: [], ws_id: assigned, ws_permissions: ['WORKSPACE_READ', 'sandboxes:read', 'snapshots:read', 'volumes:read'] });
     expect(await failure(ISSUE, { org }, guest)).toMatchObject({ code: 'FORBIDDEN' });
     expect(await failure(ISSUE, { org, ws: unassigned }, guest)).toMatchObject({ code: 'NOT_FOUND' });
   });
@@ -132,11 +132,12 @@ describe('issueOrganizationToken', () => {
   it('a role change shows in the next token; a removed member gets none', async () => {
     const member = newUser('Changing Tokens');
     const membership = await addMember(org, member, 'VIEWER');
-    expect(decode((await issue(member, org)).token).payload).toMatchObject({ org_role: 'VIEWER', org_permissions: ['MEMBERS_READ'] });
+    expect(decode((await issue(member, org)).token).payload).toMatchObject({ org_role: 'VIEWER', org_permissions: ['MEMBERS_READ', 'registries:read'] });
     await ok(UPDATE, { input: { membershipId: membership, role: 'ADMIN' } }, owner);
     const promoted = decode((await issue(member, org, unassigned)).token).payload;
-    expect(promoted).toMatchObject({ org_role: 'ADMIN', ws_permissions: ['WORKSPACES_MANAGE', 'WORKSPACE_READ', 'WORKSPACE_OPERATE'] });
-    expect(promoted.org_permissions).toContain('MEMBERS_MANAGE');
+    expect(promoted).toMatchObject({ org_role: 'ADMIN' });
+    expect(promoted.ws_permissions).toEqual(expect.arrayContaining(['WORKSPACES_MANAGE', 'WORKSPACE_READ', 'WORKSPACE_OPERATE', 'sandboxes:create', 'sandboxes:admin']));
+    expect(promoted.org_permissions).toEqual(expect.arrayContaining(['MEMBERS_MANAGE', 'registries:admin']));
     await ok(REMOVE, { id: membership }, owner);
     expect(await failure(ISSUE, { org }, member)).toMatchObject({ code: 'NOT_FOUND' });
   });

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { PROJECT_ROOT } from '../../src/paths';
+import { developmentSubject, signDevelopmentToken } from '../../scripts/token';
 
 /**
  * npm run web: builds the console with Vite and serves it on WEB_PORT (3000: PUBLIC_URL's
@@ -80,13 +80,8 @@ async function devToken(req: IncomingMessage, res: ServerResponse, config: Retur
   const email = typeof input.email === 'string' ? input.email.trim() : '';
   if (!email.includes('@')) return reply(400, { error: 'an email address is needed' });
   const name = typeof input.name === 'string' && input.name.trim() ? input.name.trim() : email.split('@')[0];
-  const { SignJWT } = await import('jose');
-  // The subject scripts/token.ts derives, so that both give the same user for an address.
-  const subject = `user-${createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 16)}`;
-  let jwt = new SignJWT({ email, email_verified: true, name }).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setIssuedAt().setExpirationTime('12h');
-  if (config.env.JWT_ISSUER) jwt = jwt.setIssuer(config.env.JWT_ISSUER);
-  if (config.env.JWT_AUDIENCE) jwt = jwt.setAudience(config.env.JWT_AUDIENCE);
-  reply(200, { token: await jwt.sign(new TextEncoder().encode(config.jwtSecret)) });
+  // What `npm run token -- <email> --name <name>` prints: the same user for an address.
+  reply(200, { token: await signDevelopmentToken(config, developmentSubject(email), { email, email_verified: true, name }) });
 }
 
 if (require.main === module) {

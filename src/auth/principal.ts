@@ -1,4 +1,3 @@
-import type { Permission } from '../authz/permissions';
 
 /** `aud` of every organization token this service issues: what a verifier checks so that no other token of the issuer passes for one. */
 export const ORGANIZATION_TOKEN_AUDIENCE = 'organization-token';
@@ -12,6 +11,8 @@ export interface UserPrincipal {
   name: string | null;
   /** `iat` of the token, so that older tokens never overwrite newer claims. */
   issuedAt: Date | null;
+  /** Claim `sso_org_id`: the organization through whose identity provider the accounts service signed the person in (SSO enforcement, src/authz/access.ts). */
+  ssoOrgId: string | null;
 }
 
 /** A partner service: a JWT whose `sub` is a client id, with scopes and no `email` claim at all (src/auth/tokens.ts). */
@@ -28,7 +29,8 @@ export interface ApiKeyPrincipal {
   organizationId: string;
   /** When set, the key acts only inside this workspace. */
   workspaceId: string | null;
-  scopes: ReadonlySet<Permission>;
+  /** Permission keys: built-in names and catalog keys. */
+  scopes: ReadonlySet<string>;
   name: string;
   prefix: string;
 }

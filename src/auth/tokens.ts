@@ -143,6 +143,7 @@ export function principalFromClaims(claims: JWTPayload): Principal {
     emailVerified: email !== null && claims.email_verified === true,
     name: claim(claims, 'name', 200),
     issuedAt: typeof claims.iat === 'number' ? new Date(claims.iat * 1000) : null,
+    ssoOrgId: claim(claims, 'sso_org_id', 100),
   };
 }
 

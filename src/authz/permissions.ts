@@ -23,6 +23,8 @@ export enum Permission {
   DOMAINS_MANAGE = 'DOMAINS_MANAGE',
   /** The organization's SSO connection and its enforcement (API.md, Enterprise identity): OWNER only. */
   SSO_MANAGE = 'SSO_MANAGE',
+  /** Custom roles of the organization (API.md, Product permissions): OWNER and ADMIN. */
+  ROLES_MANAGE = 'ROLES_MANAGE',
 }
 
 export enum OrganizationRole {
@@ -78,14 +80,24 @@ export const ASSIGNMENT_PERMISSIONS: Readonly<Record<Assignment, readonly Permis
   MEMBERS_ADMIN: [Permission.MEMBERS_INVITE, Permission.MEMBERS_MANAGE],
 };
 
-/** A member's organization-wide permissions: its role's plus its assignments'. */
-export function permissionsOf(role: OrganizationRole, assignments: readonly Assignment[] = []): Set<Permission> {
+/**
+ * A member's organization-wide built-in permissions: its role's, its assignments', and those its
+ * custom roles carry (`rolePermissions`: every key of them; product keys are left to
+ * effective-permissions.ts). The one place a member's built-in permissions are computed.
+ */
+export function permissionsOf(role: OrganizationRole, assignments: readonly Assignment[] = [], rolePermissions: readonly string[] = []): Set<Permission> {
   const granted = new Set(ROLE_PERMISSIONS[role]);
-  // A GUEST sees nothing of the organization beyond its name: assignments cannot widen that.
+  // A GUEST sees nothing of the organization beyond its name: assignments and custom roles cannot widen that.
   if (role === OrganizationRole.GUEST) return granted;
   for (const assignment of assignments) for (const p of ASSIGNMENT_PERMISSIONS[assignment]) granted.add(p);
+  for (const key of rolePermissions) if (isBuiltInPermission(key)) granted.add(key);
   return granted;
 }
+
+export const isBuiltInPermission = (key: string): key is Permission => Object.prototype.hasOwnProperty.call(Permission, key);
+
+/** OWNER-only: in no custom role, whoever makes it. */
+export const OWNER_ONLY: ReadonlySet<Permission> = new Set([Permission.ORGANIZATION_DELETE, Permission.OWNERSHIP_TRANSFER]);
 
 /** Catalog order, so that lists in responses are stable. */
 export function sortPermissions(permissions: Iterable<Permission>): Permission[] {
@@ -96,30 +108,6 @@ export function sortPermissions(permissions: Iterable<Permission>): Permission[]
 export function holdsAll(held: ReadonlySet<Permission>, wanted: Iterable<Permission>): boolean {
   for (const p of wanted) if (!held.has(p)) return false;
   return true;
-}
-
-export interface Grant {
-  role: OrganizationRole;
-  assignments: readonly Assignment[];
-}
-
-/**
- * Whether an actor may move a member from `current` (absent for someone new) to `next`
- * (absent for a removal). Nobody grants what they do not hold, nobody changes or removes a
- * member more powerful than themselves, and only an OWNER makes or unmakes an OWNER.
- * Returns the reason when refused.
- */
-export function grantRefusal(actor: Grant, current: Grant | undefined, next: Grant | undefined): string | undefined {
-  const held = permissionsOf(actor.role, actor.assignments);
-  const touchesOwner = current?.role === OrganizationRole.OWNER || next?.role === OrganizationRole.OWNER;
-  if (touchesOwner && actor.role !== OrganizationRole.OWNER) return 'Only an OWNER can make, change or remove an OWNER';
-  if (current && !holdsAll(held, permissionsOf(current.role, current.assignments))) {
-    return 'You cannot change a member who holds permissions you do not hold';
-  }
-  if (next && !holdsAll(held, permissionsOf(next.role, next.assignments))) {
-    return 'You cannot grant a role or assignment carrying permissions you do not hold';
-  }
-  return undefined;
 }
 
 /** What each workspace role may do inside that workspace. */
@@ -176,7 +164,7 @@ export function workspaceRoleOf(
 }
 
 /** The workspace role an API key's scopes amount to. */
-export function workspaceRoleOfScopes(scopes: ReadonlySet<Permission>): WorkspaceRole | null {
+export function workspaceRoleOfScopes(scopes: ReadonlySet<string>): WorkspaceRole | null {
   if (scopes.has(Permission.WORKSPACES_MANAGE)) return WorkspaceRole.ADMIN;
   if (scopes.has(Permission.WORKSPACE_OPERATE)) return WorkspaceRole.DEVELOPER;
   if (scopes.has(Permission.WORKSPACE_READ) || scopes.has(Permission.WORKSPACES_ACCESS_ALL)) return WorkspaceRole.VIEWER;

@@ -162,6 +162,7 @@ export const organizationOfApiKey = organizationOfObject('API key', (ctx, id) =>
 export const organizationOfInvitation = organizationOfObject('Invitation', (ctx, id) => ctx.loaders.invitation.load(id));
 export const organizationOfJoinRequest = organizationOfObject('Join request', (ctx, id) => ctx.loaders.joinRequest.load(id));
 export const organizationOfMembership = organizationOfObject('Membership', (ctx, id) => ctx.loaders.membership.load(id));
+export const organizationOfRole = organizationOfObject('Role', (ctx, id) => ctx.loaders.role.load(id));
 export const organizationOfDomain = organizationOfObject('Domain', (ctx, id) => ctx.loaders.organizationDomain.load(id));
 export const organizationOfDirectoryToken = organizationOfObject('Directory token', (ctx, id) => ctx.loaders.directoryToken.load(id));
 export const organizationOfDirectoryGroup = organizationOfObject('Directory group', (ctx, id) => ctx.loaders.directoryGroup.load(id));

@@ -41,11 +41,12 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
     const ids = key.type === 'uuid' ? keys.filter(isUuid) : [...keys];
     if (!ids.length) return keys.map(() => null);
     const userId = principal?.kind === 'user' ? principal.userId : null;
+    // The membership with its organization's SSO enforcement (MembershipEntity.organizationSsoEnforced, src/authz/access.ts).
     const joins = userId
-      ? `LEFT JOIN memberships m ON m.organization_id = t.${options.organizationColumn} AND m.user_id = $2` +
+      ? `LEFT JOIN memberships m ON m.organization_id = t.${options.organizationColumn} AND m.user_id = $2 LEFT JOIN organizations so ON so.id = m.organization_id` +
         (options.withAssignment ? ` LEFT JOIN workspace_access wa ON wa.workspace_id = t.id AND wa.membership_id = m.id` : '')
       : '';
-    const columns = userId ? ['t.*', membership.select, ...(options.withAssignment ? [assignment.select] : [])].join(', ') : 't.*';
+    const columns = userId ? ['t.*', membership.select, 'so.sso_enforced AS "__sso_enforced"', ...(options.withAssignment ? [assignment.select] : [])].join(', ') : 't.*';
     const raw = await db.query(`SELECT ${columns} FROM ${options.table} t ${joins} WHERE t.${key.column} = ANY($1::${key.type}[])`, userId ? [ids, userId] : [ids]);
     const rows = mapRows(entity, raw);
     const byKey = new Map<string, T>();
@@ -54,7 +55,9 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
       options.prime(row);
       if (!userId) return;
       const organizationId = String(raw[i][options.organizationColumn]);
-      options.primeMembership(organizationId, membership.from(raw[i]));
+      const member = membership.from(raw[i]);
+      if (member) member.organizationSsoEnforced = raw[i].__sso_enforced === true;
+      options.primeMembership(organizationId, member);
       if (options.withAssignment) options.primeAssignment?.(row.id, assignment.from(raw[i]));
     });
     return keys.map((k) => byKey.get(k) ?? null);

@@ -10,12 +10,14 @@ import { SubscriptionEntity } from '../modules/billing/subscription.entity';
 import { ByokCredentialsEntity } from '../modules/byok/byok.entity';
 import { OrganizationDomainEntity } from '../modules/domain/domain.entity';
 import { DirectoryGroupEntity, DirectoryGroupMemberEntity, DirectoryTokenEntity, DirectoryUserEntity } from '../modules/directory/directory.entity';
+import { SsoConnectionEntity } from '../modules/sso/sso.entity';
 import { InvitationEntity } from '../modules/invitation/invitation.entity';
 import { JoinRequestEntity } from '../modules/join-request/join-request.entity';
 import { MailEntity } from '../modules/mail/mail.entity';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
 import { EventEntity } from '../modules/event/event.entity';
+import { RoleEntity } from '../modules/role/role.entity';
 import { SigningKeyEntity } from '../modules/organization-token/signing-key.entity';
 import { WebhookDeliveryEntity, WebhookEndpointEntity } from '../modules/webhook/webhook.entity';
 import { UserEntity } from '../modules/user/user.entity';
@@ -35,6 +37,7 @@ export const ENTITIES = [
   UsagePeriodEntity,
   IdempotencyKeyEntity,
   ByokCredentialsEntity,
+  SsoConnectionEntity,
   InvitationEntity,
   JoinRequestEntity,
   MailEntity,
@@ -42,6 +45,7 @@ export const ENTITIES = [
   WebhookEndpointEntity,
   WebhookDeliveryEntity,
   SigningKeyEntity,
+  RoleEntity,
   OrganizationDomainEntity,
   DirectoryTokenEntity,
   DirectoryUserEntity,

@@ -10,11 +10,11 @@ export interface Partner {
 }
 
 /**
- * examples/partner-offline-check.ts as a user runs it, in a process of its own (it loads jose,
+ * examples/partner-offline-check.ts (or `script`, examples/partner-authorize.ts) as a user runs it, in a process of its own (it loads jose,
  * an ES module Jest cannot), checking tokens against the JWKS of the server at `organizationsUrl`.
  */
-export async function startPartner(organizationsUrl: string, env: Record<string, string> = {}): Promise<Partner> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'examples/partner-offline-check.ts'], {
+export async function startPartner(organizationsUrl: string, env: Record<string, string> = {}, script = 'examples/partner-offline-check.ts'): Promise<Partner> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ORGANIZATIONS_URL: organizationsUrl, PARTNER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,5 +1,4 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
-import type { Permission } from '../../authz/permissions';
 import { OrganizationEntity } from '../organization/organization.entity';
 import { WorkspaceEntity } from '../workspace/workspace.entity';
 
@@ -37,7 +36,8 @@ export class ApiKeyEntity {
   secretHash!: string;
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
-  scopes!: Permission[];
+  /** Permission keys: built-in names and catalog keys. */
+  scopes!: string[];
 
   @Column({ name: 'created_by_id', type: 'text', nullable: true })
   createdById!: string | null;

@@ -1,4 +1,6 @@
 import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { sortKeys } from '../../authz/effective-permissions';
+import { isBuiltInPermission, Permission } from '../../authz/permissions';
 import { PageArgs } from '../../common/page';
 import type { RequestContext } from '../../context';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -32,6 +34,16 @@ export class ApiKeyResolver {
   @FieldResolver(() => Workspace, { nullable: true, description: 'The workspace it is bound to, if the viewer may see it.' })
   async workspace(@Root() key: ApiKeyEntity, @Ctx() ctx: RequestContext) {
     return key.workspaceId ? ((await ctx.loaders.workspaceView.load(key.workspaceId))?.workspace ?? null) : null;
+  }
+
+  @FieldResolver(() => [Permission])
+  scopes(@Root() key: ApiKeyEntity): Permission[] {
+    return sortKeys(key.scopes).filter(isBuiltInPermission);
+  }
+
+  @FieldResolver(() => [String])
+  permissionKeys(@Root() key: ApiKeyEntity): string[] {
+    return sortKeys(key.scopes);
   }
 
   @FieldResolver(() => User, { nullable: true })

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKeyPrincipal } from '../../auth/principal';
 import { requireMembership, type Access } from '../../authz/access';
-import { holdsAll, Permission, permissionsOf, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WORKSPACE_SCOPES, workspaceRoleOf } from '../../authz/permissions';
+import { cleanPermissionKeys, holdsAllKeys, organizationKeysOf, scopeOf, workspaceKeysOf } from '../../authz/effective-permissions';
+import { Permission, permissionsOf, workspaceRoleOf } from '../../authz/permissions';
 import { isUuid } from '../../common/ids';
 import { toConnection } from '../../common/connection';
 import { toPage, type PageArgs } from '../../common/page';
@@ -73,24 +74,22 @@ export async function organizationApiKeys(ctx: RequestContext, organizationId: s
   return toConnection(rows, page, () => ctx.loaders.apiKeysCount.load({ parentId: organizationId, filter: null }));
 }
 
+type KeyMaker = Pick<MembershipEntity, 'role' | 'assignments' | 'rolePermissions'>;
+
 /**
- * What a member holds where a key acts: its organization-wide permissions for an unbound key,
- * its role's inside the workspace for a bound one (nothing where it has no role there). The
- * one measure for issuing a key and for keeping one (revokeKeysBeyondCreator).
+ * What a member holds where a key acts, as permission keys: its organization-wide keys for an
+ * unbound key, those of its role inside the workspace for a bound one (nothing where it has no
+ * role there). The one measure for issuing a key and for keeping one (revokeKeysBeyondCreator).
  */
-function heldWhereKeyActs(
-  member: Pick<MembershipEntity, 'role'>,
-  permissions: ReadonlySet<Permission>,
-  workspaceId: string | null,
-  assignment: WorkspaceAccessEntity | null,
-): ReadonlySet<Permission> {
-  if (!workspaceId) return permissions;
-  const role = workspaceRoleOf(member.role, permissions, assignment);
-  return role ? WORKSPACE_ROLE_PERMISSIONS[role] : new Set();
+function heldWhereKeyActs(member: KeyMaker, workspaceId: string | null, assignment: WorkspaceAccessEntity | null): ReadonlySet<string> {
+  const keys = organizationKeysOf(member);
+  if (!workspaceId) return keys;
+  const role = workspaceRoleOf(member.role, permissionsOf(member.role, member.assignments, member.rolePermissions), assignment);
+  return workspaceKeysOf(keys, role);
 }
 
 /** Nobody creates, rotates or revokes a key carrying more than they hold where it acts (`actor`: read under the organization's lock). */
-async function assertMayHandleKey(tx: Database, actor: Access, organizationId: string, workspaceId: string | null, scopes: Permission[]) {
+async function assertMayHandleKey(tx: Database, actor: Access, organizationId: string, workspaceId: string | null, scopes: readonly string[]) {
   const membership = requireMembership(actor);
   let assignment: WorkspaceAccessEntity | null = null;
   if (workspaceId) {
@@ -100,10 +99,10 @@ async function assertMayHandleKey(tx: Database, actor: Access, organizationId: s
     if (!workspace) throw notFound('Workspace');
     assignment = (await tx.selectOne(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE workspace_id = $1 AND membership_id = $2', [workspace.id, membership.id])) ?? null;
   }
-  const held = heldWhereKeyActs(membership, actor.permissions, workspaceId, assignment);
+  const held = heldWhereKeyActs(membership, workspaceId, assignment);
   // A workspace where the member has no role is not theirs to see.
   if (workspaceId && held.size === 0) throw notFound('Workspace');
-  if (!holdsAll(held, scopes)) throw forbidden('You cannot create, rotate or revoke an API key carrying permissions you do not hold where it acts');
+  if (!holdsAllKeys(held, scopes)) throw forbidden('You cannot create, rotate or revoke an API key carrying permissions you do not hold where it acts');
 }
 
 /**
@@ -117,18 +116,17 @@ export async function revokeKeysBeyondCreator(
   ctx: RequestContext,
   organizationId: string,
   userId: string,
-  member: Pick<MembershipEntity, 'id' | 'role' | 'assignments'> | null,
+  member: Pick<MembershipEntity, 'id' | 'role' | 'assignments' | 'rolePermissions'> | null,
 ): Promise<void> {
   const keys = await tx.select(ApiKeyEntity, 'SELECT * FROM api_keys WHERE organization_id = $1 AND created_by_id = $2 AND revoked_at IS NULL FOR UPDATE', [
     organizationId,
     userId,
   ]);
   if (!keys.length) return;
-  const permissions = member ? permissionsOf(member.role, member.assignments) : new Set<Permission>();
   const assignments = member ? await tx.select(WorkspaceAccessEntity, 'SELECT * FROM workspace_access WHERE membership_id = $1', [member.id]) : [];
   for (const key of keys) {
     const assignment = assignments.find((a) => a.workspaceId === key.workspaceId) ?? null;
-    if (member && holdsAll(heldWhereKeyActs(member, permissions, key.workspaceId, assignment), key.scopes)) continue;
+    if (member && holdsAllKeys(heldWhereKeyActs(member, key.workspaceId, assignment), key.scopes)) continue;
     await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [key.id]);
     await recordAudit(tx, ctx, {
       organizationId,
@@ -139,11 +137,12 @@ export async function revokeKeysBeyondCreator(
   }
 }
 
-function cleanScopes(scopes: Permission[], bound: boolean): Permission[] {
-  const unique = sortPermissions(scopes);
+/** `scopes` (built-in) and `permissionKeys` (any key) together: one sorted list of keys. */
+function cleanScopes(scopes: readonly Permission[], permissionKeys: readonly string[], bound: boolean): string[] {
+  const unique = cleanPermissionKeys('permissionKeys', [...scopes, ...permissionKeys]);
   if (unique.length === 0) throw badInput('scopes', 'A key needs at least one scope');
-  if (bound && !unique.every((p) => WORKSPACE_SCOPES.has(p))) {
-    throw badInput('scopes', 'A key bound to a workspace takes only WORKSPACE_READ, WORKSPACE_OPERATE and WORKSPACES_MANAGE');
+  if (bound && !unique.every((key) => scopeOf(key) === 'WORKSPACE')) {
+    throw badInput('scopes', 'A key bound to a workspace takes only workspace permissions: WORKSPACE_READ, WORKSPACE_OPERATE, WORKSPACES_MANAGE and the catalog\'s WORKSPACE keys');
   }
   return unique;
 }
@@ -152,7 +151,7 @@ export async function createApiKey(ctx: RequestContext, input: CreateApiKeyInput
   const user = ctx.requireUser();
   const name = cleanName('name', input.name);
   const workspaceId = input.workspaceId ?? null;
-  const scopes = cleanScopes(input.scopes, workspaceId !== null);
+  const scopes = cleanScopes(input.scopes, input.permissionKeys ?? [], workspaceId !== null);
   if (input.expiresAt && cleanDate('expiresAt', input.expiresAt).getTime() <= Date.now()) {
     throw badInput('expiresAt', 'expiresAt must be in the future');
   }

@@ -14,8 +14,11 @@ export class ApiKey {
   @Field(() => String, { description: 'The first characters of the secret, to recognise it by.' })
   prefix!: string;
 
-  @Field(() => [Permission])
+  @Field(() => [Permission], { description: 'Its built-in permissions (permissionKeys has them all, product keys included).' })
   scopes!: Permission[];
+
+  @Field(() => [String], { description: 'Every permission key it carries: built-in names and catalog keys (sandboxes:create).' })
+  permissionKeys!: string[];
 
   @Field(() => Date)
   createdAt!: Date;
@@ -54,6 +57,9 @@ export class CreateApiKeyInput {
 
   @Field(() => [Permission], { description: 'Never more than the creator holds (in the workspace, for a bound key).' })
   scopes!: Permission[];
+
+  @Field(() => [String], { nullable: true, description: 'More permissions by key (built-in names or catalog keys such as sandboxes:create), with the same rule; an unknown key is BAD_USER_INPUT naming it.' })
+  permissionKeys?: string[] | null;
 
   @Field(() => Date, { nullable: true })
   expiresAt?: Date | null;

@@ -1,6 +1,7 @@
 import { requireMembership } from '../../authz/access';
 import { lockObject, lockOrganization } from '../../authz/locks';
-import { grantRefusal, OrganizationRole, Permission } from '../../authz/permissions';
+import { grantRefusal } from '../../authz/effective-permissions';
+import { OrganizationRole, Permission } from '../../authz/permissions';
 import { randomBytes } from 'node:crypto';
 import { isUuid } from '../../common/ids';
 import type { RequestContext } from '../../context';

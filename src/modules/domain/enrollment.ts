@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { UserPrincipal } from '../../auth/principal';
 import { RequestContext } from '../../context';
-import { grantRefusal, OrganizationRole, Permission, permissionsOf } from '../../authz/permissions';
+import { grantRefusal } from '../../authz/effective-permissions';
+import { OrganizationRole, Permission, permissionsOf } from '../../authz/permissions';
 import { isUniqueViolation, type Database } from '../../db/database';
 import { AppError } from '../../errors';
 import { assertSeats } from '../billing/subscription.service';
@@ -68,7 +69,7 @@ export async function inviteByDomain(ctx: RequestContext, user: UserPrincipal): 
       const [still] = await tx.query<Candidate>(CANDIDATE, [domain, user.userId, user.email]);
       if (!organization || !still) return;
       // The member who chose the mode must still be able to invite with this role; else nothing happens until someone who can sets it again.
-      await assertInviterMayStillGrant(tx, { organizationId: organization.id, invitedById: still.configured_by_id, role: still.default_role, assignments: [], workspaceIds: [] });
+      await assertInviterMayStillGrant(tx, { organizationId: organization.id, invitedById: still.configured_by_id, role: still.default_role, assignments: [], workspaceIds: [], roleIds: [] });
       const expiresAt = new Date(Date.now() + ctx.config.env.INVITATION_TTL_DAYS * 86_400_000);
       const invitation = (await tx.selectOne(
         InvitationEntity,
@@ -134,7 +135,7 @@ export async function approveBySuggestion(tx: Database, ctx: RequestContext, req
   if (!suggesting?.configuredById) return false;
   const approver = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [request.organizationId, suggesting.configuredById]);
   const role = suggesting.defaultRole;
-  if (!approver || !permissionsOf(approver.role, approver.assignments).has(Permission.MEMBERS_INVITE) || grantRefusal(approver, undefined, { role, assignments: [] })) return false;
+  if (!approver || !permissionsOf(approver.role, approver.assignments, approver.rolePermissions).has(Permission.MEMBERS_INVITE) || grantRefusal(approver, undefined, { role, assignments: [] })) return false;
   if (role !== OrganizationRole.GUEST) {
     try {
       await assertSeats(tx, request.organizationId);

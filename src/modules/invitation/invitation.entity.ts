@@ -43,6 +43,10 @@ export class InvitationEntity {
   @Column({ name: 'workspace_ids', type: 'uuid', array: true, default: () => "'{}'" })
   workspaceIds!: string[];
 
+  /** Custom roles granted on acceptance (roles.id); those deleted meanwhile are skipped. */
+  @Column({ name: 'role_ids', type: 'uuid', array: true, default: () => "'{}'" })
+  roleIds!: string[];
+
   @Column({ name: 'invited_by_id', type: 'text', nullable: true })
   invitedById!: string | null;
 

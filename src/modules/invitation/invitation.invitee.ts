@@ -7,6 +7,7 @@ import { recordAudit } from '../audit/audit.service';
 import { assertSeats } from '../billing/subscription.service';
 import type { MembershipEntity } from '../membership/membership.entity';
 import { insertMembership } from '../membership/membership.rows';
+import { rolePermissionsOf } from '../role/role.service';
 import { OrganizationRole } from '../../authz/permissions';
 import { InvitationEntity, InvitationStatus } from './invitation.entity';
 import { assertInviterMayStillGrant, hashToken, statusOf } from './invitation.service';
@@ -75,6 +76,9 @@ export async function acceptInvitation(ctx: RequestContext, token?: string | nul
       role: invitation.role,
       assignments: invitation.assignments,
       invitedById: invitation.invitedById,
+      roleIds: invitation.roleIds,
+      // Read under the organization's lock: deleteRole takes a role out of pending invitations in its transaction.
+      rolePermissions: await rolePermissionsOf(tx, invitation.organizationId, invitation.roleIds),
     });
     if (invitation.workspaceIds.length) {
       await tx.query(
@@ -88,7 +92,7 @@ export async function acceptInvitation(ctx: RequestContext, token?: string | nul
       organizationId: invitation.organizationId,
       action: 'invitation.accepted',
       target: { type: 'Invitation', id: invitation.id, display: invitation.email },
-      metadata: { membershipId: membership.id, userId: user.userId, role: invitation.role, assignments: invitation.assignments, workspaceIds: invitation.workspaceIds },
+      metadata: { membershipId: membership.id, userId: user.userId, role: invitation.role, assignments: invitation.assignments, workspaceIds: invitation.workspaceIds, roleIds: invitation.roleIds },
     });
     return membership;
   }, { crossTenant: true });
@@ -127,5 +131,6 @@ export async function previewInvitation(ctx: RequestContext, token: string): Pro
     expiresAt: invitation.expiresAt,
     organizationName: organization?.name ?? '',
     inviterName: inviter?.name ?? inviter?.email ?? null,
+    ssoRequired: organization?.ssoEnforced ?? false,
   };
 }

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { requireMembership } from '../../authz/access';
 import {
   Assignment,
-  grantRefusal,
   holdsAll,
   OrganizationRole,
   Permission,
@@ -10,6 +9,8 @@ import {
   WORKSPACE_ROLE_PERMISSIONS,
   workspaceRoleOf,
 } from '../../authz/permissions';
+import { grantRefusal } from '../../authz/effective-permissions';
+import { cleanRoleIds, rolePermissionsOf } from '../role/role.service';
 import { cleanEmail } from '../../common/email';
 import { isUuid } from '../../common/ids';
 import { toConnection } from '../../common/connection';
@@ -104,6 +105,8 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
   const workspaceIds = [...new Set((input.workspaceIds ?? []).map((id) => id.toLowerCase()))];
   if (workspaceIds.length !== (input.workspaceIds ?? []).length) throw badInput('workspaceIds', 'A workspace appears twice');
   if (!workspaceIds.every(isUuid)) throw notFound('Workspace');
+  const roleIds = cleanRoleIds(input.roleIds ?? []);
+  if (role === OrganizationRole.GUEST && roleIds.length) throw badInput('roleIds', 'A GUEST cannot hold custom roles');
 
   return ctx.write(async (tx) => {
     const { organization, actor } = await lockOrganization(tx, ctx, input.organizationId, Permission.MEMBERS_INVITE);
@@ -113,7 +116,7 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
       const [{ found }] = await tx.query<{ found: number }>('SELECT count(*)::int AS found FROM workspaces WHERE organization_id = $1 AND id = ANY($2::uuid[])', [organization.id, workspaceIds]);
       if (found !== workspaceIds.length) throw notFound('Workspace');
     }
-    const refusal = await inviterRefusal(tx, inviter, { role, assignments, workspaceIds });
+    const refusal = await inviterRefusal(tx, inviter, { role, assignments, workspaceIds, roleIds });
     if (refusal) throw refusal;
 
     const members = await tx.query<{ email: string }>(
@@ -139,9 +142,9 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
       try {
         invitation = await tx.selectOne(
           InvitationEntity,
-          `INSERT INTO invitations (organization_id, email, role, assignments, workspace_ids, invited_by_id, token_hash, status, expires_at, last_sent_at, sent_times)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, now(), ARRAY[now()]) RETURNING *`,
-          [organization.id, email, role, assignments, workspaceIds, inviter.userId, hashToken(token), expiresAt(ctx)],
+          `INSERT INTO invitations (organization_id, email, role, assignments, workspace_ids, invited_by_id, token_hash, status, expires_at, last_sent_at, sent_times, role_ids)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, now(), ARRAY[now()], $9) RETURNING *`,
+          [organization.id, email, role, assignments, workspaceIds, inviter.userId, hashToken(token), expiresAt(ctx), roleIds],
         );
       } catch (error) {
         if (isUniqueViolation(error, 'invitations_pending_email_key')) throw conflict(`${email} already has a pending invitation`, 'emails');
@@ -152,7 +155,7 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
         organizationId: organization.id,
         action: 'invitation.created',
         target: { type: 'Invitation', id: invitation!.id, display: email },
-        metadata: { email, role, assignments, workspaceIds, expiresAt: invitation!.expiresAt },
+        metadata: { email, role, assignments, workspaceIds, roleIds, expiresAt: invitation!.expiresAt },
       });
       created.push(invitation!);
     }
@@ -161,7 +164,7 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
 }
 
 /** What an invitation grants: a role, assignments, workspaces. */
-type InvitationGrant = Pick<InvitationEntity, 'role' | 'assignments' | 'workspaceIds'>;
+type InvitationGrant = Pick<InvitationEntity, 'role' | 'assignments' | 'workspaceIds' | 'roleIds'>;
 
 /**
  * Why `inviter` may not make `grant` now, if it may not: it needs MEMBERS_INVITE, no role or
@@ -170,9 +173,10 @@ type InvitationGrant = Pick<InvitationEntity, 'role' | 'assignments' | 'workspac
  * NOT_FOUND). The one rule for inviting, resending, cancelling and accepting.
  */
 async function inviterRefusal(tx: Database, inviter: MembershipEntity, grant: InvitationGrant): Promise<AppError | null> {
-  const permissions = permissionsOf(inviter.role, inviter.assignments);
+  const permissions = permissionsOf(inviter.role, inviter.assignments, inviter.rolePermissions);
   if (!permissions.has(Permission.MEMBERS_INVITE)) return forbidden(`This needs the ${Permission.MEMBERS_INVITE} permission`);
-  const refusal = grantRefusal(inviter, undefined, grant);
+  // Custom roles count as granted: their keys, read under the organization's lock (a role deleted since is gone from the invitation).
+  const refusal = grantRefusal(inviter, undefined, { ...grant, rolePermissions: await rolePermissionsOf(tx, inviter.organizationId, grant.roleIds) });
   if (refusal) return forbidden(refusal);
   if (!grant.workspaceIds.length) return null;
   // Each granted workspace that exists, with the inviter's own assignment to it, if any.

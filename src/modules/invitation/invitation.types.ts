@@ -22,6 +22,9 @@ export class Invitation {
   @Field(() => [Assignment])
   assignments!: Assignment[];
 
+  @Field(() => [ID], { description: 'Custom roles it grants on acceptance.' })
+  roleIds!: string[];
+
   @Field(() => Date)
   createdAt!: Date;
 
@@ -65,6 +68,9 @@ export class InvitationPreview {
 
   @Field(() => String, { nullable: true })
   inviterName!: string | null;
+
+  @Field(() => Boolean, { description: "The organization requires signing in through its identity provider (SSO): the invitee must come through it once a member." })
+  ssoRequired!: boolean;
 }
 
 @InputType()
@@ -83,4 +89,7 @@ export class InviteMembersInput {
 
   @Field(() => [ID], { nullable: true, description: 'Workspaces the new member is assigned to on acceptance.' })
   workspaceIds?: string[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Custom roles granted on acceptance (none carrying a permission the inviter lacks).' })
+  roleIds?: string[] | null;
 }

@@ -1,5 +1,6 @@
 import { requireMembership } from '../../authz/access';
-import { grantRefusal, OrganizationRole, Permission } from '../../authz/permissions';
+import { grantRefusal } from '../../authz/effective-permissions';
+import { OrganizationRole, Permission } from '../../authz/permissions';
 import { isUuid } from '../../common/ids';
 import { toConnection } from '../../common/connection';
 import { toPage } from '../../common/page';

@@ -14,7 +14,7 @@ export async function withdrawWhatMemberNoLongerGrants(
   ctx: RequestContext,
   organizationId: string,
   userId: string,
-  member: Pick<MembershipEntity, 'id' | 'role' | 'assignments'> | null,
+  member: Pick<MembershipEntity, 'id' | 'role' | 'assignments' | 'rolePermissions'> | null,
 ): Promise<void> {
   await revokeKeysBeyondCreator(tx, ctx, organizationId, userId, member);
   await disableEndpointsBeyondCreator(tx, ctx, organizationId, userId, member);

@@ -4,7 +4,8 @@ import type { OrganizationRole } from '../../authz/permissions';
 import { childCountsLoader, childPagesLoader, rowLoader, type ChildList } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
 import type { FieldReads } from '../../db/selection';
-import { entityReader, joinedEntity, type RowReader } from '../../db/entity-rows';
+import { columnList, entityReader, joinedEntity, mapRows, type RowReader } from '../../db/entity-rows';
+import { isUuid } from '../../common/ids';
 import { OrganizationEntity } from '../organization/organization.entity';
 import { MembershipEntity } from './membership.entity';
 
@@ -50,8 +51,9 @@ export const MEMBERSHIP_READS: FieldReads = {
     emailVerified: [],
     displayName: [],
     assignments: ['assignments'],
-    permissions: ['assignments'],
-    workspaceAccess: ['assignments'],
+    permissions: ['assignments', 'rolePermissions'],
+    workspaceAccess: ['assignments', 'rolePermissions'],
+    roles: ['roleIds'],
     joinedAt: ['joinedAt'],
     invitedBy: ['invitedById'],
   },
@@ -107,13 +109,42 @@ function membershipsWithOrganizations(organization: DataLoader<string, Organizat
   return {
     columns: `${members.columns}, ${joined.select}`,
     read: (rows) => {
-      for (const row of rows) {
+      const memberships = members.read(rows);
+      rows.forEach((row, i) => {
         const found = joined.from(row);
-        if (found) organization.prime(found.id, found);
-      }
-      return members.read(rows);
+        if (!found) return;
+        organization.prime(found.id, found);
+        // What the asker's access in it is computed from (src/authz/access.ts).
+        memberships[i].organizationSsoEnforced = found.ssoEnforced;
+      });
+      return memberships;
     },
   };
+}
+
+/**
+ * The asking user's own memberships by organization id, each with its organization's SSO
+ * enforcement (MembershipEntity.organizationSsoEnforced): what access is computed from
+ * (src/authz/access.ts), in the one statement it always took.
+ */
+function viewerMembershipLoader(db: Database, userId: string): DataLoader<string, MembershipEntity | null> {
+  return new DataLoader(
+    async (keys) => {
+      const wanted = keys.filter(isUuid);
+      if (!wanted.length) return keys.map(() => null);
+      const raw = await db.query(
+        `SELECT ${columnList(MembershipEntity, 'm.')}, o.sso_enforced AS "__sso_enforced" FROM memberships m JOIN organizations o ON o.id = m.organization_id
+         WHERE m.organization_id = ANY($1::uuid[]) AND m.user_id = $2`,
+        [wanted, userId],
+        { prepare: true },
+      );
+      const rows = mapRows(MembershipEntity, raw);
+      rows.forEach((row, i) => (row.organizationSsoEnforced = raw[i].__sso_enforced === true));
+      const byKey = new Map(rows.map((row) => [row.organizationId, row]));
+      return keys.map((key) => byKey.get(key) ?? null);
+    },
+    { cache: false },
+  );
 }
 
 export const membershipLoaders = (db: Database, principal: Principal | null, organization: DataLoader<string, OrganizationEntity | null>) => ({
@@ -124,15 +155,7 @@ export const membershipLoaders = (db: Database, principal: Principal | null, org
    */
   viewerMembership:
     principal?.kind === 'user'
-      ? rowLoader(db, MembershipEntity, {
-          table: 'memberships',
-          column: 'organization_id',
-          type: 'uuid',
-          property: 'organizationId',
-          where: 'user_id = $2',
-          params: [principal.userId],
-          cache: false,
-        })
+      ? viewerMembershipLoader(db, principal.userId)
       : new DataLoader<string, MembershipEntity | null>(async (keys) => keys.map(() => null)),
   membersPage: childPagesLoader(db, MEMBERS_OF_ORGANIZATION, membersWithProfiles()),
   membersCount: childCountsLoader(db, MEMBERS_OF_ORGANIZATION),

@@ -56,9 +56,9 @@ export class MembershipResolver {
     return membership.profile ? displayName(membership.profile) : memberProfile(ctx, membership).then(displayName);
   }
 
-  @FieldResolver(() => [Permission], { description: 'The member\'s organization-wide permissions: role plus assignments.' })
+  @FieldResolver(() => [Permission], { description: 'The member\'s organization-wide permissions: role plus assignments plus custom roles.' })
   permissions(@Root() membership: MembershipEntity): Permission[] {
-    return sortPermissions(permissionsOf(membership.role, membership.assignments));
+    return sortPermissions(permissionsOf(membership.role, membership.assignments, membership.rolePermissions));
   }
 
   @FieldResolver(() => User, { nullable: true })

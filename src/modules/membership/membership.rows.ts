@@ -18,13 +18,13 @@ export async function assertAnotherOwner(tx: Database, organizationId: string, l
 
 export async function insertMembership(
   tx: Database,
-  fields: { organizationId: string; userId: string; role: OrganizationRole; assignments?: string[]; invitedById?: string | null },
+  fields: { organizationId: string; userId: string; role: OrganizationRole; assignments?: string[]; invitedById?: string | null; roleIds?: string[]; rolePermissions?: string[] },
 ): Promise<MembershipEntity> {
   const [row] = await tx.select(
     MembershipEntity,
-    `INSERT INTO memberships (organization_id, user_id, role, assignments, invited_by_id)
-     VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-    [fields.organizationId, fields.userId, fields.role, fields.assignments ?? [], fields.invitedById ?? null],
+    `INSERT INTO memberships (organization_id, user_id, role, assignments, invited_by_id, role_ids, role_permissions)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+    [fields.organizationId, fields.userId, fields.role, fields.assignments ?? [], fields.invitedById ?? null, fields.roleIds ?? [], fields.rolePermissions ?? []],
   );
   return row;
 }

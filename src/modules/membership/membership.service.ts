@@ -1,5 +1,6 @@
 import { requireMembership } from '../../authz/access';
-import { Assignment, grantRefusal, OrganizationRole, Permission } from '../../authz/permissions';
+import { grantRefusal } from '../../authz/effective-permissions';
+import { Assignment, OrganizationRole, Permission } from '../../authz/permissions';
 import { toConnection } from '../../common/connection';
 import { toPage, type PageArgs } from '../../common/page';
 import type { RequestContext } from '../../context';
@@ -10,6 +11,7 @@ import { OrganizationKind } from '../organization/organization.entity';
 import { lockObject, lockOrganization, membershipObject } from '../../authz/locks';
 import { assertAnotherOwner } from './membership.rows';
 import { withdrawWhatMemberNoLongerGrants } from './member-grants';
+import { cleanRoleIds, rolePermissionsOf } from '../role/role.service';
 import { capWorkspaceAccess } from '../workspace/workspace.service';
 import { MembershipEntity } from './membership.entity';
 import type { MembersArgs, UpdateMembershipInput } from './membership.types';
@@ -53,29 +55,33 @@ export async function updateMembership(ctx: RequestContext, input: UpdateMembers
     const next = {
       role: input.role ?? target.role,
       assignments: uniqueAssignments(input.assignments ?? target.assignments),
+      roleIds: input.roleIds ? cleanRoleIds(input.roleIds) : target.roleIds,
     };
     if (next.role === OrganizationRole.GUEST && next.assignments.length) {
       throw badInput('assignments', 'A GUEST cannot hold assignments');
     }
-    const diff = changes({ role: target.role, assignments: uniqueAssignments(target.assignments) }, next);
+    if (next.role === OrganizationRole.GUEST && next.roleIds.length) throw badInput('roleIds', 'A GUEST cannot hold custom roles');
+    const diff = changes({ role: target.role, assignments: uniqueAssignments(target.assignments), roleIds: target.roleIds }, next);
     if (Object.keys(diff).length === 0) return target;
+    // Read under the organization's lock, which every change to a role takes too.
+    const rolePermissions = diff.roleIds ? await rolePermissionsOf(tx, organizationId, next.roleIds) : target.rolePermissions;
     if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization has exactly one member, its OWNER');
-    const refusal = grantRefusal(requireMembership(actor), target, next);
+    const refusal = grantRefusal(requireMembership(actor), target, { ...next, rolePermissions });
     if (refusal) throw forbidden(refusal);
     if (next.role !== OrganizationRole.OWNER) await assertAnotherOwner(tx, organizationId, target);
     // A GUEST takes no seat; made anything else, it needs one.
     if (target.role === OrganizationRole.GUEST && next.role !== OrganizationRole.GUEST) await assertSeats(tx, organizationId);
     const updated = await tx.selectOne(
       MembershipEntity,
-      'UPDATE memberships SET role = $2, assignments = $3, updated_at = now() WHERE id = $1 RETURNING *',
-      [target.id, next.role, next.assignments],
+      'UPDATE memberships SET role = $2, assignments = $3, role_ids = $4, role_permissions = $5, updated_at = now() WHERE id = $1 RETURNING *',
+      [target.id, next.role, next.assignments, next.roleIds, rolePermissions],
     );
     // The member keeps only the workspace access its new role may hold (a GUEST: at most DEVELOPER), and keys it could still issue.
     const lowered = await capWorkspaceAccess(tx, updated!);
     await withdrawWhatMemberNoLongerGrants(tx, ctx, organizationId, target.userId, updated!);
     await recordAudit(tx, ctx, {
       organizationId,
-      action: diff.role ? 'member.role_changed' : 'member.assignments_changed',
+      action: diff.role ? 'member.role_changed' : diff.assignments ? 'member.assignments_changed' : 'member.roles_changed',
       target: { type: 'Membership', id: target.id },
       metadata: Object.assign({ userId: target.userId, changes: diff }, lowered.length ? { workspaceAccessLowered: lowered } : {}),
     });
@@ -96,7 +102,7 @@ export async function removeMember(ctx: RequestContext, membershipId: string): P
       organizationId,
       action: 'member.removed',
       target: { type: 'Membership', id: target.id },
-      metadata: { userId: target.userId, role: target.role, assignments: target.assignments },
+      metadata: { userId: target.userId, role: target.role, assignments: target.assignments, roleIds: target.roleIds },
     });
     await withdrawWhatMemberNoLongerGrants(tx, ctx, organizationId, target.userId, null);
     await tx.query('DELETE FROM memberships WHERE id = $1', [target.id]);

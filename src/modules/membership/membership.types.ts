@@ -41,4 +41,7 @@ export class UpdateMembershipInput {
 
   @Field(() => [Assignment], { nullable: true, description: 'Replaces the member\'s assignments.' })
   assignments?: Assignment[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Replaces the member\'s custom roles (Organization.roles); none carrying a permission the caller lacks is granted or taken.' })
+  roleIds?: string[] | null;
 }

@@ -1,5 +1,6 @@
-import { OrganizationRole, sortPermissions } from '../../authz/permissions';
 import { ORGANIZATION_TOKEN_AUDIENCE } from '../../auth/principal';
+import { sortKeys } from '../../authz/effective-permissions';
+import { OrganizationRole } from '../../authz/permissions';
 import type { RequestContext } from '../../context';
 import { forbidden, notFound } from '../../errors';
 import type { OrganizationToken } from './organization-token.types';
@@ -13,7 +14,8 @@ export interface TokenPermissions {
 
 /**
  * What the asking person may do in an organization, and in one of its workspaces when named:
- * exactly what Organization.viewerPermissions and Workspace.viewerPermissions show, by key.
+ * exactly what Organization.viewerPermissionKeys and Workspace.viewerPermissionKeys show —
+ * permission keys, built-in names and catalog keys, custom roles included.
  * The one place the token's permissions come from. Not a member, or a workspace it cannot see
  * (or of another organization): NOT_FOUND. A GUEST has nothing organization-wide: it gets a
  * token for a workspace it is assigned to only.
@@ -21,14 +23,14 @@ export interface TokenPermissions {
 export async function tokenPermissions(ctx: RequestContext, organizationId: string, workspaceId: string | null): Promise<TokenPermissions> {
   const access = await ctx.loaders.access.load(organizationId);
   if (!access?.role) throw notFound('Organization');
-  const organization = sortPermissions(access.permissions);
+  const organization = sortKeys(access.keys);
   if (!workspaceId) {
     if (access.role === OrganizationRole.GUEST) throw forbidden('A GUEST gets a token for a workspace it is assigned to only: name it (workspaceId)');
     return { role: access.role, organization, workspace: null };
   }
   const view = await ctx.loaders.workspaceView.load(workspaceId);
   if (!view || view.workspace.organizationId !== organizationId) throw notFound('Workspace');
-  return { role: access.role, organization, workspace: sortPermissions(view.permissions) };
+  return { role: access.role, organization, workspace: sortKeys(view.keys) };
 }
 
 /**

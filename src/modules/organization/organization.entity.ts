@@ -40,6 +40,14 @@ export class OrganizationEntity {
   @JoinColumn({ name: 'personal_owner_id', foreignKeyConstraintName: 'organizations_personal_owner_fk' })
   personalOwner?: UserEntity | null;
 
+  /**
+   * Whether members must come through the organization's SSO connection (src/modules/sso). On
+   * the organization row, not the connection's, so that every read of a member's access (which
+   * reads this row or joins it) knows it without another statement: src/authz/access.ts.
+   */
+  @Column({ name: 'sso_enforced', type: 'boolean', default: false })
+  ssoEnforced!: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -1,3 +1,4 @@
+import { sortKeys } from '../../authz/effective-permissions';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Directive, Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission, sortPermissions } from '../../authz/permissions';
@@ -70,6 +71,12 @@ export class OrganizationResolver {
   async viewerPermissions(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext): Promise<Permission[]> {
     const access = await ctx.loaders.access.load(organization.id);
     return access ? sortPermissions(access.permissions) : [];
+  }
+
+  @FieldResolver(() => [String], { description: 'What the viewer may do organization-wide, as permission keys: built-in names and the catalog\'s (sandboxes:create), custom roles included.' })
+  async viewerPermissionKeys(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext): Promise<string[]> {
+    const access = await ctx.loaders.access.load(organization.id);
+    return access ? sortKeys(access.keys) : [];
   }
 
   @FieldResolver(() => MembershipConnection)

@@ -224,9 +224,9 @@ export async function disableEndpointsBeyondCreator(
   ctx: RequestContext,
   organizationId: string,
   userId: string,
-  member: Pick<MembershipEntity, 'role' | 'assignments'> | null,
+  member: Pick<MembershipEntity, 'role' | 'assignments' | 'rolePermissions'> | null,
 ): Promise<void> {
-  const permissions = member ? permissionsOf(member.role, member.assignments) : new Set<Permission>();
+  const permissions = member ? permissionsOf(member.role, member.assignments, member.rolePermissions) : new Set<Permission>();
   if (ORGANIZATION_WEBHOOKS.every((p) => permissions.has(p))) return;
   const reason = member ? 'creator_holds_less' : 'creator_left';
   const disabled = await tx.select(

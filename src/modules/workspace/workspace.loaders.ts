@@ -1,10 +1,11 @@
 import DataLoader from 'dataloader';
 import type { Access } from '../../authz/access';
 import type { Principal } from '../../auth/principal';
+import { workspaceKeysOf, workspaceKeysOfScopes } from '../../authz/effective-permissions';
 import {
+  isBuiltInPermission,
   Permission,
   WORKSPACE_ROLE_PERMISSIONS,
-  WORKSPACE_SCOPES,
   workspaceRoleOf,
   workspaceRoleOfScopes,
   type WorkspaceRole,
@@ -38,7 +39,7 @@ const WORKSPACES_OF_ORGANIZATION: ChildList<WorkspaceFilter> = {
 
 /**
  * Who can enter a workspace: holders of WORKSPACES_MANAGE organization-wide (OWNER, ADMIN, a
- * non-guest with WORKSPACES_ADMIN — see workspaceRoleOf) and the members assigned to it.
+ * non-guest with WORKSPACES_ADMIN or a custom role carrying WORKSPACES_MANAGE — see workspaceRoleOf) and the members assigned to it.
  */
 const MEMBERS_OF_WORKSPACE: ChildList<null> = {
   from: 'memberships t JOIN workspaces w ON w.organization_id = t.organization_id',
@@ -47,7 +48,7 @@ const MEMBERS_OF_WORKSPACE: ChildList<null> = {
   order: 'ASC',
   where: () => [
     `(t.role IN ('OWNER', 'ADMIN')
-      OR (t.role <> 'GUEST' AND 'WORKSPACES_ADMIN' = ANY(t.assignments))
+      OR (t.role <> 'GUEST' AND ('WORKSPACES_ADMIN' = ANY(t.assignments) OR 'WORKSPACES_MANAGE' = ANY(t.role_permissions)))
       OR EXISTS (SELECT 1 FROM workspace_access wa WHERE wa.workspace_id = w.id AND wa.membership_id = t.id))`,
   ],
 };
@@ -85,6 +86,8 @@ export interface WorkspaceView {
   workspace: WorkspaceEntity;
   role: WorkspaceRole;
   permissions: ReadonlySet<Permission>;
+  /** Permission keys held inside it, built-in and product (effective-permissions.ts). */
+  keys: ReadonlySet<string>;
 }
 
 /** The asker's role in a workspace, from its organization access and its assignment. */
@@ -93,12 +96,12 @@ export function viewOf(workspace: WorkspaceEntity, access: Access | null, assign
   if (principal?.kind === 'apiKey') {
     if (access.boundWorkspaceId && access.boundWorkspaceId !== workspace.id) return null;
     const role = workspaceRoleOfScopes(principal.scopes);
-    const permissions = new Set([...principal.scopes].filter((p) => WORKSPACE_SCOPES.has(p)));
-    return role ? { workspace, role, permissions } : null;
+    const keys = workspaceKeysOfScopes(principal.scopes);
+    return role ? { workspace, role, permissions: new Set([...keys].filter(isBuiltInPermission)), keys } : null;
   }
   if (!access.role) return null;
   const role = workspaceRoleOf(access.role, access.permissions, assignment);
-  return role ? { workspace, role, permissions: WORKSPACE_ROLE_PERMISSIONS[role] } : null;
+  return role ? { workspace, role, permissions: WORKSPACE_ROLE_PERMISSIONS[role], keys: workspaceKeysOf(access.keys, role) } : null;
 }
 
 export const workspaceViewLoaders = (

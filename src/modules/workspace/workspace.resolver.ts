@@ -1,3 +1,4 @@
+import { sortKeys } from '../../authz/effective-permissions';
 import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission, permissionsOf, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WorkspaceRole, workspaceRoleOf } from '../../authz/permissions';
 import { toConnection } from '../../common/connection';
@@ -55,6 +56,12 @@ export class WorkspaceResolver {
     return view ? sortPermissions(view.permissions) : [];
   }
 
+  @FieldResolver(() => [String], { description: 'What the viewer may do inside this workspace, as permission keys: built-in names and the catalog\'s WORKSPACE keys (sandboxes:create).' })
+  async viewerPermissionKeys(@Root() workspace: WorkspaceEntity, @Ctx() ctx: RequestContext): Promise<string[]> {
+    const view = await ctx.loaders.workspaceView.load(workspace.id);
+    return view ? sortKeys(view.keys) : [];
+  }
+
   @FieldResolver(() => MembershipConnection, { description: 'Members who can enter it: by organization role or by assignment. Needs MEMBERS_READ.' })
   async members(@Root() workspace: WorkspaceEntity, @Ctx() ctx: RequestContext, @Args() args: PageArgs) {
     const page = toPage(args);
@@ -77,7 +84,7 @@ export class MembershipWorkspaceAccessResolver {
   async workspaceAccess(@Root() membership: MembershipEntity, @Ctx() ctx: RequestContext) {
     const assignments = await ctx.loaders.membershipWorkspaceAccess.load(membership.id);
     const views = await ctx.loaders.workspaceView.loadMany(assignments.map((a) => a.workspaceId));
-    const organizationPermissions = permissionsOf(membership.role, membership.assignments);
+    const organizationPermissions = permissionsOf(membership.role, membership.assignments, membership.rolePermissions);
     return assignments
       .filter((_, i) => views[i] && !(views[i] instanceof Error))
       .map((assignment) => {

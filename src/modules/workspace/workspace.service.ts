@@ -1,5 +1,6 @@
 import { requireMembership } from '../../authz/access';
-import { grantRefusal, holdableWorkspaceRole, Permission, WorkspaceRole, workspaceRoleCap } from '../../authz/permissions';
+import { grantRefusal } from '../../authz/effective-permissions';
+import { holdableWorkspaceRole, Permission, WorkspaceRole, workspaceRoleCap } from '../../authz/permissions';
 import { isUuid } from '../../common/ids';
 import { toConnection } from '../../common/connection';
 import { toPage, type PageArgs } from '../../common/page';
@@ -31,7 +32,13 @@ export async function organizationWorkspaces(ctx: RequestContext, organizationId
   const principal = ctx.principal;
   let filter: WorkspaceFilter | null = null;
   if (access?.boundWorkspaceId) filter = { only: access.boundWorkspaceId };
-  else if (access?.permissions.has(Permission.WORKSPACES_ACCESS_ALL) || (principal?.kind === 'apiKey' && access?.permissions.has(Permission.WORKSPACE_READ))) filter = { all: true };
+  else if (
+    access?.permissions.has(Permission.WORKSPACES_ACCESS_ALL) ||
+    // ADMIN in every workspace (workspaceRoleOf), as a custom role carrying WORKSPACES_MANAGE alone makes a member: it lists them all.
+    (principal?.kind === 'user' && access?.permissions.has(Permission.WORKSPACES_MANAGE)) ||
+    (principal?.kind === 'apiKey' && access?.permissions.has(Permission.WORKSPACE_READ))
+  )
+    filter = { all: true };
   else if (access && principal?.kind === 'user') filter = { assignedToUser: principal.userId };
   if (!filter) return toConnection<WorkspaceEntity>([], page, async () => 0);
   const key = { parentId: organizationId, filter };

@@ -9,8 +9,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * row), as src/authz/access.ts accessOfMember does in the application. Every new table carries
  * organization_id behind the wall (migrations/1764300000000-TenantWall.ts).
  */
-export class ScimProvisioning1796800000000 implements MigrationInterface {
-  name = 'ScimProvisioning1796800000000';
+export class ScimProvisioning1796900000000 implements MigrationInterface {
+  name = 'ScimProvisioning1796900000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "memberships" ADD "suspended_at" timestamptz`);
