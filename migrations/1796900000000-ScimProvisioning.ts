@@ -59,6 +59,7 @@ export class ScimProvisioning1796900000000 implements MigrationInterface {
         "display_name" text NOT NULL,
         "external_id" text,
         "role" text,
+        "role_ids" uuid array NOT NULL DEFAULT '{}',
         "workspace_id" uuid,
         "workspace_role" text,
         "created_at" timestamptz NOT NULL DEFAULT now(),

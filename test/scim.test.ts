@@ -323,3 +323,37 @@ describe('filters, paging and errors', () => {
     expect((await gql(SEATS, { id: org.id }, owner)).data?.organization.subscription.seatsUsed).toBe(2);
   });
 });
+
+describe('group mappings', () => {
+  it('a group maps to a custom role and to a workspace: its members get them in the membership change\'s transaction, and lose them when they leave it', async () => {
+    const { owner, org, token } = await directory('Mapped');
+    const role = (await ok('mutation($o: ID!) { createRole(input: { organizationId: $o, key: "inviters", name: "Inviters", permissions: ["MEMBERS_INVITE"] }) { id } }', { o: org.id }, owner)).createRole;
+    const workspace = (await ok('mutation($o: ID!) { createWorkspace(input: { organizationId: $o, name: "Research" }) { id } }', { o: org.id }, owner)).createWorkspace;
+    const person = userWithEmail(`${unique('rose')}@mapped.test`, 'Rose');
+    await ok('{ viewer { id } }', {}, person);
+    const user = (await scim(token, 'POST', '/Users', newUserBody(person.email))).body;
+    const group = (await scim(token, 'POST', '/Groups', { schemas: [GROUP], displayName: 'Research' })).body;
+    const mapped = (await ok(MAP, { input: { groupId: group.id, roleIds: [role.id], workspaceId: workspace.id, workspaceRole: 'DEVELOPER' } }, owner)).setDirectoryGroupMapping;
+    expect(mapped).toMatchObject({ role: null, workspaceId: workspace.id, workspaceRole: 'DEVELOPER' });
+    const held = async () => {
+      const [m] = await sql('SELECT m.id, m.role_ids, m.role_permissions FROM directory_users d JOIN memberships m ON m.id = d.membership_id WHERE d.id = $1', [user.id]);
+      const access = await sql('SELECT role_override FROM workspace_access WHERE membership_id = $1 AND workspace_id = $2', [m.id, workspace.id]);
+      return { roleIds: m.role_ids, permissions: m.role_permissions, workspace: access[0]?.role_override ?? null };
+    };
+    expect(await held()).toEqual({ roleIds: [], permissions: [], workspace: null });
+
+    await scim(token, 'PATCH', `/Groups/${group.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: user.id }] }] });
+    expect(await held()).toEqual({ roleIds: [role.id], permissions: ['MEMBERS_INVITE'], workspace: 'DEVELOPER' });
+    // The person can now invite (the custom role) — a permission VIEWER lacks.
+    const invited = await gql('mutation($o: ID!, $e: [String!]!) { inviteMembers(input: { organizationId: $o, emails: $e }) { id } }', { o: org.id, e: [`${unique('x')}@mapped.test`] }, person);
+    expect(invited.errors).toBeUndefined();
+
+    await scim(token, 'PATCH', `/Groups/${group.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'Remove', path: 'members', value: [{ value: user.id }] }] });
+    expect(await held()).toEqual({ roleIds: [], permissions: [], workspace: null });
+    const members = (await audit(org.id, 'member.%')).filter((e) => e.actor_type === 'DIRECTORY').map((e) => e.action);
+    expect(members).toEqual(['member.provisioned', 'member.roles_changed', 'member.workspace_access_changed', 'member.roles_changed', 'member.workspace_access_changed']);
+
+    // A group never makes OWNERs.
+    expect((await failure(MAP, { input: { groupId: group.id, role: 'OWNER' } }, owner)).code).toBe('BAD_USER_INPUT');
+  });
+});

@@ -138,6 +138,10 @@ export class DirectoryGroupEntity {
   @Column({ type: 'text', nullable: true })
   role!: OrganizationRole | null;
 
+  /** Custom roles (roles.id) its members hold, sorted; a deleted role leaves them (role.service.ts deleteRole). */
+  @Column({ name: 'role_ids', type: 'uuid', array: true, default: () => "'{}'" })
+  roleIds!: string[];
+
   @Column({ name: 'workspace_id', type: 'uuid', nullable: true })
   workspaceId!: string | null;
 

@@ -8,6 +8,7 @@ import { assertSeats } from '../billing/subscription.service';
 import { withdrawWhatMemberNoLongerGrants } from '../membership/member-grants';
 import { MembershipEntity } from '../membership/membership.entity';
 import { assertAnotherOwner, insertMembership } from '../membership/membership.rows';
+import { rolePermissionsOf } from '../role/role.service';
 import { capWorkspaceAccess } from '../workspace/workspace.service';
 import { DirectoryGroupEntity, DirectoryUserEntity } from './directory.entity';
 
@@ -18,7 +19,8 @@ import { DirectoryGroupEntity, DirectoryUserEntity } from './directory.entity';
  * organization maps is the directory's to manage: a member gets the highest role its groups map
  * there, and loses access when none of its groups does. Every caller runs inside the change's
  * transaction, the organization locked, so the mapping applies with the change or not at all.
- * TODO(custom roles, branch h/perm): a group mapped to custom roles (roleIds).
+ * Custom roles likewise: a custom role some group maps is the directory's to grant; a member holds
+ * those of its groups (a GUEST none), and keeps custom roles no group maps as they were.
  */
 
 const ROLE_RANK: readonly OrganizationRole[] = [OrganizationRole.GUEST, OrganizationRole.VIEWER, OrganizationRole.DEVELOPER, OrganizationRole.ADMIN, OrganizationRole.OWNER];
@@ -39,11 +41,17 @@ export async function mappedRole(tx: Database, directoryUserId: string): Promise
   return highest(ROLE_RANK, rows.map((r) => r.role)) ?? DIRECTORY_DEFAULT_ROLE;
 }
 
+/** What a group granted before this change (a mapping moved away): still the directory's to take back. */
+export interface FormerGrants {
+  workspaces?: string[];
+  roleIds?: string[];
+}
+
 /**
  * Brings the memberships of these directory users to what their groups map and their `active`
- * says. `alsoWorkspaces`: workspaces a group granted before this change (a mapping moved away).
+ * says.
  */
-export async function applyDirectoryGrants(tx: Database, ctx: RequestContext, organizationId: string, directoryUserIds: string[], alsoWorkspaces: string[] = []): Promise<void> {
+export async function applyDirectoryGrants(tx: Database, ctx: RequestContext, organizationId: string, directoryUserIds: string[], former: FormerGrants = {}): Promise<void> {
   if (!directoryUserIds.length) return;
   const users = await tx.select(DirectoryUserEntity, 'SELECT * FROM directory_users WHERE organization_id = $1 AND id = ANY($2::uuid[]) AND membership_id IS NOT NULL', [
     organizationId,
@@ -51,7 +59,8 @@ export async function applyDirectoryGrants(tx: Database, ctx: RequestContext, or
   ]);
   if (!users.length) return;
   const groups = await tx.select(DirectoryGroupEntity, 'SELECT * FROM directory_groups WHERE organization_id = $1', [organizationId]);
-  const managedWorkspaces = new Set([...groups.map((g) => g.workspaceId).filter((w): w is string => w !== null), ...alsoWorkspaces]);
+  const managedWorkspaces = new Set([...groups.map((g) => g.workspaceId).filter((w): w is string => w !== null), ...(former.workspaces ?? [])]);
+  const managedRoles = new Set([...groups.flatMap((g) => g.roleIds), ...(former.roleIds ?? [])]);
   for (const user of users) {
     let member = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE id = $1 FOR UPDATE', [user.membershipId]);
     if (!member) continue;
@@ -61,6 +70,11 @@ export async function applyDirectoryGrants(tx: Database, ctx: RequestContext, or
     if (member.role !== OrganizationRole.OWNER) {
       const role = highest(ROLE_RANK, mine.map((g) => g.role).filter((r): r is OrganizationRole => r !== null)) ?? DIRECTORY_DEFAULT_ROLE;
       if (role !== member.role) member = await changeRole(tx, ctx, member, role);
+    }
+    if (managedRoles.size && member.role !== OrganizationRole.GUEST) {
+      const mapped = mine.flatMap((g) => g.roleIds);
+      const roleIds = [...new Set([...member.roleIds.filter((id) => !managedRoles.has(id)), ...mapped])].sort();
+      if (JSON.stringify(roleIds) !== JSON.stringify([...member.roleIds].sort())) member = await changeCustomRoles(tx, ctx, member, roleIds);
     }
     for (const workspaceId of managedWorkspaces) {
       const wanted = highest(WORKSPACE_RANK, mine.filter((g) => g.workspaceId === workspaceId && g.workspaceRole).map((g) => g.workspaceRole!));
@@ -74,7 +88,10 @@ async function changeRole(tx: Database, ctx: RequestContext, member: MembershipE
   if (member.role === OrganizationRole.GUEST && !member.suspendedAt) await assertSeats(tx, member.organizationId);
   const updated = (await tx.selectOne(
     MembershipEntity,
-    `UPDATE memberships SET role = $2, assignments = CASE WHEN $2 = 'GUEST' THEN '{}' ELSE assignments END, updated_at = now() WHERE id = $1 RETURNING *`,
+    // A GUEST holds no assignments and no custom roles.
+    `UPDATE memberships SET role = $2, assignments = CASE WHEN $2 = 'GUEST' THEN '{}' ELSE assignments END,
+       role_ids = CASE WHEN $2 = 'GUEST' THEN '{}' ELSE role_ids END, role_permissions = CASE WHEN $2 = 'GUEST' THEN '{}' ELSE role_permissions END,
+       updated_at = now() WHERE id = $1 RETURNING *`,
     [member.id, role],
   ))!;
   const lowered = await capWorkspaceAccess(tx, updated);
@@ -84,6 +101,22 @@ async function changeRole(tx: Database, ctx: RequestContext, member: MembershipE
     action: 'member.role_changed',
     target: { type: 'Membership', id: member.id },
     metadata: Object.assign({ userId: member.userId, changes: { role: { before: member.role, after: role } }, source: 'directory' }, lowered.length ? { workspaceAccessLowered: lowered } : {}),
+  });
+  return updated;
+}
+
+async function changeCustomRoles(tx: Database, ctx: RequestContext, member: MembershipEntity, roleIds: string[]): Promise<MembershipEntity> {
+  const updated = (await tx.selectOne(MembershipEntity, 'UPDATE memberships SET role_ids = $2, role_permissions = $3, updated_at = now() WHERE id = $1 RETURNING *', [
+    member.id,
+    roleIds,
+    await rolePermissionsOf(tx, member.organizationId, roleIds),
+  ]))!;
+  await withdrawWhatMemberNoLongerGrants(tx, ctx, member.organizationId, member.userId, updated.suspendedAt ? null : updated);
+  await recordAudit(tx, ctx, {
+    organizationId: member.organizationId,
+    action: 'member.roles_changed',
+    target: { type: 'Membership', id: member.id },
+    metadata: { userId: member.userId, changes: { roleIds: { before: member.roleIds, after: roleIds } }, source: 'directory' },
   });
   return updated;
 }

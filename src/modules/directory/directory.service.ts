@@ -8,6 +8,7 @@ import type { Database } from '../../db/database';
 import { badInput, notFound, unauthenticated } from '../../errors';
 import { hashSecret, newSecret } from '../api-key/api-key.service';
 import { recordAudit } from '../audit/audit.service';
+import { cleanRoleIds, rolePermissionsOf } from '../role/role.service';
 import { WorkspaceEntity } from '../workspace/workspace.entity';
 import { DirectoryGroupEntity, DirectoryTokenEntity } from './directory.entity';
 import { applyDirectoryGrants } from './directory.grants';
@@ -85,6 +86,7 @@ export async function setDirectoryGroupMapping(ctx: RequestContext, input: SetDi
   const role = input.role ?? null;
   const workspaceId = input.workspaceId ?? null;
   const workspaceRole = input.workspaceRole ?? null;
+  const roleIds = cleanRoleIds(input.roleIds ?? []);
   if (role === OrganizationRole.OWNER) throw badInput('role', 'A directory group cannot make OWNERs: make them in the organization');
   if ((workspaceId === null) !== (workspaceRole === null)) throw badInput('workspaceRole', 'workspaceId and workspaceRole go together');
   return ctx.write(async (tx) => {
@@ -94,6 +96,8 @@ export async function setDirectoryGroupMapping(ctx: RequestContext, input: SetDi
       { entity: DirectoryGroupEntity, table: 'directory_groups', id: input.groupId, subject: 'Directory group' },
       Permission.SSO_MANAGE,
     );
+    // NOT_FOUND for a role of no such id in this organization.
+    await rolePermissionsOf(tx, organization.id, roleIds);
     if (workspaceId) {
       const workspace = isUuid(workspaceId)
         ? await tx.selectOne(WorkspaceEntity, 'SELECT * FROM workspaces WHERE id = $1 AND organization_id = $2', [workspaceId, organization.id])
@@ -102,21 +106,21 @@ export async function setDirectoryGroupMapping(ctx: RequestContext, input: SetDi
     }
     const updated = (await tx.selectOne(
       DirectoryGroupEntity,
-      'UPDATE directory_groups SET role = $2, workspace_id = $3, workspace_role = $4, updated_at = now() WHERE id = $1 RETURNING *',
-      [group.id, role, workspaceId, workspaceRole],
+      'UPDATE directory_groups SET role = $2, workspace_id = $3, workspace_role = $4, role_ids = $5, updated_at = now() WHERE id = $1 RETURNING *',
+      [group.id, role, workspaceId, workspaceRole, roleIds],
     ))!;
     await recordAudit(tx, ctx, {
       organizationId: organization.id,
       action: 'directory_group.mapping_changed',
       target: { type: 'DirectoryGroup', id: group.id, display: group.displayName },
       metadata: {
-        before: { role: group.role, workspaceId: group.workspaceId, workspaceRole: group.workspaceRole },
-        after: { role, workspaceId, workspaceRole },
+        before: { role: group.role, roleIds: group.roleIds, workspaceId: group.workspaceId, workspaceRole: group.workspaceRole },
+        after: { role, roleIds, workspaceId, workspaceRole },
       },
     });
     // Its members, and the workspace it granted before (now maybe granted by no group of theirs).
     const members = await tx.query<{ directory_user_id: string }>('SELECT directory_user_id FROM directory_group_members WHERE group_id = $1', [group.id]);
-    await applyDirectoryGrants(tx, ctx, organization.id, members.map((m) => m.directory_user_id), group.workspaceId ? [group.workspaceId] : []);
+    await applyDirectoryGrants(tx, ctx, organization.id, members.map((m) => m.directory_user_id), { workspaces: group.workspaceId ? [group.workspaceId] : [], roleIds: group.roleIds });
     return updated;
   });
 }

@@ -46,6 +46,9 @@ export class DirectoryGroup {
   @Field(() => OrganizationRole, { nullable: true, description: 'The base role its members get: the highest of their groups\' (never OWNER).' })
   role!: OrganizationRole | null;
 
+  @Field(() => [ID], { description: 'Custom roles its members hold (Role ids).' })
+  roleIds!: string[];
+
   @Field(() => ID, { nullable: true, description: 'A workspace its members get access to, with workspaceRole.' })
   workspaceId!: string | null;
 
@@ -60,6 +63,9 @@ export class SetDirectoryGroupMappingInput {
 
   @Field(() => OrganizationRole, { nullable: true, description: 'Null: the group sets no base role. OWNER is refused.' })
   role?: OrganizationRole | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Custom roles its members hold; null or empty: none. Not for a GUEST.' })
+  roleIds?: string[] | null;
 
   @Field(() => ID, { nullable: true, description: 'Null: the group grants no workspace.' })
   workspaceId?: string | null;

@@ -361,6 +361,6 @@ export async function deleteGroup(ctx: RequestContext, id: string): Promise<void
       target: { type: 'DirectoryGroup', id: group.id, display: group.displayName },
       metadata: { displayName: group.displayName, members: members.length },
     });
-    await applyDirectoryGrants(tx, ctx, organizationId, members, group.workspaceId ? [group.workspaceId] : []);
+    await applyDirectoryGrants(tx, ctx, organizationId, members, { workspaces: group.workspaceId ? [group.workspaceId] : [], roleIds: group.roleIds });
   });
 }
