@@ -52,6 +52,8 @@ export class ScimProvisioning1796900000000 implements MigrationInterface {
     await q.query(`CREATE INDEX "directory_users_organization_external_id_idx" ON "directory_users" ("organization_id", "external_id")`);
     // A person's first sign-in looks for the directory users waiting for their address.
     await q.query(`CREATE INDEX "directory_users_pending_user_name_idx" ON "directory_users" ("user_name") WHERE "membership_id" IS NULL`);
+    // Seats count the pending active users of an organization (billing.loaders.ts planFacts): not all its users.
+    await q.query(`CREATE INDEX "directory_users_pending_seats_idx" ON "directory_users" ("organization_id") WHERE "membership_id" IS NULL AND "active"`);
     await q.query(`
       CREATE TABLE "directory_groups" (
         "id" uuid PRIMARY KEY DEFAULT uuid_generate_v7(),

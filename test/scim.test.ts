@@ -356,4 +356,18 @@ describe('group mappings', () => {
     // A group never makes OWNERs.
     expect((await failure(MAP, { input: { groupId: group.id, role: 'OWNER' } }, owner)).code).toBe('BAD_USER_INPUT');
   });
+
+  it('a pending user in a mapped group signs in with the group\'s role; deleting the group takes it back', async () => {
+    const { owner, org, token } = await directory('Pending');
+    const person = userWithEmail(`${unique('kay')}@pending.test`, 'Kay');
+    const user = (await scim(token, 'POST', '/Users', newUserBody(person.email))).body;
+    const group = (await scim(token, 'POST', '/Groups', { schemas: [GROUP], displayName: 'Developers', members: [{ value: user.id }] })).body;
+    expect(group.members).toEqual([expect.objectContaining({ value: user.id, display: person.email })]);
+    await ok(MAP, { input: { groupId: group.id, role: 'DEVELOPER' } }, owner);
+    // Not bound yet: nothing to apply. First sign-in: bound with the group's role.
+    expect((await ok('query($id: ID!) { organization(id: $id) { viewerRole } }', { id: org.id }, person)).organization.viewerRole).toBe('DEVELOPER');
+    const gone = await fetch(`${serverUrl()}/scim/v2/Groups/${group.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect(gone.status).toBe(204);
+    expect((await ok('query($id: ID!) { organization(id: $id) { viewerRole } }', { id: org.id }, person)).organization.viewerRole).toBe('VIEWER');
+  });
 });

@@ -62,6 +62,7 @@ export interface DirectoryEmail {
 @Unique('directory_users_organization_user_name_key', ['organizationId', 'userName'])
 @Index('directory_users_organization_external_id_idx', ['organizationId', 'externalId'])
 @Index('directory_users_pending_user_name_idx', ['userName'], { where: '"membership_id" IS NULL' })
+@Index('directory_users_pending_seats_idx', ['organizationId'], { where: '"membership_id" IS NULL AND "active"' })
 @Unique('directory_users_membership_key', ['membershipId'])
 export class DirectoryUserEntity {
   @PrimaryGeneratedColumn('uuid')
