@@ -188,6 +188,8 @@ export async function bindDirectoryUsers(ctx: RequestContext, user: UserPrincipa
           const directoryUser = await tx.selectOne(DirectoryUserEntity, 'SELECT * FROM directory_users WHERE id = $1 AND membership_id IS NULL FOR UPDATE', [row.id]);
           if (!directoryUser) return;
           let member = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [row.organization_id, user.userId]);
+          // Already another directory user's (the person's address changed in the directory): that one stands.
+          if (member && (await tx.query('SELECT 1 FROM directory_users WHERE membership_id = $1', [member.id])).length) return;
           const created = !member;
           // The pending row held its seat until now: binding moves it to the membership.
           member ??= await insertMembership(tx, { organizationId: row.organization_id, userId: user.userId, role: await mappedRole(tx, directoryUser.id) });

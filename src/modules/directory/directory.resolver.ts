@@ -8,7 +8,7 @@ import { CreatedDirectoryToken, DirectoryGroup, DirectoryToken, SetDirectoryGrou
 @Resolver(() => DirectoryToken)
 export class DirectoryResolver {
   @Directive('@authenticated')
-  @Mutation(() => CreatedDirectoryToken, { description: 'Needs SSO_MANAGE. A token for the organization\'s directory at /scim/v2; the secret is shown once.' })
+  @Mutation(() => CreatedDirectoryToken, { description: 'Needs SSO_MANAGE. A token for the organization\'s directory at /scim/v2; the secret is shown once. FAILED_PRECONDITION for a personal organization.' })
   createDirectoryToken(
     @Ctx() ctx: RequestContext,
     @Arg('organizationId', () => ID) organizationId: string,

@@ -5,7 +5,8 @@ import { isUuid } from '../../common/ids';
 import { cleanName } from '../../common/validation';
 import type { RequestContext } from '../../context';
 import type { Database } from '../../db/database';
-import { badInput, notFound, unauthenticated } from '../../errors';
+import { badInput, failedPrecondition, notFound, unauthenticated } from '../../errors';
+import { OrganizationKind } from '../organization/organization.entity';
 import { hashSecret, newSecret } from '../api-key/api-key.service';
 import { recordAudit } from '../audit/audit.service';
 import { cleanRoleIds, rolePermissionsOf } from '../role/role.service';
@@ -44,7 +45,8 @@ export async function createDirectoryToken(ctx: RequestContext, organizationId: 
   const user = ctx.requireUser();
   const clean = name == null ? 'SCIM' : cleanName('name', name);
   return ctx.write(async (tx) => {
-    await lockOrganization(tx, ctx, organizationId, Permission.SSO_MANAGE);
+    const { organization } = await lockOrganization(tx, ctx, organizationId, Permission.SSO_MANAGE);
+    if (organization.kind === OrganizationKind.PERSONAL) throw failedPrecondition('A personal organization has exactly one member, its OWNER: no directory provisions it');
     const { secret, prefix, hash } = newSecret(DIRECTORY_TOKEN_PREFIX);
     const token = (await tx.selectOne(
       DirectoryTokenEntity,
