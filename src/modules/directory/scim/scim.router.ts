@@ -6,6 +6,7 @@ import { authenticateDirectoryToken, DIRECTORY_TOKEN_PREFIX } from '../directory
 import { GROUP_SCHEMA, createGroup, deleteGroup, getGroup, listGroups, patchGroup, putGroup, toScimGroups } from './scim.groups';
 import { SCIM_CONTENT_TYPE, ScimError, scimErrorHandler } from './scim.errors';
 import { USER_SCHEMA, createUser, deleteUser, getUser, listUsers, pageOf, patchUser, putUser, toScimUser } from './scim.users';
+import type { Database } from '../../../db/database';
 import type { Logger } from '../../../logger';
 
 /*
@@ -22,7 +23,14 @@ const baseOf = (req: Request) => `${req.protocol}://${req.get('host')}${req.base
 
 function send(res: Response, status: number, body: unknown, location?: string): void {
   if (location) res.set('location', location);
+  statementCount(res);
   res.status(status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+/** X-SQL-Statements, as GraphQL answers carry it where EXPOSE_SQL_COUNT allows (the bench reads it). */
+function statementCount(res: Response): void {
+  const db = res.locals.scimDb as Database | undefined;
+  if (db) res.set('x-sql-statements', String(db.tally.statements));
 }
 
 const listResponse = (total: number, startIndex: number, resources: unknown[]) => ({
@@ -52,6 +60,7 @@ function authenticated(app: AppServices, handler: Handler): RequestHandler {
       userAgent: req.get('user-agent')?.slice(0, 500) ?? null,
     };
     const db = app.db.forRequest();
+    if (app.config.exposeSqlCount) res.locals.scimDb = db;
     let token: string | undefined;
     try {
       token = bearerToken(req.get('authorization'));
@@ -155,6 +164,7 @@ export function scimRouter(app: AppServices, inTurn: (handler: RequestHandler) =
   router.patch('/Users/:id', route(async (ctx, req, res) => send(res, 200, toScimUser(await patchUser(ctx, String(req.params.id), req.body), baseOf(req)))));
   router.delete('/Users/:id', route(async (ctx, req, res) => {
     await deleteUser(ctx, String(req.params.id));
+    statementCount(res);
     res.status(204).end();
   }));
 
@@ -179,6 +189,7 @@ export function scimRouter(app: AppServices, inTurn: (handler: RequestHandler) =
     const group = await patchGroup(ctx, String(req.params.id), req.body);
     // RFC 7644 §3.5.2: 204 when the client did not ask for attributes; the group otherwise.
     if (!query(req, 'attributes')) {
+      statementCount(res);
       res.status(204).end();
       return;
     }
