@@ -370,4 +370,28 @@ describe('group mappings', () => {
     expect(gone.status).toBe(204);
     expect((await ok('query($id: ID!) { organization(id: $id) { viewerRole } }', { id: org.id }, person)).organization.viewerRole).toBe('VIEWER');
   });
+
+  it('a lookup and a deactivation cost the same statements whatever the organization\'s size', async () => {
+    const count = async (token: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${serverUrl()}/scim/v2${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      expect(`${res.status} ${res.status === 200 ? '' : await res.text()}`).toBe('200 ');
+      return Number(res.headers.get('x-sql-statements'));
+    };
+    const costs = [];
+    for (const size of [1, 25]) {
+      const { token, org } = await directory(`Size ${size}`);
+      await sql('UPDATE subscriptions SET seats = 100 WHERE organization_id = $1', [org.id]);
+      const domain = `${unique('size')}.test`;
+      let last = '';
+      for (let i = 0; i < size; i++) last = (await scim(token, 'POST', '/Users', newUserBody(`u${i}@${domain}`))).body.id;
+      const off = { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] };
+      costs.push([await count(token, 'GET', `/Users${q(`userName eq "u0@${domain}"`)}`), await count(token, 'PATCH', `/Users/${last}`, off)]);
+    }
+    expect(costs[0][0]).toBeGreaterThan(0);
+    expect(costs[1]).toEqual(costs[0]);
+  });
 });
