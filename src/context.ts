@@ -13,6 +13,7 @@ import { apiKeyLoaders } from './modules/api-key/api-key.loaders';
 import { auditLoaders } from './modules/audit/audit.loaders';
 import { billingLoaders } from './modules/billing/billing.loaders';
 import { byokLoaders } from './modules/byok/byok.loaders';
+import { directoryLoaders } from './modules/directory/directory.loaders';
 import { domainLoaders } from './modules/domain/domain.loaders';
 import { ssoLoaders } from './modules/sso/sso.loaders';
 import { recordBreakGlass } from './modules/sso/sso.break-glass';
@@ -74,6 +75,7 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
     webhookLoaders(db),
     roleLoaders(db),
     domainLoaders(db),
+    directoryLoaders(db),
   );
   const { access, accessNow, primeMembership } = accessLoaders(principal, loaders.viewerMembership, serviceSees, breakGlass);
   // Entities with the viewer's membership in one statement: what reference resolvers and
@@ -125,6 +127,9 @@ function tenantOf(principal: Principal | null): Tenant {
     case 'user':
       return { kind: 'user', userId: principal.userId, verifiedEmail: principal.emailVerified ? principal.email : null };
     case 'apiKey':
+      return { kind: 'apiKey', organizationId: principal.organizationId };
+    // The wall's organization-scoped tenant: its one organization, nothing else.
+    case 'directory':
       return { kind: 'apiKey', organizationId: principal.organizationId };
     case 'service':
       return { kind: 'service' };

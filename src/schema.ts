@@ -16,6 +16,7 @@ import { ByokResolver, OrganizationByokResolver } from './modules/byok/byok.reso
 import { OrganizationSsoResolver, SsoResolver } from './modules/sso/sso.resolver';
 import { EventResolver } from './modules/event/event.resolver';
 import { DomainResolver, OrganizationDomainsResolver, ViewerSuggestionsResolver } from './modules/domain/domain.resolver';
+import { DirectoryResolver, OrganizationDirectoryResolver } from './modules/directory/directory.resolver';
 import { OrganizationWebhooksResolver, WebhookDeliveryResolver, WebhookEndpointResolver } from './modules/webhook/webhook.resolver';
 import { invitationReference } from './modules/invitation/invitation.reference';
 import {
@@ -85,6 +86,8 @@ const RESOLVERS = [
   AuthorizationResolver,
   DomainResolver,
   OrganizationDomainsResolver,
+  DirectoryResolver,
+  OrganizationDirectoryResolver,
   ViewerSuggestionsResolver,
 ] as const;
 

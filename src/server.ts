@@ -26,6 +26,7 @@ import type { Metrics } from './metrics';
 import { OperationGate } from './operation-gate';
 import { API_KEY_PREFIX, authenticateApiKey } from './modules/api-key/api-key.service';
 import { exportAuditEvents } from './modules/audit/audit.export';
+import { scimRouter } from './modules/directory/scim/scim.router';
 import { ensureUser } from './modules/user/user.service';
 
 export interface HttpServer {
@@ -203,6 +204,10 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
     routerLock,
     gate.inTurn(async (req, res) => exportAuditEvents(await buildContext({ req }), req, res)),
   );
+  // SCIM 2.0 for the organizations' directories (Okta, Entra): reached by them directly, not
+  // through the router (no router lock), each request authenticated by its directory token; its
+  // errors in SCIM's shape (its own error handler).
+  expressApp.use('/scim/v2', scimRouter(app, (handler) => gate.inTurn(handler), logger));
   // Errors outside GraphQL's execution (the lock, the body, a turn, the export), in GraphQL's shape.
   expressApp.use(httpErrorHandler(logger));
 

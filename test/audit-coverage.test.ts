@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kind, parse, type ObjectTypeDefinitionNode } from 'graphql';
-import { addMember, createOrganization, gql, invitationToken, newUser, ok, serviceToken, signToken, sql, unique, userWithEmail, type TestUser } from './support/client';
+import { addMember, createOrganization, gql, invitationToken, newUser, ok, serverUrl, serviceToken, signToken, sql, unique, userWithEmail, type TestUser } from './support/client';
 import { publishTxt } from './support/dns-server';
 import { certificate, idpMetadata } from './support/saml-metadata';
 import { ROOT } from './support/servers';
@@ -86,6 +86,7 @@ const CREATE_ROLE = 'mutation($id: ID!, $p: [String!]!) { createRole(input: { or
 const PROVISION = 'mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { id } }';
 const ADD_DOMAIN = 'mutation($id: ID!, $d: String!) { addDomain(input: { organizationId: $id, domain: $d }) { id verificationRecord { name value } } }';
 const VERIFY_DOMAIN = 'mutation($id: ID!) { verifyDomain(id: $id) { status } }';
+const CREATE_DIRECTORY_TOKEN = 'mutation($id: ID!) { createDirectoryToken(organizationId: $id) { secret token { id } } }';
 
 const workspace = async (org: { id: string }, owner: TestUser): Promise<string> => (await q(CREATE_WORKSPACE, { id: org.id }, owner)).createWorkspace.id;
 const invitation = async (org: { id: string }, owner: TestUser): Promise<{ id: string; email: string }> =>
@@ -346,6 +347,30 @@ const CASES: Record<string, () => Promise<void>> = {
     const { owner, org } = await team();
     const id = await domain(org, owner);
     await expectEvents(org.id, () => q('mutation($id: ID!) { removeDomain(id: $id) }', { id }, owner), ['domain.removed']);
+  },
+  async createDirectoryToken() {
+    const { owner, org } = await team();
+    await expectEvents(org.id, () => q(CREATE_DIRECTORY_TOKEN, { id: org.id }, owner), ['directory_token.created']);
+  },
+  async revokeDirectoryToken() {
+    const { owner, org } = await team();
+    const { id } = (await q(CREATE_DIRECTORY_TOKEN, { id: org.id }, owner)).createDirectoryToken.token;
+    await expectEvents(org.id, () => q('mutation($id: ID!) { revokeDirectoryToken(id: $id) { revokedAt } }', { id }, owner), ['directory_token.revoked']);
+  },
+  async setDirectoryGroupMapping() {
+    const { owner, org } = await team();
+    const { secret } = (await q(CREATE_DIRECTORY_TOKEN, { id: org.id }, owner)).createDirectoryToken;
+    const res = await fetch(`${serverUrl()}/scim/v2/Groups`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Engineering' }),
+    });
+    const group = (await res.json()) as { id: string };
+    await expectEvents(
+      org.id,
+      () => q('mutation($g: ID!) { setDirectoryGroupMapping(input: { groupId: $g, role: DEVELOPER }) { id role } }', { g: group.id }, owner),
+      ['directory_group.mapping_changed'],
+    );
   },
   async provisionUser() {
     // In the user's personal organization, made by the first provisioning: the second one updates the user.

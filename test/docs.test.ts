@@ -41,7 +41,7 @@ describe('docs/ tell the whole public contract', () => {
     const events = read('docs/events.md');
     const emitted = new Set<string>();
     for (const file of sources()) {
-      for (const [, type] of fs.readFileSync(file, 'utf8').matchAll(/'((?:organization|member|workspace|api_key|subscription|usage|user|byok|invitation|join_request|webhook_endpoint|webhook_delivery|webhook|role|domain|sso_connection|directory_token|directory)\.[a-z_]+)'/g)) emitted.add(type);
+      for (const [, type] of fs.readFileSync(file, 'utf8').matchAll(/'((?:organization|member|workspace|api_key|subscription|usage|user|byok|invitation|join_request|webhook_endpoint|webhook_delivery|webhook|role|domain|sso_connection|directory_token|directory_user|directory_group|directory)\.[a-z_]+)'/g)) emitted.add(type);
     }
     expect(emitted.size).toBeGreaterThanOrEqual(30);
     expect([...emitted].filter((type) => !events.includes(`\`${type}\``))).toEqual([]);

@@ -1,5 +1,5 @@
 import { fillArgument, INTROSPECTION, named, required, typeString, type Field, type SchemaTypeInfo, type TypeRef } from './support/introspection';
-import { addMember, createOrganization, gql, invitationToken, newUser, ok, serviceToken, signToken, sql, unique, type GqlResponse, type TestUser } from './support/client';
+import { addMember, createOrganization, gql, invitationToken, newUser, ok, serverUrl, serviceToken, signToken, sql, unique, type GqlResponse, type TestUser } from './support/client';
 import { publishTxt } from './support/dns-server';
 import { certificate, idpMetadata } from './support/saml-metadata';
 
@@ -191,7 +191,18 @@ describe('SSO enforcement', () => {
     await ok('mutation($id: ID!) { updateOrganization(input: { id: $id, discoverable: true }) { id } }', { id: org.id }, trusted);
     const joinRequest = (await ok('mutation($id: ID!) { requestToJoin(organizationId: $id) { id } }', { id: org.id }, newUser())).requestToJoin.id;
     const role = (await ok('mutation($id: ID!) { createRole(input: { organizationId: $id, key: "sweep", name: "Sweep", permissions: ["MEMBERS_READ"] }) { id } }', { id: org.id }, trusted)).createRole.id;
-    const ids: Record<string, string> = { organization: org.id, workspace, membership: adminMembership, invitation, apiKey, endpoint, delivery, joinRequest, domain: domain.id, role };
+    const directory = (await ok('mutation($id: ID!) { createDirectoryToken(organizationId: $id) { secret token { id } } }', { id: org.id }, trusted)).createDirectoryToken;
+    const directoryGroup = (await (
+      await fetch(`${serverUrl()}/scim/v2/Groups`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${directory.secret}`, 'content-type': 'application/scim+json' },
+        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Sweep' }),
+      })
+    ).json()) as { id: string };
+    const ids: Record<string, string> = {
+      organization: org.id, workspace, membership: adminMembership, invitation, apiKey, endpoint, delivery, joinRequest, domain: domain.id, role,
+      directoryToken: directory.token.id, directoryGroup: directoryGroup.id,
+    };
 
     const { __schema } = await ok(INTROSPECTION, {}, admin);
     const types = new Map<string, SchemaTypeInfo>(__schema.types.map((t: any) => [t.name, t]));

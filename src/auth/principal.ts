@@ -35,7 +35,16 @@ export interface ApiKeyPrincipal {
   prefix: string;
 }
 
-export type Principal = UserPrincipal | ServicePrincipal | ApiKeyPrincipal;
+/** An organization's directory (`Authorization: Bearer scim_…` on /scim/v2): provisions its members, nothing else. */
+export interface DirectoryPrincipal {
+  kind: 'directory';
+  tokenId: string;
+  organizationId: string;
+  name: string;
+  prefix: string;
+}
+
+export type Principal = UserPrincipal | ServicePrincipal | ApiKeyPrincipal | DirectoryPrincipal;
 
 export function displayName(user: { name: string | null; email: string | null; id?: string }): string | null {
   return user.name ?? user.email ?? null;

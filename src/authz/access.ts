@@ -84,6 +84,16 @@ export function apiKeyAccess(organizationId: string, scopes: ReadonlySet<string>
 }
 
 /**
+ * The one rule for a suspended member: a membership suspended by the directory (SCIM `active:
+ * false`, memberships.suspended_at) grants nothing, as if it were not there. Every reader of a
+ * person's access applies it before memberAccess (the access loader, its primes, the write locks);
+ * the tenant wall says the same in SQL (tenant.organizations(), migrations/*-ScimProvisioning.ts).
+ */
+export function unlessSuspended<T extends MembershipEntity>(membership: T | null | undefined): T | null {
+  return membership && !membership.suspendedAt ? membership : null;
+}
+
+/**
  * The access loader's cache (DataLoader's `cacheMap`): its promises, and what each settled to,
  * so that a rule can read an access already loaded without awaiting. One store: what it tells
  * at once is what that very promise resolved to, never a copy that could lag behind a prime.
@@ -128,13 +138,20 @@ export function accessLoaders(
         serviceSees.has(id) ? { organizationId: id, membership: null, role: null, permissions: new Set<Permission>(), keys: new Set<string>(), boundWorkspaceId: null } : null,
       );
     }
+    if (principal?.kind === 'directory') {
+      // A directory token acts in its organization through SCIM only, with no permission of its own.
+      return organizationIds.map((id) =>
+        id === principal.organizationId ? { organizationId: id, membership: null, role: null, permissions: new Set<Permission>(), keys: new Set<string>(), boundWorkspaceId: null } : null,
+      );
+    }
     if (principal?.kind === 'apiKey') {
       return organizationIds.map((id) => (id === principal.organizationId ? apiKeyAccess(id, principal.scopes, principal.workspaceId) : null));
     }
     const memberships = await viewerMembership.loadMany(organizationIds);
     return Promise.all(
-      memberships.map((m) => {
-        if (m instanceof Error) throw m;
+      memberships.map((raw) => {
+        if (raw instanceof Error) throw raw;
+        const m = unlessSuspended(raw);
         return m ? Promise.resolve(audited(memberAccessOrError(m, principal))).catch((error: Error) => error) : null;
       }),
     );
@@ -150,7 +167,8 @@ export function accessLoaders(
     },
     /** The asking user's membership (or none) in an organization, read along with something else. */
     primeMembership: (organizationId: string, membership: MembershipEntity | null) => {
-      if (principal?.kind === 'user') access.clear(organizationId).prime(organizationId, membership ? audited(memberAccessOrError(membership, principal)) : null);
+      const active = unlessSuspended(membership);
+      if (principal?.kind === 'user') access.clear(organizationId).prime(organizationId, active ? audited(memberAccessOrError(active, principal)) : null);
     },
   };
 }

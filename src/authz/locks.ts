@@ -5,7 +5,7 @@ import { forbidden, notFound } from '../errors';
 import { isUuid } from '../common/ids';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
-import { memberAccess, type Access } from './access';
+import { memberAccess, unlessSuspended, type Access } from './access';
 import type { Permission } from './permissions';
 
 /*
@@ -42,8 +42,9 @@ export async function lockOrganization(
       organizationId,
       principal.userId,
     ]);
-    // SSO enforcement, read under the lock with the organization row (src/authz/access.ts).
-    actor = membership ? memberAccess(Object.assign(membership, { organizationSsoEnforced: organization.ssoEnforced }), principal) : null;
+    // A suspended member (SCIM) holds nothing; SSO enforcement, read under the lock with the organization row (src/authz/access.ts).
+    const active = unlessSuspended(membership);
+    actor = active ? memberAccess(Object.assign(active, { organizationSsoEnforced: organization.ssoEnforced }), principal) : null;
   } else if (organization) {
     // An API key's scopes are fixed and were checked when the request authenticated.
     actor = await ctx.loaders.access.load(organizationId);

@@ -10,6 +10,8 @@ import {
   isUser,
   manageWebhooks,
   organizationOfApiKey,
+  organizationOfDirectoryGroup,
+  organizationOfDirectoryToken,
   organizationOfDomain,
   organizationOfInvitation,
   organizationOfJoinRequest,
@@ -113,6 +115,10 @@ export const permissions: PermissionMap = {
       verifyDomain: personCan(Permission.DOMAINS_MANAGE, organizationOfDomain('id'), 'verifyDomain', 'Domain'),
       updateDomain: personCan(Permission.DOMAINS_MANAGE, organizationOfDomain('input', 'id'), 'updateDomain', 'Domain'),
       removeDomain: personCan(Permission.DOMAINS_MANAGE, organizationOfDomain('id'), 'removeDomain', 'Domain'),
+      // SCIM provisioning (API.md, Enterprise identity): OWNER only (SSO_MANAGE), people only.
+      createDirectoryToken: personCan(Permission.SSO_MANAGE, argument('organizationId'), 'createDirectoryToken'),
+      revokeDirectoryToken: personCan(Permission.SSO_MANAGE, organizationOfDirectoryToken('id'), 'revokeDirectoryToken', 'Directory token'),
+      setDirectoryGroupMapping: personCan(Permission.SSO_MANAGE, organizationOfDirectoryGroup('input', 'groupId'), 'setDirectoryGroupMapping', 'Directory group'),
     },
     Organization: {
       // A GUEST sees the organization's id, slug and name, its own role and its own workspaces; nothing else.
@@ -138,6 +144,8 @@ export const permissions: PermissionMap = {
       webhookEndpoints: personCan(ORGANIZATION_WEBHOOKS, parentId, 'Organization.webhookEndpoints'),
       roles: can(Permission.MEMBERS_READ, parentId, 'Organization.roles'),
       domains: can(Permission.DOMAINS_MANAGE, parentId, 'Organization.domains'),
+      directoryTokens: personCan(Permission.SSO_MANAGE, parentId, 'Organization.directoryTokens'),
+      directoryGroups: personCan(Permission.SSO_MANAGE, parentId, 'Organization.directoryGroups'),
     },
     Workspace: {
       '*': isAuthenticated,
@@ -202,6 +210,10 @@ export const permissions: PermissionMap = {
     // Reached only through Organization.domains and the domain mutations, gated above.
     OrganizationDomain: isAuthenticated,
     DnsRecord: isAuthenticated,
+    // Reached only through Organization.directoryTokens/directoryGroups and the directory mutations, gated above.
+    DirectoryToken: isAuthenticated,
+    CreatedDirectoryToken: isAuthenticated,
+    DirectoryGroup: isAuthenticated,
     PageInfo: allow,
     _Service: allow,
 };

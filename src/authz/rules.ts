@@ -164,6 +164,8 @@ export const organizationOfJoinRequest = organizationOfObject('Join request', (c
 export const organizationOfMembership = organizationOfObject('Membership', (ctx, id) => ctx.loaders.membership.load(id));
 export const organizationOfRole = organizationOfObject('Role', (ctx, id) => ctx.loaders.role.load(id));
 export const organizationOfDomain = organizationOfObject('Domain', (ctx, id) => ctx.loaders.organizationDomain.load(id));
+export const organizationOfDirectoryToken = organizationOfObject('Directory token', (ctx, id) => ctx.loaders.directoryToken.load(id));
+export const organizationOfDirectoryGroup = organizationOfObject('Directory group', (ctx, id) => ctx.loaders.directoryGroup.load(id));
 export const organizationOfParent: Locate = (parent) => (parent as { organizationId: string }).organizationId;
 
 /** Whose a webhook endpoint is: an organization's, or a partner service's (API.md, Events). */

@@ -9,6 +9,7 @@ import { IdempotencyKeyEntity, UsagePeriodEntity } from '../modules/billing/bill
 import { SubscriptionEntity } from '../modules/billing/subscription.entity';
 import { ByokCredentialsEntity } from '../modules/byok/byok.entity';
 import { OrganizationDomainEntity } from '../modules/domain/domain.entity';
+import { DirectoryGroupEntity, DirectoryGroupMemberEntity, DirectoryTokenEntity, DirectoryUserEntity } from '../modules/directory/directory.entity';
 import { SsoConnectionEntity } from '../modules/sso/sso.entity';
 import { InvitationEntity } from '../modules/invitation/invitation.entity';
 import { JoinRequestEntity } from '../modules/join-request/join-request.entity';
@@ -46,6 +47,10 @@ export const ENTITIES = [
   SigningKeyEntity,
   RoleEntity,
   OrganizationDomainEntity,
+  DirectoryTokenEntity,
+  DirectoryUserEntity,
+  DirectoryGroupEntity,
+  DirectoryGroupMemberEntity,
 ];
 
 /** Migrations load from the TypeScript sources under ts-node and from dist/ when compiled. */

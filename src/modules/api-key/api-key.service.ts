@@ -19,12 +19,13 @@ import type { CreateApiKeyInput } from './api-key.types';
 
 export const API_KEY_PREFIX = 'ok_';
 
-const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+/** How a bearer secret is stored (API keys, directory tokens): its hex SHA-256, never the secret. */
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
-/** `ok_` and 32 random bytes in base64url: 46 characters, 256 bits. */
-function newSecret(): { secret: string; prefix: string; hash: string } {
-  const secret = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-  return { secret, prefix: secret.slice(0, API_KEY_PREFIX.length + 8), hash: hashSecret(secret) };
+/** `ok_` (or another kind's prefix) and 32 random bytes in base64url: 46 characters, 256 bits. */
+export function newSecret(kind = API_KEY_PREFIX): { secret: string; prefix: string; hash: string } {
+  const secret = `${kind}${randomBytes(32).toString('base64url')}`;
+  return { secret, prefix: secret.slice(0, kind.length + 8), hash: hashSecret(secret) };
 }
 
 /** Keys whose lastUsedAt this process wrote in the last minute. */

@@ -5,6 +5,8 @@ export enum ActorType {
   SERVICE = 'SERVICE',
   API_KEY = 'API_KEY',
   SYSTEM = 'SYSTEM',
+  /** A SCIM client (an organization's directory token): actor id the token's, display its name. */
+  DIRECTORY = 'DIRECTORY',
 }
 
 /**

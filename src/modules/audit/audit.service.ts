@@ -32,6 +32,7 @@ function actorOf(ctx: RequestContext): { type: ActorType; id: string; display: s
   if (p?.kind === 'user') return { type: ActorType.USER, id: p.userId, display: displayName(p) };
   if (p?.kind === 'service') return { type: ActorType.SERVICE, id: p.clientId, display: p.clientId };
   if (p?.kind === 'apiKey') return { type: ActorType.API_KEY, id: p.keyId, display: `${p.name} (${p.prefix}…)` };
+  if (p?.kind === 'directory') return { type: ActorType.DIRECTORY, id: p.tokenId, display: p.name };
   return { type: ActorType.SYSTEM, id: 'system', display: null };
 }
 

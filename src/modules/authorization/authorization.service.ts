@@ -1,4 +1,4 @@
-import { membershipHolds } from '../../authz/access';
+import { membershipHolds, unlessSuspended } from '../../authz/access';
 import { isPermissionKey, workspaceKeysOf, workspaceKeysOfScopes } from '../../authz/effective-permissions';
 import { workspaceRoleOf, type WorkspaceRole } from '../../authz/permissions';
 import { isUuid } from '../../common/ids';
@@ -104,7 +104,8 @@ async function userDecisions(ctx: RequestContext, checks: Check[]): Promise<Map<
 function answerForMember(check: Check, row: UserRow): (permission: string) => AuthorizationDecision {
   if (!row.organization_found) return () => decision('UNKNOWN_ORGANIZATION');
   if (!row.user_found) return () => decision('UNKNOWN_SUBJECT');
-  const member = membership().from(row);
+  // A member suspended by the directory (SCIM) holds nothing: as good as not a member.
+  const member = unlessSuspended(membership().from(row));
   if (!member) return () => decision('NOT_A_MEMBER');
   const access = membershipHolds(member);
   if (!check.workspaceId) return (permission) => decide(access.keys, permission);

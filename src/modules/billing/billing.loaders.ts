@@ -22,7 +22,9 @@ export async function planFacts(db: Database, organizationIds: readonly string[]
   const rows = ids.length
     ? await db.query<PlanRow>(
         `SELECT s.organization_id, s.plan, s.seats,
-                (SELECT count(*)::int FROM memberships m WHERE m.organization_id = s.organization_id AND m.role <> 'GUEST') AS active_members,
+                -- A seat: a non-guest member not suspended by the directory, or a directory user still to sign in (active).
+                (SELECT count(*)::int FROM memberships m WHERE m.organization_id = s.organization_id AND m.role <> 'GUEST' AND m.suspended_at IS NULL)
+                  + (SELECT count(*)::int FROM directory_users d WHERE d.organization_id = s.organization_id AND d.membership_id IS NULL AND d.active) AS active_members,
                 (SELECT count(*)::int FROM memberships m WHERE m.organization_id = s.organization_id) AS members,
                 (SELECT count(*)::int FROM workspaces w WHERE w.organization_id = s.organization_id) AS workspaces,
                 COALESCE((SELECT u.credits_used FROM usage_periods u

@@ -35,6 +35,9 @@ export class MembershipEntity {
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   assignments!: Assignment[];
 
+  /** Suspended by the organization's directory (SCIM `active: false`): no access, no seat, still listed. */
+  @Column({ name: 'suspended_at', type: 'timestamptz', nullable: true })
+  suspendedAt!: Date | null;
   /** Custom roles held (roles.id), sorted. */
   @Column({ name: 'role_ids', type: 'uuid', array: true, default: () => "'{}'" })
   roleIds!: string[];

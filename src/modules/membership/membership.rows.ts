@@ -9,7 +9,8 @@ import { MembershipEntity } from './membership.entity';
 export async function assertAnotherOwner(tx: Database, organizationId: string, leaving: MembershipEntity): Promise<void> {
   if (leaving.role !== OrganizationRole.OWNER) return;
   const [{ owners }] = await tx.query<{ owners: number }>(
-    `SELECT count(*)::int AS owners FROM memberships WHERE organization_id = $1 AND role = 'OWNER' AND id <> $2`,
+    // A suspended OWNER (SCIM active: false) holds nothing: it does not count.
+    `SELECT count(*)::int AS owners FROM memberships WHERE organization_id = $1 AND role = 'OWNER' AND id <> $2 AND suspended_at IS NULL`,
     [organizationId, leaving.id],
   );
   if (owners === 0) throw failedPrecondition('An organization must keep at least one OWNER: make someone else OWNER first');

@@ -180,6 +180,8 @@ export async function deleteRole(ctx: RequestContext, id: string): Promise<boole
     await tx.query('DELETE FROM roles WHERE id = $1', [role.id]);
     await applyToHolders(tx, ctx, actor, holders, role.id);
     await tx.query(`UPDATE invitations SET role_ids = array_remove(role_ids, $2::uuid) WHERE organization_id = $1 AND role_ids @> ARRAY[$2::uuid]`, [role.organizationId, role.id]);
+    // Directory groups stop granting it (SCIM, src/modules/directory/directory.grants.ts).
+    await tx.query(`UPDATE directory_groups SET role_ids = array_remove(role_ids, $2::uuid) WHERE organization_id = $1 AND role_ids @> ARRAY[$2::uuid]`, [role.organizationId, role.id]);
     await recordAudit(tx, ctx, {
       organizationId: role.organizationId,
       action: 'role.deleted',

@@ -10,6 +10,7 @@ import type { ProvisionUserInput } from './user.types';
 import { lockOrganization } from '../../authz/locks';
 import { insertOrganization } from '../organization/organization.service';
 import { inviteByDomain } from '../domain/enrollment';
+import { bindDirectoryUsers } from '../directory/directory.grants';
 
 /** "Ada's Organization": from the first word of the name, else the email's local part. */
 export function personalOrganizationName(user: Pick<UserPrincipal, 'name' | 'email' | 'userId'>): string {
@@ -43,6 +44,8 @@ export async function ensureUser(ctx: RequestContext, user: UserPrincipal): Prom
   await createPersonalOrganizationOnce(ctx, user);
   // Verified domains (AUTOMATIC_INVITATION): here, so that an ordinary request costs nothing more.
   await inviteByDomain(ctx, user);
+  // SCIM users provisioned for this verified address become their memberships.
+  await bindDirectoryUsers(ctx, user);
   recentlySeen.delete(user.userId);
   if (recentlySeen.size >= RECENTLY_SEEN_LIMIT) recentlySeen.delete(recentlySeen.keys().next().value!);
   recentlySeen.set(user.userId, { fingerprint: seen, at: Date.now() });
