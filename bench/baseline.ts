@@ -24,7 +24,10 @@ let running: ChildProcess | undefined;
 
 function npm(args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+    // An older build installs as it did then: `npm run bench` hands our .npmrc's engine-strict to
+    // its children (npm_config_engine_strict), and b089baf's lock holds a package wanting Node 22.
+    const env = Object.assign({}, process.env, { npm_config_engine_strict: 'false' });
+    const child = spawn('npm', args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit'] });
     running = child;
     child.once('error', reject);
     child.once('exit', (code, signal) => {
