@@ -70,9 +70,9 @@ function layoutOf(entity: EntityTarget<ObjectLiteral>, names: string[], prefix =
 /**
  * Entities straight from rows read as arrays (`Database.queryRows`, pg's `rowMode: 'array'`): pg
  * builds no row object of its own for them to be copied from. Side by side with the object rows
- * (npm run bench -- --baseline, --scale 0.05, two runs), CPU ms per dashboard request 5.00 / 5.14
- * and 5.03 / 5.37 at 1 connection, 4.46 / 4.82 and 4.35 / 4.75 at 10 (members page: within the
- * noise); the profiles: pg's row building and the copy, -0.7 s of 24 s.
+ * (npm run bench -- --baseline, --scale 0.05, three runs), CPU ms per dashboard request at 10
+ * connections 4.46 / 4.82, 4.35 / 4.75, 4.08 / 4.29 (-5 to -8%), at 1 connection -2 to -6%;
+ * members page within the noise; in the profiles pg's row building and the copy: -0.7 s of 24 s.
  */
 export function entitiesOf<T extends ObjectLiteral>(entity: EntityTarget<T>, raw: RawRows): T[] {
   const { prototype, at } = layoutOf(entity, raw.names);
