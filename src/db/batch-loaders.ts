@@ -113,7 +113,7 @@ export function childPagesLoader<Row, F>(db: Database, list: ChildList<F>, rows:
         const filtering = list.where?.(filter, params) ?? [];
         const conditions = [parentMatch, ...filtering];
         if (page.afterId) conditions.push(`t.id ${list.order === 'ASC' ? '>' : '<'} ${params.add(page.afterId)}::uuid`);
-        const raw = await db.query(
+        const raw = await db.queryRows(
           `SELECT p.parent_id AS __parent, c.* FROM unnest(${parents}::${list.parentType}[]) AS p(parent_id)
            CROSS JOIN LATERAL (
              SELECT ${reader.columns} FROM ${list.from}
@@ -125,7 +125,8 @@ export function childPagesLoader<Row, F>(db: Database, list: ChildList<F>, rows:
         );
         const byParent = new Map<string, Row[]>();
         const read = reader.read(raw);
-        raw.forEach((row, i) => pushTo(byParent, String(row.__parent), read[i]));
+        const parent = raw.names.indexOf('__parent');
+        raw.rows.forEach((row, i) => pushTo(byParent, String(row[parent]), read[i]));
         for (const key of group) results.set(key, byParent.get(key.parentId) ?? []);
       }
       return keys.map((key) => results.get(key) ?? []);

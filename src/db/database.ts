@@ -1,7 +1,7 @@
 import { DatabaseError, Pool, type PoolClient } from 'pg';
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Logger } from '../logger';
-import { mapRows } from './entity-rows';
+import { entitiesOf, type RawRows } from './entity-rows';
 import './timestamps';
 
 /** The statements one request has sent. */
@@ -152,13 +152,22 @@ export class Database {
    * column would make it fail: "cached plan must not change result type").
    */
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
+    return (await this.statement(sql, params, options.prepare, false)).rows as T[];
+  }
+
+  /** The same, rows as arrays of values in column order (pg's `rowMode: 'array'`), for readers that build their own objects (db/entity-rows.ts). */
+  async queryRows(sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<RawRows> {
+    const { rows, fields } = await this.statement(sql, params, options.prepare, true);
+    return { names: fields.map((field) => field.name), rows: rows as unknown[][] };
+  }
+
+  private async statement(sql: string, params: unknown[], prepare: boolean | undefined, asArrays: boolean): Promise<Sent> {
     this.tally.statements += 1;
-    if (this.client) return (await this.run(this.client, sql, params, options.prepare)) as T[];
-    let prepare = options.prepare;
+    if (this.client) return this.run(this.client, sql, params, prepare, asArrays);
     for (;;) {
       const client = await this.connect();
       try {
-        return (await this.run(client, sql, params, prepare)) as T[];
+        return await this.run(client, sql, params, prepare, asArrays);
       } catch (error) {
         // A migration changed what the statement returns (a column's type): its connection is
         // dropped (below), and the statement runs again unprepared, which no other pooled
@@ -173,7 +182,7 @@ export class Database {
   }
 
   /** One statement; a failed one is logged with its SQL (debug: the caller decides whether it is a fault), a slow one warned of. */
-  private async run(client: PoolClient, sql: string, params: unknown[], prepare = false): Promise<unknown[]> {
+  private async run(client: PoolClient, sql: string, params: unknown[], prepare = false, asArrays = false): Promise<Sent> {
     let name: string | undefined;
     if (prepare) {
       name = statementNames.get(sql);
@@ -181,10 +190,10 @@ export class Database {
     }
     const started = Date.now();
     try {
-      const rows = await send(client, { name, text: sql, values: params });
+      const result = await send(client, { name, text: sql, values: params, rowMode: asArrays ? 'array' : undefined });
       const took = Date.now() - started;
       if (took > SLOW_STATEMENT_MS) this.shared.logger.warn({ time: took, query: sql.slice(0, 500) }, 'slow sql');
-      return rows;
+      return result;
     } catch (error) {
       this.shared.logger.debug({ err: error, query: sql }, 'sql failed');
       if (prepare && isStalePlan(error)) staleConnections.add(client);
@@ -194,7 +203,7 @@ export class Database {
 
   /** Rows of `entity`'s table, with their properties named as the entity names them. */
   async select<T extends ObjectLiteral>(entity: EntityTarget<T>, sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
-    return mapRows(entity, await this.query(sql, params, options));
+    return entitiesOf(entity, await this.queryRows(sql, params, options));
   }
 
   async selectOne<T extends ObjectLiteral>(entity: EntityTarget<T>, sql: string, params: unknown[] = []): Promise<T | undefined> {
@@ -246,11 +255,16 @@ const isStalePlan = (error: unknown): boolean =>
 export const isUniqueViolation = (error: unknown, constraint?: string): boolean =>
   error instanceof DatabaseError && error.code === '23505' && (constraint === undefined || error.constraint === constraint);
 
+interface Sent {
+  rows: unknown[];
+  fields: { name: string }[];
+}
+
 /**
  * A statement in pg's callback form. pg's promise form kept each result alive through a
  * young-generation collection (20 rows: 6 KB of 17 allocated; nothing with a callback), so a
  * dashboard's rows, and all they were joined to, were copied and promoted.
  */
-function send(client: PoolClient, config: { name?: string; text: string; values: unknown[] }): Promise<unknown[]> {
-  return new Promise((resolve, reject) => client.query(config, (error: Error | null, result: { rows: unknown[] }) => (error ? reject(error) : resolve(result.rows))));
+function send(client: PoolClient, config: { name?: string; text: string; values: unknown[]; rowMode?: 'array' }): Promise<Sent> {
+  return new Promise((resolve, reject) => client.query(config, (error: Error | null, result: Sent) => (error ? reject(error) : resolve(result))));
 }

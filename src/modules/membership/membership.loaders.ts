@@ -4,7 +4,7 @@ import type { OrganizationRole } from '../../authz/permissions';
 import { childCountsLoader, childPagesLoader, rowLoader, type ChildList } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
 import type { FieldReads } from '../../db/selection';
-import { columnList, entityReader, joinedEntity, mapRows, type RowReader } from '../../db/entity-rows';
+import { columnList, entitiesOf, entityReader, joinedEntity, type RowReader } from '../../db/entity-rows';
 import { isUuid } from '../../common/ids';
 import { OrganizationEntity } from '../organization/organization.entity';
 import { MembershipEntity } from './membership.entity';
@@ -63,12 +63,14 @@ export const MEMBERSHIP_READS: FieldReads = {
 function membersWithProfiles(members: RowReader<MembershipEntity> = entityReader(MembershipEntity)): RowReader<MembershipEntity> {
   return {
     columns: `${members.columns}, u.email AS member_email, u.email_verified AS member_email_verified, u.name AS member_name`,
-    read: (rows) =>
-      members.read(rows).map((member, i) => {
-        const row = rows[i];
-        member.profile = { email: row.member_email as string | null, emailVerified: row.member_email_verified === true, name: row.member_name as string | null };
+    read: (raw) => {
+      const [email, emailVerified, name] = ['member_email', 'member_email_verified', 'member_name'].map((column) => raw.names.indexOf(column));
+      return members.read(raw).map((member, i) => {
+        const row = raw.rows[i];
+        member.profile = { email: row[email] as string | null, emailVerified: row[emailVerified] === true, name: row[name] as string | null };
         return member;
-      }),
+      });
+    },
     narrowTo: (properties) => membersWithProfiles(entityReader(MembershipEntity, properties)),
   };
 }
@@ -115,10 +117,11 @@ function membershipsWithOrganizations(organization: DataLoader<string, Organizat
   const joined = joinedEntity(OrganizationEntity, 'o', '__o');
   return {
     columns: `${members.columns}, ${joined.select}`,
-    read: (rows) => {
-      const memberships = members.read(rows);
-      rows.forEach((row, i) => {
-        const found = joined.from(row);
+    read: (raw) => {
+      const memberships = members.read(raw);
+      const organizationOf = joined.reader(raw.names);
+      raw.rows.forEach((row, i) => {
+        const found = organizationOf(row);
         if (!found) return;
         organization.prime(found.id, found);
         // What the asker's access in it is computed from (src/authz/access.ts).
@@ -139,14 +142,15 @@ function viewerMembershipLoader(db: Database, userId: string): DataLoader<string
     async (keys) => {
       const wanted = keys.filter(isUuid);
       if (!wanted.length) return keys.map(() => null);
-      const raw = await db.query(
+      const raw = await db.queryRows(
         `SELECT ${columnList(MembershipEntity, 'm.')}, o.sso_enforced AS "__sso_enforced" FROM memberships m JOIN organizations o ON o.id = m.organization_id
          WHERE m.organization_id = ANY($1::uuid[]) AND m.user_id = $2`,
         [wanted, userId],
         { prepare: true },
       );
-      const rows = mapRows(MembershipEntity, raw);
-      rows.forEach((row, i) => (row.organizationSsoEnforced = raw[i].__sso_enforced === true));
+      const rows = entitiesOf(MembershipEntity, raw);
+      const ssoEnforced = raw.names.indexOf('__sso_enforced');
+      rows.forEach((row, i) => (row.organizationSsoEnforced = raw.rows[i][ssoEnforced] === true));
       const byKey = new Map(rows.map((row) => [row.organizationId, row]));
       return keys.map((key) => byKey.get(key) ?? null);
     },
