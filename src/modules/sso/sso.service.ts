@@ -216,25 +216,14 @@ export function configurationOf(ctx: RequestContext, row: SsoConnectionEntity, e
     }
     clientSecret = open({ keyVersion: row.keyVersion, box: row.oidcClientSecretBox }, keys, row.organizationId);
   }
-  return {
-    id: row.id,
-    organizationId: row.organizationId,
-    protocol: row.protocol,
-    enforced,
-    ...statusOf(row),
-    issuer: row.oidcIssuer,
-    clientId: row.oidcClientId,
+  // What an OWNER sees, and what only the accounts service may: the secret and the IdP's endpoints and certificate.
+  return Object.assign(connectionView(ctx.config, row, enforced), {
     clientSecret,
     authorizationEndpoint: row.oidcAuthorizationEndpoint,
     tokenEndpoint: row.oidcTokenEndpoint,
     jwksUri: row.oidcJwksUri,
-    idpEntityId: row.samlEntityId,
-    idpSsoUrl: row.samlSsoUrl,
-    idpSsoBinding: row.samlSsoBinding,
     idpCertificate: row.samlCertificate,
-    certificateExpiresAt: row.samlCertificateExpiresAt,
-    serviceProvider: serviceProviderOf(ctx.config, row.organizationId),
-  };
+  });
 }
 
 /** ssoConnection(organizationId), sso:read: null when the organization has none; NOT_FOUND when there is no such organization. */
