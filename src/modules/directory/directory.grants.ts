@@ -168,6 +168,29 @@ export async function applyActive(tx: Database, ctx: RequestContext, member: Mem
 }
 
 /**
+ * Binds a directory user to a person: their membership in its organization (locked), or a new one
+ * with the role its groups map — the pending directory user held its seat until now — audited,
+ * with the directory's grants applied. Null, and nothing changed, when that membership is already
+ * another directory user's. At sign-in (bindDirectoryUsers) and at a SCIM create or update when
+ * the person exists (scim/scim.users.ts).
+ */
+export async function bindToPerson(tx: Database, ctx: RequestContext, directoryUser: DirectoryUserEntity, userId: string): Promise<DirectoryUserEntity | null> {
+  let member = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2 FOR UPDATE', [directoryUser.organizationId, userId]);
+  if (member && (await tx.query('SELECT 1 FROM directory_users WHERE membership_id = $1', [member.id])).length) return null;
+  const created = !member;
+  member ??= await insertMembership(tx, { organizationId: directoryUser.organizationId, userId, role: await mappedRole(tx, directoryUser.id) });
+  const bound = (await tx.selectOne(DirectoryUserEntity, 'UPDATE directory_users SET membership_id = $2, updated_at = now() WHERE id = $1 RETURNING *', [directoryUser.id, member.id]))!;
+  await recordAudit(tx, ctx, {
+    organizationId: directoryUser.organizationId,
+    action: 'member.provisioned',
+    target: { type: 'Membership', id: member.id },
+    metadata: { userId, directoryUserId: directoryUser.id, userName: directoryUser.userName, role: member.role, created },
+  });
+  await applyDirectoryGrants(tx, ctx, directoryUser.organizationId, [directoryUser.id]);
+  return bound;
+}
+
+/**
  * A directory user provisioned before the person ever signed in binds to them on their first
  * request with that address verified (ensureUser, src/modules/user/user.service.ts): a membership
  * with the role their groups map, or their existing membership. Never fails the request.
@@ -187,20 +210,8 @@ export async function bindDirectoryUsers(ctx: RequestContext, user: UserPrincipa
           await tx.query('SELECT id FROM organizations WHERE id = $1 FOR UPDATE', [row.organization_id]);
           const directoryUser = await tx.selectOne(DirectoryUserEntity, 'SELECT * FROM directory_users WHERE id = $1 AND membership_id IS NULL FOR UPDATE', [row.id]);
           if (!directoryUser) return;
-          let member = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [row.organization_id, user.userId]);
-          // Already another directory user's (the person's address changed in the directory): that one stands.
-          if (member && (await tx.query('SELECT 1 FROM directory_users WHERE membership_id = $1', [member.id])).length) return;
-          const created = !member;
-          // The pending row held its seat until now: binding moves it to the membership.
-          member ??= await insertMembership(tx, { organizationId: row.organization_id, userId: user.userId, role: await mappedRole(tx, directoryUser.id) });
-          await tx.query('UPDATE directory_users SET membership_id = $2, updated_at = now() WHERE id = $1', [directoryUser.id, member.id]);
-          await recordAudit(tx, system, {
-            organizationId: row.organization_id,
-            action: 'member.provisioned',
-            target: { type: 'Membership', id: member.id },
-            metadata: { userId: user.userId, directoryUserId: directoryUser.id, userName: directoryUser.userName, role: member.role, created },
-          });
-          await applyDirectoryGrants(tx, system, row.organization_id, [directoryUser.id]);
+          // Null when the person's membership is another directory user's (their address changed in the directory): that one stands.
+          await bindToPerson(tx, system, directoryUser, user.userId);
         },
         { crossTenant: true },
       );

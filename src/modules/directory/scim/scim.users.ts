@@ -12,10 +12,10 @@ import { changes, recordAudit } from '../../audit/audit.service';
 import { assertSeats } from '../../billing/subscription.service';
 import { withdrawWhatMemberNoLongerGrants } from '../../membership/member-grants';
 import { MembershipEntity } from '../../membership/membership.entity';
-import { assertAnotherOwner, insertMembership } from '../../membership/membership.rows';
+import { assertAnotherOwner } from '../../membership/membership.rows';
 import { OrganizationKind } from '../../organization/organization.entity';
 import { UserEntity } from '../../user/user.entity';
-import { applyActive, applyDirectoryGrants, mappedRole } from '../directory.grants';
+import { applyActive, bindToPerson } from '../directory.grants';
 import { DirectoryUserEntity, type DirectoryEmail } from '../directory.entity';
 import { compileFilter, type FilterSchema } from './scim.filter';
 import { invalidValue, ScimError, scimNotFound } from './scim.errors';
@@ -192,25 +192,12 @@ async function writeUser(work: () => Promise<DirectoryUserEntity>): Promise<Dire
   }
 }
 
-/**
- * Binds a directory user to the person who already signed in with its address (their membership,
- * or a new one with the role the groups map), inside the change's transaction. Returns whether a
- * seat is now taken that was not before.
- */
+/** Binds a directory user to the person who already signed in with its address, inside the change's transaction (bindToPerson). */
 async function bindNow(tx: Database, ctx: RequestContext, user: DirectoryUserEntity): Promise<DirectoryUserEntity> {
   const person = await personOf(tx, user.userName);
   if (!person) return user;
-  let member = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2 FOR UPDATE', [user.organizationId, person.id]);
-  const created = !member;
-  member ??= await insertMembership(tx, { organizationId: user.organizationId, userId: person.id, role: await mappedRole(tx, user.id) });
-  const bound = await writeUser(async () => (await tx.selectOne(DirectoryUserEntity, 'UPDATE directory_users SET membership_id = $2 WHERE id = $1 RETURNING *', [user.id, member!.id]))!);
-  await recordAudit(tx, ctx, {
-    organizationId: user.organizationId,
-    action: 'member.provisioned',
-    target: { type: 'Membership', id: member.id },
-    metadata: { userId: person.id, directoryUserId: user.id, userName: user.userName, role: member.role, created },
-  });
-  await applyDirectoryGrants(tx, ctx, user.organizationId, [user.id]);
+  const bound = await bindToPerson(tx, ctx, user, person.id);
+  if (!bound) throw new ScimError(409, 'This person is already another User of this directory', 'uniqueness');
   return bound;
 }
 
