@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { CatalogError, loadCatalog, useCatalog, type Catalog } from './authz/catalog';
 import { PROJECT_ROOT } from './paths';
 import { parseDnsServers } from './modules/domain/dns';
+import { parseSchedule } from './common/durations';
 
 /** The development secret documented in README.md; refused in production. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
 
 /** The development encryption key documented in README.md (32 bytes, base64); refused in production. */
 export const DEVELOPMENT_ENCRYPTION_KEY = 'ZGV2ZWxvcG1lbnQtb25seS1lbmNyeXB0aW9uLWtleSE=';
-
 
 const PLANS = ['STARTER', 'PRO', 'TEAM', 'BUSINESS', 'ENTERPRISE'] as const;
 
@@ -23,11 +23,13 @@ const encryptionKey = optionalText.refine((v) => v === undefined || Buffer.from(
   message: 'expected 32 bytes in base64 (openssl rand -base64 32)',
 });
 
-const flag = (defaultValue: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
-    .optional()
-    .transform((value) => (value === undefined ? defaultValue : value === 'true' || value === '1'));
+/** true, false, or unset (undefined): for a default that depends on other settings. */
+const optionalFlag = z
+  .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+  .optional()
+  .transform((value) => (value === undefined ? undefined : value === 'true' || value === '1'));
+
+const flag = (defaultValue: boolean) => optionalFlag.transform((value) => value ?? defaultValue);
 
 const integer = (min: number, max: number, defaultValue: number) =>
   z
@@ -91,10 +93,7 @@ const schema = z
     METRICS_OPERATION_NAMES: optionalText,
     INTROSPECTION: flag(false),
     /** GraphiQL at /graphiql, from node_modules (no CDN); unset: on outside production only. */
-    GRAPHIQL: z
-      .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
-      .optional()
-      .transform((value) => (value === undefined ? undefined : value === 'true' || value === '1')),
+    GRAPHIQL: optionalFlag,
     /** false: `_service { sdl }` without @authenticated / @requiresScopes, for gateways that refuse `for: SECURITY` links. */
     FEDERATION_AUTH_DIRECTIVES: flag(true),
     DEFAULT_TEAM_PLAN: z.enum(PLANS, { message: `expected one of ${PLANS.join(', ')}` }).default('TEAM'),
@@ -123,7 +122,7 @@ const schema = z
     /** Delivered and failed deliveries (and events) are purged after this many days. */
     WEBHOOK_RETENTION_DAYS: integer(1, 3650, 30),
     /** Allow endpoints on loopback, private, link-local and metadata addresses: the default outside production only. */
-    WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false', '1', '0'], { message: 'expected true or false' }).optional(),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: optionalFlag,
     /** What an identity provider is told about the accounts service, shown on each SSO connection; `{organizationId}` is replaced. Unset: under PUBLIC_URL. */
     SSO_SP_ENTITY_ID: optionalText,
     SSO_ACS_URL: url(['http:', 'https:']),
@@ -186,15 +185,6 @@ const schema = z
   });
 
 export type Env = z.output<typeof schema>;
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `5s,5m,2h` → milliseconds; null when any part is not a duration. */
-export function parseSchedule(text: string): number[] | null {
-  const steps = text.split(',').map((part) => /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(part));
-  if (!steps.length || steps.length > 20 || steps.some((m) => !m)) return null;
-  return steps.map((m) => Math.round(Number(m![1]) * UNITS[m![2]]));
-}
 
 export interface Config {
   env: Env;
@@ -288,7 +278,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     catalog,
     webhooks: {
       retrySchedule: parseSchedule(env.WEBHOOK_RETRY_SCHEDULE)!,
-      allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === undefined ? !isProduction : ['true', '1'].includes(env.WEBHOOK_ALLOW_PRIVATE_NETWORKS),
+      allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? !isProduction,
       requireHttps: isProduction,
     },
     sso: {

@@ -1,4 +1,5 @@
-import { loadConfig, parseSchedule } from '../../config';
+import { parseSchedule } from '../../common/durations';
+import { loadConfig } from '../../config';
 import { retryDelay } from '../../common/outbox';
 import { refusedAddress } from './network';
 import { parseRetryAfter } from './sender';

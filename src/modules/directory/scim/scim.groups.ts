@@ -1,5 +1,3 @@
-import { parse, type Filter } from 'scim2-parse-filter';
-import type { DirectoryPrincipal } from '../../../auth/principal';
 import { lockOrganization } from '../../../authz/locks';
 import { isUuid } from '../../../common/ids';
 import type { RequestContext } from '../../../context';
@@ -10,9 +8,8 @@ import { applyDirectoryGrants } from '../directory.grants';
 import { DirectoryGroupEntity } from '../directory.entity';
 import { compileFilter, type FilterSchema } from './scim.filter';
 import { invalidValue, ScimError, scimNotFound } from './scim.errors';
-import { patchOperations, type Page } from './scim.users';
-
-export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+import { changeOfPatch, changeOfPut, type GroupChange } from './scim.group-changes';
+import { directoryOf, GROUP_SCHEMA, type Page } from './scim.request';
 
 export const GROUP_FILTER: FilterSchema = {
   urn: GROUP_SCHEMA,
@@ -42,8 +39,6 @@ export interface ScimGroup {
   members?: Member[];
   meta: { resourceType: 'Group'; created: string; lastModified: string; location: string };
 }
-
-const directoryOf = (ctx: RequestContext): DirectoryPrincipal => ctx.principal as DirectoryPrincipal;
 
 /** Members of these groups, with their userName as `display`: one statement. */
 async function membersOf(db: Database, groupIds: string[]): Promise<Map<string, { value: string; display: string }[]>> {
@@ -90,129 +85,6 @@ export async function listGroups(ctx: RequestContext, filter: string | undefined
       ? await ctx.db.select(DirectoryGroupEntity, `SELECT g.* FROM directory_groups g WHERE ${where} ORDER BY g.id LIMIT ${count} OFFSET ${startIndex - 1}`, params.values)
       : [];
   return { total, startIndex, rows };
-}
-
-const MAX_TEXT = 500;
-
-function text(name: string, value: unknown, required: boolean): string | null {
-  if (value === undefined || value === null || value === '') {
-    if (required) throw invalidValue(`${name} is required`);
-    return null;
-  }
-  if (typeof value !== 'string' || value.length > MAX_TEXT || value.includes('\u0000')) throw invalidValue(`${name} must be a string of at most ${MAX_TEXT} characters, without NUL`);
-  return value;
-}
-
-function field(body: Record<string, unknown>, name: string): unknown {
-  const key = Object.keys(body).find((k) => k.toLowerCase() === name.toLowerCase());
-  return key === undefined ? undefined : body[key];
-}
-
-/** `[{ value }]` → the ids; one of a value that is no User of this organization is refused when written. */
-function memberIds(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
-  return list.map((m: unknown) => {
-    const id = m && typeof m === 'object' ? field(m as Record<string, unknown>, 'value') : undefined;
-    if (typeof id !== 'string') throw invalidValue('members holds objects with a value: a User id');
-    return id;
-  });
-}
-
-/** The member ids a path filter names: `members[value eq "…"]` (several with `or`). */
-function idsOfMemberFilter(filter: Filter): string[] {
-  if (filter.op === 'or') return filter.filters.flatMap(idsOfMemberFilter);
-  if (filter.op === 'eq' && filter.attrPath.toLowerCase() === 'value' && typeof filter.compValue === 'string') return [filter.compValue];
-  throw new ScimError(400, 'A members filter names members by value: members[value eq "…"]', 'invalidFilter');
-}
-
-/** A change to a group, as the PATCH operations or a PUT say it. */
-interface GroupChange {
-  displayName?: string;
-  externalId?: string | null;
-  /** The whole member list (PUT, replace). */
-  setMembers?: string[];
-  add: string[];
-  remove: string[];
-}
-
-function parsePath(path: string): { attribute: string; filter: Filter | null } {
-  const bracket = /^([^[]+)\[(.*)\]$/.exec(path.trim());
-  if (!bracket) return { attribute: path.trim().toLowerCase().replace(`${GROUP_SCHEMA.toLowerCase()}:`, ''), filter: null };
-  let filter: Filter;
-  try {
-    filter = parse(bracket[2]);
-  } catch {
-    throw new ScimError(400, `The path ${path.slice(0, 200)} does not parse`, 'invalidPath');
-  }
-  return { attribute: bracket[1].trim().toLowerCase(), filter };
-}
-
-/** RFC 7644 §3.5.2 on a Group: displayName, externalId and members, with and without path; members removed by value (Entra) or by filter. */
-function changeOfPatch(body: unknown): GroupChange {
-  const change: GroupChange = { add: [], remove: [] };
-  for (const { op, path, value } of patchOperations(body) as { op: 'add' | 'replace' | 'remove'; path?: string; value?: unknown }[]) {
-    if (path === undefined) {
-      if (op === 'remove') throw new ScimError(400, 'remove needs a path', 'noTarget');
-      if (!value || typeof value !== 'object' || Array.isArray(value)) throw invalidValue('Without a path, value is an object of attributes');
-      for (const [key, v] of Object.entries(value as Record<string, unknown>)) apply(change, op, key.toLowerCase(), null, v);
-    } else {
-      const { attribute, filter } = parsePath(path);
-      apply(change, op, attribute, filter, value);
-    }
-  }
-  return change;
-}
-
-function apply(change: GroupChange, op: 'add' | 'replace' | 'remove', attribute: string, filter: Filter | null, value: unknown): void {
-  switch (attribute) {
-    case 'displayname':
-      if (op === 'remove') throw new ScimError(400, 'displayName is required', 'mutability');
-      change.displayName = text('displayName', value, true)!;
-      return;
-    case 'externalid':
-      change.externalId = op === 'remove' ? null : text('externalId', value, false);
-      return;
-    case 'id':
-    case 'schemas':
-    case 'meta':
-      // Entra sends the id back with a replace of the other attributes: unchanged, so nothing to do.
-      return;
-    case 'members': {
-      const named = filter ? idsOfMemberFilter(filter) : null;
-      if (op === 'add') {
-        change.add.push(...memberIds(value));
-      } else if (op === 'remove') {
-        // By path filter, by value (Entra), or all of them.
-        const ids = named ?? (value !== undefined ? memberIds(value) : null);
-        if (ids) change.remove.push(...ids);
-        else {
-          change.setMembers = [];
-          change.add = [];
-          change.remove = [];
-        }
-      } else {
-        if (named) throw new ScimError(400, 'Replace a member by removing it and adding another', 'invalidPath');
-        change.setMembers = memberIds(value);
-        change.add = [];
-        change.remove = [];
-      }
-      return;
-    }
-    default:
-      throw new ScimError(400, `${attribute} is not an attribute of a Group that can be changed`, 'invalidPath');
-  }
-}
-
-function changeOfPut(body: unknown): GroupChange & { displayName: string } {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ScimError(400, 'The body must be a SCIM Group', 'invalidSyntax');
-  const b = body as Record<string, unknown>;
-  return {
-    displayName: text('displayName', field(b, 'displayName'), true)!,
-    externalId: text('externalId', field(b, 'externalId'), false),
-    setMembers: field(b, 'members') === undefined ? undefined : memberIds(field(b, 'members')),
-    add: [],
-    remove: [],
-  };
 }
 
 /** Users of this organization among `ids`; any other id is 400 invalidValue (another organization's is as unknown as a made-up one). */

@@ -3,9 +3,10 @@ import { bearerToken } from '../../../auth/tokens';
 import { RequestContext, type AppServices, type RequestInfo } from '../../../context';
 import { unauthenticated } from '../../../errors';
 import { authenticateDirectoryToken, DIRECTORY_TOKEN_PREFIX } from '../directory.service';
-import { GROUP_SCHEMA, createGroup, deleteGroup, getGroup, listGroups, patchGroup, putGroup, toScimGroups } from './scim.groups';
+import { createGroup, deleteGroup, getGroup, listGroups, patchGroup, putGroup, toScimGroups } from './scim.groups';
 import { SCIM_CONTENT_TYPE, ScimError, scimErrorHandler } from './scim.errors';
-import { USER_SCHEMA, createUser, deleteUser, getUser, listUsers, pageOf, patchUser, putUser, toScimUser } from './scim.users';
+import { GROUP_SCHEMA, pageOf, USER_SCHEMA } from './scim.request';
+import { createUser, deleteUser, getUser, listUsers, patchUser, putUser, toScimUser } from './scim.users';
 import type { Database } from '../../../db/database';
 import type { Logger } from '../../../logger';
 

@@ -1,5 +1,4 @@
-import { scimPatch, ScimError as PatchError, type ScimPatchOperation } from 'scim-patch';
-import type { DirectoryPrincipal } from '../../../auth/principal';
+import { scimPatch, ScimError as PatchError } from 'scim-patch';
 import { lockOrganization } from '../../../authz/locks';
 import { OrganizationRole } from '../../../authz/permissions';
 import { cleanEmail } from '../../../common/email';
@@ -19,8 +18,7 @@ import { applyActive, bindToPerson } from '../directory.grants';
 import { DirectoryUserEntity, type DirectoryEmail } from '../directory.entity';
 import { compileFilter, type FilterSchema } from './scim.filter';
 import { invalidValue, ScimError, scimNotFound } from './scim.errors';
-
-export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+import { directoryOf, field, patchOperations, scimBoolean, text, USER_SCHEMA, type Page } from './scim.request';
 
 /** What a User's filter may name, and the column each is. */
 export const USER_FILTER: FilterSchema = {
@@ -78,28 +76,6 @@ interface UserFields {
   active: boolean;
 }
 
-const MAX_TEXT = 500;
-
-function optionalText(name: string, value: unknown): string | null {
-  if (value === undefined || value === null || value === '') return null;
-  if (typeof value !== 'string' || value.length > MAX_TEXT || value.includes('\u0000')) throw invalidValue(`${name} must be a string of at most ${MAX_TEXT} characters, without NUL`);
-  return value;
-}
-
-/** Entra sends booleans as strings ("False"); anything else is not a boolean. */
-export function scimBoolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
-  throw invalidValue(`${name} must be true or false`);
-}
-
-/** Attribute names are case-insensitive (RFC 7643 §2.1): the body's keys, found whatever their case. */
-function field(body: Record<string, unknown>, name: string): unknown {
-  const key = Object.keys(body).find((k) => k.toLowerCase() === name.toLowerCase());
-  return key === undefined ? undefined : body[key];
-}
-
 function userFields(body: unknown): UserFields {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ScimError(400, 'The body must be a SCIM User', 'invalidSyntax');
   const b = body as Record<string, unknown>;
@@ -118,24 +94,22 @@ function userFields(body: unknown): UserFields {
   const emails = rawEmails.map((e: unknown): DirectoryEmail => {
     if (!e || typeof e !== 'object') throw invalidValue('emails holds objects with a value');
     const o = e as Record<string, unknown>;
-    const value = optionalText('emails.value', field(o, 'value'));
+    const value = text('emails.value', field(o, 'value'), false);
     if (!value) throw invalidValue('emails.value is required');
-    const type = optionalText('emails.type', field(o, 'type'));
+    const type = text('emails.type', field(o, 'type'), false);
     const primary = field(o, 'primary');
     return Object.assign({ value }, type ? { type } : {}, primary !== undefined ? { primary: scimBoolean('emails.primary', primary, false) } : {});
   });
   return {
     userName: email,
-    externalId: optionalText('externalId', field(b, 'externalId')),
-    displayName: optionalText('displayName', field(b, 'displayName')),
-    givenName: optionalText('name.givenName', field(name, 'givenName')),
-    familyName: optionalText('name.familyName', field(name, 'familyName')),
+    externalId: text('externalId', field(b, 'externalId'), false),
+    displayName: text('displayName', field(b, 'displayName'), false),
+    givenName: text('name.givenName', field(name, 'givenName'), false),
+    familyName: text('name.familyName', field(name, 'familyName'), false),
     emails,
     active: scimBoolean('active', field(b, 'active'), true),
   };
 }
-
-const directoryOf = (ctx: RequestContext): DirectoryPrincipal => ctx.principal as DirectoryPrincipal;
 
 export async function getUser(ctx: RequestContext, id: string): Promise<DirectoryUserEntity> {
   const user = isUuid(id)
@@ -143,24 +117,6 @@ export async function getUser(ctx: RequestContext, id: string): Promise<Director
     : undefined;
   if (!user) throw scimNotFound('User');
   return user;
-}
-
-export interface Page<T> {
-  total: number;
-  startIndex: number;
-  rows: T[];
-}
-
-/** startIndex (1-based) and count as RFC 7644 §3.4.2.4 reads them: below 1 is 1, a negative count 0. */
-export function pageOf(query: Record<string, unknown>): { startIndex: number; count: number } {
-  const number = (name: string, fallback: number) => {
-    const raw = query[name];
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (typeof raw !== 'string' || !Number.isInteger(n)) throw invalidValue(`${name} must be an integer`);
-    return n;
-  };
-  return { startIndex: Math.max(1, number('startIndex', 1)), count: Math.min(Math.max(0, number('count', 100)), 1000) };
 }
 
 export async function listUsers(ctx: RequestContext, filter: string | undefined, startIndex: number, count: number): Promise<Page<DirectoryUserEntity>> {
@@ -299,24 +255,6 @@ export function patchUser(ctx: RequestContext, id: string, body: unknown): Promi
       throw error;
     }
     return userFields(patched);
-  });
-}
-
-export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-
-/** The body's Operations, ops in lower case (Entra writes `Replace`). */
-export function patchOperations(body: unknown): ScimPatchOperation[] {
-  const b = (body ?? {}) as Record<string, unknown>;
-  const operations = field(b, 'Operations');
-  if (!Array.isArray(operations) || operations.length === 0 || operations.length > 1000) throw new ScimError(400, 'Operations must be a list of 1 to 1000 operations', 'invalidSyntax');
-  return operations.map((o: unknown) => {
-    if (!o || typeof o !== 'object') throw new ScimError(400, 'An operation is an object', 'invalidSyntax');
-    const op = field(o as Record<string, unknown>, 'op');
-    const path = field(o as Record<string, unknown>, 'path');
-    const value = field(o as Record<string, unknown>, 'value');
-    if (typeof op !== 'string' || !['add', 'replace', 'remove'].includes(op.toLowerCase())) throw new ScimError(400, 'op must be add, replace or remove', 'invalidSyntax');
-    if (path !== undefined && typeof path !== 'string') throw new ScimError(400, 'path must be a string', 'invalidPath');
-    return Object.assign({ op: op.toLowerCase() }, path !== undefined ? { path } : {}, value !== undefined ? { value } : {}) as ScimPatchOperation;
   });
 }
 
