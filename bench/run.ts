@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { freePort } from '../src/db/embedded';
-import { freshDatabase, POOL_SIZE } from './database';
+import { freshDatabase, POOL_SIZE, postgresCpuMs } from './database';
 import { prepareBaseline, type Baseline } from './baseline';
 import { memoryMb } from './memory';
 import { generateDataset, type Dataset } from './generate';
@@ -223,6 +223,8 @@ interface Figures {
   /** Requests answered, and the server process's CPU time over them (ms; ours and the baseline only). */
   requests: number;
   cpuMs?: number;
+  /** PostgreSQL's CPU time over them (ms; ours and the baseline, on the embedded server only). */
+  postgresMs?: number;
 }
 
 /** In the order they take turns: the baseline next to ours. */
@@ -281,6 +283,7 @@ function combine(slices: Figures[]): Figures {
     errors: slices.reduce((sum, f) => sum + f.errors, 0),
     requests: slices.reduce((sum, f) => sum + f.requests, 0),
     cpuMs: slices.every((f) => f.cpuMs !== undefined) ? slices.reduce((sum, f) => sum + f.cpuMs!, 0) : undefined,
+    postgresMs: slices.every((f) => f.postgresMs !== undefined) ? slices.reduce((sum, f) => sum + f.postgresMs!, 0) : undefined,
   };
 }
 
@@ -294,29 +297,46 @@ function cpuMsOf(server: ChildProcess): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** CPU ms per request, to one decimal. */
-const cpuPerRequest = (f: Figures | undefined) => (f?.cpuMs !== undefined && f.requests ? (f.cpuMs / f.requests).toFixed(2) : '—');
+/** CPU ms per request, the server's and PostgreSQL's. */
+const cpuPerRequest = (f: Figures | undefined) => {
+  if (f?.cpuMs === undefined || !f.requests) return '—';
+  return `${(f.cpuMs / f.requests).toFixed(2)}${f.postgresMs === undefined ? '' : ` + ${(f.postgresMs / f.requests).toFixed(2)}`}`;
+};
 
-/** autocannon in its own process: the load generator never shares a core's event loop with the server. */
-async function load(url: string, op: Operation, bearer: string, conns: number, seconds: number, server?: ChildProcess): Promise<Figures> {
-  const body = JSON.stringify({ query: op.query, variables: op.variables, operationName: op.name });
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'),
-      '-c', String(conns), '-d', String(seconds), '-m', 'POST', '--json', '--idReplacement',
-      '-H', 'content-type=application/json', '-H', `authorization=Bearer ${bearer}`,
-      '-b', body, url,
-    ],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
+/** The embedded PostgreSQL's data directory (none on DATABASE_URL's server): where its CPU time is read. */
+let postgresDataDir: string | undefined;
+
+/** A load of `op` from bench/load.ts, in its own process; `bearers` ask in turn. */
+async function load(url: string, op: Operation, bearers: string[], conns: number, seconds: number, server?: ChildProcess): Promise<Figures> {
+  const settings = path.join(OUT, `load-${process.pid}.json`);
+  fs.writeFileSync(settings, JSON.stringify({ url, body: JSON.stringify({ query: op.query, variables: op.variables, operationName: op.name }), bearers, connections: conns, seconds }));
+  const child = spawn(process.execPath, ['dist/bench/load.js', settings], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
   const cpuBefore = server && cpuMsOf(server);
+  const postgresBefore = server && postgresDataDir && postgresCpuMs(postgresDataDir);
   await new Promise((resolve) => child.once('exit', resolve));
   const cpuMs = server && cpuMsOf(server) - cpuBefore!;
+  const postgresMs = server && postgresDataDir ? postgresCpuMs(postgresDataDir) - (postgresBefore as number) : undefined;
   const json = JSON.parse(stdout);
-  return { rps: json.requests.average, p50: json.latency.p50, p99: json.latency.p99, errors: json.errors + json.non2xx + json.timeouts, requests: json.requests.total, cpuMs };
+  return { rps: json.requests.average, p50: json.latency.p50, p99: json.latency.p99, errors: json.errors + json.non2xx + json.timeouts, requests: json.requests.total, cpuMs, postgresMs };
+}
+
+/**
+ * Each write's slice starts from a settled database: left alone, autovacuum takes up the dead
+ * rows of one slice during a later one (inviteMembers: ours 71% of unguarded, the same build
+ * save its rules, in a run without this; 99% with). CHECKPOINT needs a superuser or
+ * pg_checkpoint (the embedded server's login has it); without, the VACUUM alone.
+ */
+async function settle(databaseUrl: string): Promise<void> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    await db.query('VACUUM (ANALYZE)');
+    await db.query('CHECKPOINT').catch(() => undefined);
+  } finally {
+    await db.end();
+  }
 }
 
 /** The floor: N loops running the minimal SQL for `seconds`, through a pool of N connections. */
@@ -413,7 +433,8 @@ async function main(): Promise<void> {
   try {
     // Before the dataset: a ref that does not build fails the run in seconds, not minutes.
     const baseline = baselineRef ? await prepareBaseline(ROOT, baselineRef, (remove) => cleanups.push(remove)) : undefined;
-    const { url: benchUrl, stop: stopPostgres } = await freshDatabase('orgs_bench');
+    const { url: benchUrl, stop: stopPostgres, dataDir } = await freshDatabase('orgs_bench');
+    postgresDataDir = dataDir;
     cleanups.push(stopPostgres);
     cleanups.push(async () => {
       for (const s of servers) s.kill('SIGTERM');
@@ -442,17 +463,15 @@ async function main(): Promise<void> {
     console.log(`dataset: ${JSON.stringify({ ...dataset, workspaceIds: dataset.workspaceIds.length })} in ${generation.toFixed(1)} s`);
 
     const bearer = token(dataset.viewerId, 'viewer@bench.test', 'Bench Viewer');
-    // Organizations are created by other users, a new one for each load (autocannon sends one
-    // token per load, so a creator still gathers up to ~1,000 organizations within it): one
-    // creator for the whole run would reach ~10,000, and the tenant wall reads the asker's
-    // organizations in every statement (README, "Scaling past one machine").
-    let creators = 1;
-    const creator = () => {
-      const id = `bench-user-${++creators}`;
-      return token(id, `${id}@bench.test`, `Bench User ${creators}`);
-    };
+    // Organizations are created by the dataset's users in turn, one request each, as people
+    // create teams: each ends the run in a few dozen organizations at most. Created by one
+    // person, they would gather thousands, and the tenant wall reads the asker's organizations
+    // in every statement (README, "Scaling past one machine").
+    // The floor's creator (bench-user-1) is not among them.
+    const creators = Array.from({ length: dataset.users - 1 }, (_, i) => token(`bench-user-${i + 2}`, `bench-user-${i + 2}@bench.test`, `Bench User ${i + 2}`));
     const service = serviceToken('bench-sandboxes', 'authz:check');
-    const bearerFor = (op: Operation) => (op.name === 'CreateOrganization' ? creator() : op.name === 'Authorize100' ? service : bearer);
+    const bearersFor = (op: Operation) => (op.name === 'CreateOrganization' ? creators : [op.name === 'Authorize100' ? service : bearer]);
+    const bearerFor = (op: Operation) => bearersFor(op)[0];
     const ops = operations(dataset, { member100, audit100k, checks });
     // Invitations go to a team of the viewer's own, on an unlimited plan.
     const team = (await gql(`http://127.0.0.1:${port}/graphql`, ops.find((o) => o.name === 'CreateOrganization')!, bearer)).data.createOrganization as { id: string };
@@ -534,11 +553,11 @@ async function main(): Promise<void> {
     for (const c of connections) {
       for (const op of ops.filter((o) => !only.length || only.includes(o.name))) {
         const variants: Record<Variant, (seconds: number) => Promise<Figures>> = {
-          ours: (seconds) => load(`http://127.0.0.1:${port}/graphql`, op, bearerFor(op), c, seconds, ours),
-          baseline: (seconds) => load(`http://127.0.0.1:${baselinePort}/graphql`, op, bearerFor(op), c, seconds, baselineServer),
-          unguarded: (seconds) => load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearerFor(op), c, seconds),
-          unwalled: (seconds) => load(`http://127.0.0.1:${unwalledPort}/graphql`, op, bearerFor(op), c, seconds),
-          ceiling: (seconds) => load(`http://127.0.0.1:${ceilingPort}/`, op, bearerFor(op), c, seconds),
+          ours: (seconds) => load(`http://127.0.0.1:${port}/graphql`, op, bearersFor(op), c, seconds, ours),
+          baseline: (seconds) => load(`http://127.0.0.1:${baselinePort}/graphql`, op, bearersFor(op), c, seconds, baselineServer),
+          unguarded: (seconds) => load(`http://127.0.0.1:${unguardedPort}/graphql`, op, bearersFor(op), c, seconds),
+          unwalled: (seconds) => load(`http://127.0.0.1:${unwalledPort}/graphql`, op, bearersFor(op), c, seconds),
+          ceiling: (seconds) => load(`http://127.0.0.1:${ceilingPort}/`, op, bearersFor(op), c, seconds),
           floor: (seconds) => floorLoad(floorPool, op, c, seconds),
         };
         const measured = VARIANTS.filter((name) => name !== 'baseline' || (baseline && !baselineSkipped[op.name]));
@@ -546,7 +565,10 @@ async function main(): Promise<void> {
         // minute, and measured one after the other the ratios would carry that drift.
         const slices: Partial<Record<Variant, Figures[]>> = {};
         for (let round = 0; round < rounds; round++) {
-          for (const name of measured) (slices[name] ??= []).push(await variants[name](duration / rounds));
+          for (const name of measured) {
+            (slices[name] ??= []).push(await variants[name](duration / rounds));
+            if (op.write) await settle(benchUrl);
+          }
         }
         const figures = Object.fromEntries(measured.map((name) => [name, combine(slices[name]!)])) as Record<Variant, Figures>;
         const row: Row = { op: op.name, c, ours: figures.ours, baseline: figures.baseline, unguarded: figures.unguarded, unwalled: figures.unwalled, ceiling: figures.ceiling, floor: figures.floor };
@@ -561,7 +583,7 @@ async function main(): Promise<void> {
     if (soakSeconds > 0) {
       const samples: number[] = [];
       const sampler = setInterval(() => samples.push(memoryMb(ours)), 5000);
-      await load(`http://127.0.0.1:${port}/graphql`, ops[0], bearer, 50, soakSeconds);
+      await load(`http://127.0.0.1:${port}/graphql`, ops[0], [bearer], 50, soakSeconds);
       clearInterval(sampler);
       soak = `Soak: Dashboard at 50 connections for ${soakSeconds} s, server RSS sampled every 5 s: first ${samples[0]} MB, last ${samples[samples.length - 1]} MB, max ${Math.max(...samples)} MB.`;
     }
@@ -602,9 +624,9 @@ function writeReport(r: {
     `- dataset: ${r.dataset.organizations} organizations, ${r.dataset.users} users, ${r.dataset.memberships} memberships, ${r.dataset.workspaces} workspaces, ${r.dataset.auditEvents} audit events; generated in ${r.generation.toFixed(1)} s`,
     `- server peak RSS: ${r.peak} MB`,
     '',
-    `ours = this subgraph; ${base ? `baseline = the build of \`${base.ref}\`, served exactly like ours but started with MIGRATIONS_RUN=false on the schema our migrations made (an older release in a rolling deploy); ` : ''}unguarded = the same with its authorization rules off; unwalled = the same with row-level security off (requests as the table owner); ceiling = the same schema on the same Apollo Server, its cache-control plugin off as ours is, answering from memory; every server loads graphql-js as in production (bench/graphql-production.ts); floor = the minimal SQL straight through pg; bound = the composite bound 1 / (1/ceiling + 1/floor), a server spending the ceiling's time and then the floor's on each request. rps = requests per second; latencies in ms; CPU ms/request = the server process's own CPU time (user + system, from /proc) per answered request, which a busy machine changes far less than rps (PostgreSQL's share is not in it).`,
+    `ours = this subgraph; ${base ? `baseline = the build of \`${base.ref}\`, served exactly like ours but started with MIGRATIONS_RUN=false on the schema our migrations made (an older release in a rolling deploy); ` : ''}unguarded = the same with its authorization rules off; unwalled = the same with row-level security off (requests as the table owner); ceiling = the same schema on the same Apollo Server, its cache-control plugin off as ours is, answering from memory; every server loads graphql-js as in production (bench/graphql-production.ts); floor = the minimal SQL straight through pg; bound = the composite bound 1 / (1/ceiling + 1/floor), a server spending the ceiling's time and then the floor's on each request. rps = requests per second; latencies in ms; CPU ms/request = the server process's own CPU time (user + system, from /proc) per answered request, which a busy machine changes far less than rps, plus PostgreSQL's (all its processes, over the same slice: one variant loads it at a time; embedded server only).`,
     '',
-    `| operation | SQL statements | conns | ours rps | p50 | p99 | CPU ms/request | ${base ? 'baseline rps | baseline p50 | baseline p99 | ours/baseline | baseline CPU ms/request | ' : ''}unguarded rps | unwalled rps | ceiling rps | floor rps | bound rps | ours/bound | ours/ceiling | ours/unguarded | ours/unwalled | errors${base ? ' (ours, baseline)' : ''} |`,
+    `| operation | SQL statements | conns | ours rps | p50 | p99 | CPU ms/request (server + PostgreSQL) | ${base ? 'baseline rps | baseline p50 | baseline p99 | ours/baseline | baseline CPU ms/request | ' : ''}unguarded rps | unwalled rps | ceiling rps | floor rps | bound rps | ours/bound | ours/ceiling | ours/unguarded | ours/unwalled | errors${base ? ' (ours, baseline)' : ''} |`,
     `|---|---|---|---|---|---|---|${base ? '---|---|---|---|---|' : ''}---|---|---|---|---|---|---|---|---|---|`,
     ...r.rows.map(
       (row) =>
