@@ -35,27 +35,3 @@ export async function freshDatabase(name: string): Promise<{ url: string; stop: 
   url.pathname = `/${database}`;
   return { url: url.toString(), stop, dataDir };
 }
-
-/**
- * The CPU time (ms) the embedded PostgreSQL of `dataDir` has spent so far: its postmaster's,
- * its ended children's (reaped into the postmaster's cutime and cstime) and its live children's
- * (the backends), from /proc. One variant loads the server at a time, so the difference over a
- * slice is that variant's share of PostgreSQL's work.
- */
-export function postgresCpuMs(dataDir: string): number {
-  const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let ticks = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let fields: string[];
-    try {
-      fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-    } catch {
-      continue; // ended meanwhile
-    }
-    // proc(5): ppid, then utime, stime, cutime, cstime (fields 4 and 14–17), in clock ticks of 10 ms.
-    if (Number(entry) === postmaster) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    else if (Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks * 10;
-}

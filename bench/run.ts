@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { freePort } from '../src/db/embedded';
-import { freshDatabase, POOL_SIZE, postgresCpuMs } from './database';
+import { freshDatabase, POOL_SIZE } from './database';
+import { cpuMsOf, postgresCpuMs } from './proc';
 import { prepareBaseline, type Baseline } from './baseline';
 import { memoryMb } from './memory';
 import { generateDataset, type Dataset } from './generate';
@@ -287,16 +288,6 @@ function combine(slices: Figures[]): Figures {
   };
 }
 
-/**
- * A server's CPU time so far (user + system, ms) from /proc. CPU per request holds still on a
- * busy machine where requests per second do not: a process waiting for a core spends no CPU.
- */
-function cpuMsOf(server: ChildProcess): number {
-  const fields = fs.readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime, fields 14 and 15 of proc(5), in clock ticks (USER_HZ, 100 on Linux).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /** CPU ms per request, the server's and PostgreSQL's. */
 const cpuPerRequest = (f: Figures | undefined) => {
   if (f?.cpuMs === undefined || !f.requests) return '—';
@@ -313,10 +304,10 @@ async function load(url: string, op: Operation, bearers: string[], conns: number
   const child = spawn(process.execPath, ['dist/bench/load.js', settings], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
-  const cpuBefore = server && cpuMsOf(server);
+  const cpuBefore = server && cpuMsOf(server.pid!);
   const postgresBefore = server && postgresDataDir && postgresCpuMs(postgresDataDir);
   await new Promise((resolve) => child.once('exit', resolve));
-  const cpuMs = server && cpuMsOf(server) - cpuBefore!;
+  const cpuMs = server && cpuMsOf(server.pid!) - cpuBefore!;
   const postgresMs = server && postgresDataDir ? postgresCpuMs(postgresDataDir) - (postgresBefore as number) : undefined;
   const json = JSON.parse(stdout);
   return { rps: json.requests.average, p50: json.latency.p50, p99: json.latency.p99, errors: json.errors + json.non2xx + json.timeouts, requests: json.requests.total, cpuMs, postgresMs };
