@@ -29,18 +29,12 @@ export const SSO_REQUIRED = 'SSO_REQUIRED';
  * who are not asking themselves (SSO enforcement guards requests, which memberAccess decides).
  */
 export function membershipHolds(membership: MembershipEntity): Access {
-  const permissions = permissionsOf(membership.role, membership.assignments, membership.rolePermissions);
-  let keys: ReadonlySet<string> | undefined;
   return {
     organizationId: membership.organizationId,
     membership,
     role: membership.role,
-    permissions,
-    // Computed when first read: few requests read keys, and every access check made them
-    // (`_entities` of 100 workspaces: ~0.1 ms a request; bench/RESULTS.md, tenth session).
-    get keys() {
-      return (keys ??= organizationKeysOf(membership, permissions));
-    },
+    permissions: permissionsOf(membership.role, membership.assignments, membership.rolePermissions),
+    keys: organizationKeysOf(membership),
     boundWorkspaceId: null,
   };
 }

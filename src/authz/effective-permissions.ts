@@ -27,13 +27,12 @@ export interface Grant {
 }
 
 /**
- * A member's organization-wide keys: its built-in permissions (role, assignments, custom roles;
- * `builtIn` when the caller has them already), the catalog's keys its base role holds, and its
- * custom roles' product keys. A GUEST holds only
+ * A member's organization-wide keys: its built-in permissions (role, assignments, custom roles),
+ * the catalog's keys its base role holds, and its custom roles' product keys. A GUEST holds only
  * what the catalog gives GUEST: custom roles never widen a GUEST (as assignments never do).
  */
-export function organizationKeysOf(grant: Grant, builtIn: ReadonlySet<string> = permissionsOf(grant.role, grant.assignments, grant.rolePermissions)): Set<string> {
-  const keys = new Set<string>(builtIn);
+export function organizationKeysOf(grant: Grant): Set<string> {
+  const keys = new Set<string>(permissionsOf(grant.role, grant.assignments, grant.rolePermissions));
   const products = catalog();
   for (const p of products.permissions) if (p.roles.includes(grant.role)) keys.add(p.key);
   if (grant.role !== OrganizationRole.GUEST) for (const key of grant.rolePermissions ?? []) if (products.byKey.has(key)) keys.add(key);

@@ -101,17 +101,7 @@ export function viewOf(workspace: WorkspaceEntity, access: Access | null, assign
   }
   if (!access.role) return null;
   const role = workspaceRoleOf(access.role, access.permissions, assignment);
-  if (!role) return null;
-  let keys: ReadonlySet<string> | undefined;
-  // Computed when first read, as Access.keys (src/authz/access.ts).
-  return {
-    workspace,
-    role,
-    permissions: WORKSPACE_ROLE_PERMISSIONS[role],
-    get keys() {
-      return (keys ??= workspaceKeysOf(access.keys, role));
-    },
-  };
+  return role ? { workspace, role, permissions: WORKSPACE_ROLE_PERMISSIONS[role], keys: workspaceKeysOf(access.keys, role) } : null;
 }
 
 export const workspaceViewLoaders = (
