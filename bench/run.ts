@@ -1,5 +1,4 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { Client, Pool } from 'pg';
 import { freePort } from '../src/db/embedded';
 import { freshDatabase, POOL_SIZE } from './database';
 import { cpuMsOf, postgresCpuMs } from './proc';
+import { BENCH_SECRET, benchUserToken, serviceToken, userToken } from './tokens';
 import { prepareBaseline, type Baseline } from './baseline';
 import { memoryMb } from './memory';
 import { generateDataset, type Dataset } from './generate';
@@ -21,7 +21,6 @@ import { generateDataset, type Dataset } from './generate';
  */
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', '.out');
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 /** The user the floor creates organizations for (a generated one). */
 const CREATOR = 'bench-user-1';
 const arg = (name: string, fallback: string) => {
@@ -36,22 +35,6 @@ const soakSeconds = Number(arg('soak', '0'));
 const only = arg('only', '').split(',').filter(Boolean);
 /** --baseline <git ref>: that build, served beside ours, so that a speed claim is a ratio of one run. */
 const baselineRef = arg('baseline', '');
-
-/** A user token carrying the name the dataset gave that user, so that signing in changes nothing. */
-function token(sub: string, email: string, name: string): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, email, email_verified: true, name, iat: now, exp: now + 86_400 })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
-
-/** A partner service's token (`sub` a client id, `scope`, no `email`): what calls `authorize`. */
-function serviceToken(clientId: string, scope: string): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: clientId, scope, iat: now, exp: now + 86_400 })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
 
 /**
  * Authorize100's checks: 70 people (members of the viewer's organizations, a tenth of them asked
@@ -363,7 +346,7 @@ async function startServer(databaseUrl: string, port: number, options: { env?: R
   const log = path.join(OUT, `server-${port}.log`);
   const child = spawn(process.execPath, [...flags, ...NODE_FLAGS, 'dist/src/main.js'], {
     cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: String(POOL_SIZE), ...options.env },
+    env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: BENCH_SECRET, MAIL_WORKER: 'false', DATABASE_POOL_SIZE: String(POOL_SIZE), ...options.env },
     stdio: ['ignore', fs.openSync(log, 'w'), 'inherit'],
   });
   let exited = false;
@@ -453,13 +436,13 @@ async function main(): Promise<void> {
     await db.end();
     console.log(`dataset: ${JSON.stringify({ ...dataset, workspaceIds: dataset.workspaceIds.length })} in ${generation.toFixed(1)} s`);
 
-    const bearer = token(dataset.viewerId, 'viewer@bench.test', 'Bench Viewer');
+    const bearer = userToken(dataset.viewerId, 'viewer@bench.test', 'Bench Viewer');
     // Organizations are created by the dataset's users in turn, one request each, as people
     // create teams: each ends the run in a few dozen organizations at most. Created by one
     // person, they would gather thousands, and the tenant wall reads the asker's organizations
     // in every statement (README, "Scaling past one machine").
     // The floor's creator (bench-user-1) is not among them.
-    const creators = Array.from({ length: dataset.users - 1 }, (_, i) => token(`bench-user-${i + 2}`, `bench-user-${i + 2}@bench.test`, `Bench User ${i + 2}`));
+    const creators = Array.from({ length: dataset.users - 1 }, (_, i) => benchUserToken(i + 2));
     const service = serviceToken('bench-sandboxes', 'authz:check');
     const bearersFor = (op: Operation) => (op.name === 'CreateOrganization' ? creators : [op.name === 'Authorize100' ? service : bearer]);
     const bearerFor = (op: Operation) => bearersFor(op)[0];
