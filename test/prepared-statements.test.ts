@@ -1,4 +1,6 @@
 import { Client } from 'pg';
+import { Database } from '../src/db/database';
+import { createLogger } from '../src/logger';
 import { createOrganization, newUser, ok } from './support/client';
 import { startServer, type RunningServer } from './support/servers';
 
@@ -62,5 +64,27 @@ describe('prepared statements under a migration of a newer release', () => {
     for (let i = 0; i < 3; i++) for (const answer of await burst()) expect(answer).toEqual(before);
     expect(await backends()).not.toEqual(connections);
     expect((before as { organization: { workspaces: { nodes: { name: string }[] } } }).organization.workspaces.nodes[0].name).toBe('Analytical');
+  });
+});
+
+// PostgreSQL's default (plan_cache_mode auto) re-planned a prepared statement with an array
+// parameter on every execution: its generic plan, for an array of unknown length, looked dearer
+// than a plan for the one key the batch held. src/db/database.ts asks for one plan instead.
+describe('how PostgreSQL plans our statements', () => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await Database.open({ url: process.env.TEST_POSTGRES_URL!, poolSize: 1, poolTimeoutMs: 10_000, applicationName: 'plan-test', logger: createLogger('silent') });
+  });
+  afterAll(() => db?.close());
+
+  it('plans a prepared statement once per connection, and every other statement for its values', async () => {
+    const byIds = `SELECT relname FROM pg_class WHERE oid = ANY($1::oid[])`;
+    for (let i = 0; i < 8; i++) expect(await db.query(byIds, [[1259]], { prepare: true })).toEqual([{ relname: 'pg_class' }]);
+    // One pooled connection: this statement sees the prepared one of the same session.
+    const [plans] = await db.query<{ generic_plans: string; custom_plans: string }>(`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1`, [byIds]);
+    expect(plans).toEqual({ generic_plans: '8', custom_plans: '0' });
+    expect(await db.query(`SELECT current_setting('plan_cache_mode') AS mode`)).toEqual([{ mode: 'auto' }]);
+    expect(await db.query(`SELECT current_setting('plan_cache_mode') AS mode`, [], { prepare: true })).toEqual([{ mode: 'force_generic_plan' }]);
+    expect(await db.transaction((tx) => tx.query(`SELECT current_setting('plan_cache_mode') AS mode`, [], { prepare: true }))).toEqual([{ mode: 'auto' }]);
   });
 });

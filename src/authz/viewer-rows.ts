@@ -3,7 +3,7 @@ import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { isUuid } from '../common/ids';
 import type { Database } from '../db/database';
-import { joinedEntity, mapRows } from '../db/entity-rows';
+import { columnList, joinedEntity, mapRows } from '../db/entity-rows';
 import { MembershipEntity } from '../modules/membership/membership.entity';
 import { WorkspaceAccessEntity } from '../modules/workspace/workspace.entity';
 
@@ -46,8 +46,9 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
       ? `LEFT JOIN memberships m ON m.organization_id = t.${options.organizationColumn} AND m.user_id = $2 LEFT JOIN organizations so ON so.id = m.organization_id` +
         (options.withAssignment ? ` LEFT JOIN workspace_access wa ON wa.workspace_id = t.id AND wa.membership_id = m.id` : '')
       : '';
-    const columns = userId ? ['t.*', membership.select, 'so.sso_enforced AS "__sso_enforced"', ...(options.withAssignment ? [assignment.select] : [])].join(', ') : 't.*';
-    const raw = await db.query(`SELECT ${columns} FROM ${options.table} t ${joins} WHERE t.${key.column} = ANY($1::${key.type}[])`, userId ? [ids, userId] : [ids]);
+    const own = columnList(entity, 't.');
+    const columns = userId ? [own, membership.select, 'so.sso_enforced AS "__sso_enforced"', ...(options.withAssignment ? [assignment.select] : [])].join(', ') : own;
+    const raw = await db.query(`SELECT ${columns} FROM ${options.table} t ${joins} WHERE t.${key.column} = ANY($1::${key.type}[])`, userId ? [ids, userId] : [ids], { prepare: true });
     const rows = mapRows(entity, raw);
     const byKey = new Map<string, T>();
     rows.forEach((row, i) => {

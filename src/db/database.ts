@@ -48,14 +48,26 @@ export const SLOW_STATEMENT_MS = 1000;
 /** Names of prepared statements by their text, the same on every connection (each prepares a name once). */
 const statementNames = new Map<string, string>();
 
-/** The tenant each pooled connection was last told about, so it is told again only when that changes. */
-const connectionTenants = new WeakMap<PoolClient, string>();
+/** What each pooled connection was last told (tenant and plan mode), so it is told again only when that changes. */
+const connectionSettings = new WeakMap<PoolClient, string>();
 
 /** Connections holding a prepared statement whose plan a migration outdated: closed on release instead of pooled again. */
 const staleConnections = new WeakSet<PoolClient>();
 
-const SET_TENANT = `SELECT set_config('tenant.kind', $1, false), set_config('tenant.user_id', $2, false),
-  set_config('tenant.organization_id', $3, false), set_config('tenant.email', $4, false)`;
+const SETTINGS = `SELECT set_config('tenant.kind', $1, false), set_config('tenant.user_id', $2, false),
+  set_config('tenant.organization_id', $3, false), set_config('tenant.email', $4, false), set_config('plan_cache_mode', $5, false)`;
+
+/**
+ * How PostgreSQL plans the next statements of a connection. A prepared statement (`prepare`) is
+ * planned once per connection (`force_generic_plan`): left to choose (`auto`), PostgreSQL
+ * re-planned ours on every execution, since a plan for an array parameter of unknown length
+ * (`= ANY($1)`, `unnest($1)`) looks dearer than one for the single key most batches hold; that
+ * planning was 15–18% of PostgreSQL's CPU per request on the members and audit pages and the
+ * dashboard (bench/RESULTS.md, eleventh session). Every other statement, and every statement of
+ * a transaction, is planned for its values (`auto`: a rare audit action is a sequential scan of
+ * 160 ms planned so, a walk of the whole index of 960 ms planned generically).
+ */
+type PlanMode = 'force_generic_plan' | 'auto';
 
 function tenantSettings(tenant: Tenant): string[] {
   switch (tenant.kind) {
@@ -126,16 +138,19 @@ export class Database {
     return this.client !== undefined;
   }
 
-  /** Takes a pooled connection, telling it who asks when it last served someone else; never inside a transaction, so a rollback cannot undo it. */
-  private async connect(): Promise<PoolClient> {
+  /**
+   * Takes a pooled connection, telling it who asks and how to plan (PlanMode) when it last
+   * heard otherwise; never inside a transaction, so a rollback cannot undo it.
+   */
+  private async connect(planMode: PlanMode): Promise<PoolClient> {
     const client = await this.shared.pool.connect();
     client.on('error', ignoreLostConnection);
     try {
-      const settings = tenantSettings(this.tenant);
+      const settings = [...tenantSettings(this.tenant), planMode];
       const key = settings.join('\u0000');
-      if (connectionTenants.get(client) !== key) {
-        await client.query({ text: SET_TENANT, values: settings });
-        connectionTenants.set(client, key);
+      if (connectionSettings.get(client) !== key) {
+        await client.query({ text: SETTINGS, values: settings });
+        connectionSettings.set(client, key);
       }
       return client;
     } catch (error) {
@@ -146,8 +161,8 @@ export class Database {
 
   /**
    * Raw rows, column names as PostgreSQL returns them. `prepare`: a statement the server keeps
-   * per connection, parsed and rewritten (row-level security) once instead of on every
-   * execution, and after five executions possibly planned once too; for the few statement
+   * per connection, parsed, rewritten (row-level security) and planned once (PlanMode) instead of on every
+   * execution; for the few statement
    * texts the loaders build, whose result columns are named (with `*`, a migration adding a
    * column would make it fail: "cached plan must not change result type").
    */
@@ -165,7 +180,7 @@ export class Database {
     this.tally.statements += 1;
     if (this.client) return this.run(this.client, sql, params, prepare, asArrays);
     for (;;) {
-      const client = await this.connect();
+      const client = await this.connect(prepare ? 'force_generic_plan' : 'auto');
       try {
         return await this.run(client, sql, params, prepare, asArrays);
       } catch (error) {
@@ -213,7 +228,7 @@ export class Database {
   /** One transaction around `work`; already inside one, `work` joins it. */
   async transaction<T>(work: (tx: Database) => Promise<T>): Promise<T> {
     if (this.client) return work(this);
-    const client = await this.connect();
+    const client = await this.connect('auto');
     let open = false;
     let broken: Error | undefined;
     try {
