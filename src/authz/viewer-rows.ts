@@ -51,15 +51,20 @@ export function viewerRowsLoader<T extends ObjectLiteral & { id: string }>(
     const raw = await db.query(`SELECT ${columns} FROM ${options.table} t ${joins} WHERE t.${key.column} = ANY($1::${key.type}[])`, userId ? [ids, userId] : [ids], { prepare: true });
     const rows = mapRows(entity, raw);
     const byKey = new Map<string, T>();
+    // Every row of an organization carries the same membership: its access is computed once (a
+    // hundred workspaces of ten organizations made it a hundred times, 18% of `_entities`' CPU).
+    const accessPrimed = new Set<string>();
     rows.forEach((row, i) => {
       byKey.set(String(row[key.property]), row);
       options.prime(row);
       if (!userId) return;
       const organizationId = String(raw[i][options.organizationColumn]);
+      if (options.withAssignment) options.primeAssignment?.(row.id, assignment.from(raw[i]));
+      if (accessPrimed.has(organizationId)) return;
+      accessPrimed.add(organizationId);
       const member = membership.from(raw[i]);
       if (member) member.organizationSsoEnforced = raw[i].__sso_enforced === true;
       options.primeMembership(organizationId, member);
-      if (options.withAssignment) options.primeAssignment?.(row.id, assignment.from(raw[i]));
     });
     return keys.map((k) => byKey.get(k) ?? null);
   });
