@@ -116,7 +116,7 @@ function createLoaders(db: Database, principal: Principal | null, serviceSees: R
       primeAssignment: (workspaceId, assignment) => loaders.viewerWorkspaceAssignment.clear(workspaceId).prime(workspaceId, assignment),
     }),
   };
-  return merge(loaders, forViewer, { access, accessNow, primeMembership }, workspaceViewLoaders(principal, merge(loaders, { workspace: forViewer.workspaceForViewer }), access));
+  return merge(loaders, forViewer, { access, accessNow, primeMembership }, workspaceViewLoaders(principal, { workspace: forViewer.workspaceForViewer, viewerWorkspaceAssignment: loaders.viewerWorkspaceAssignment }, access));
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

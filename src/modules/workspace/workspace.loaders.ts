@@ -106,7 +106,7 @@ export function viewOf(workspace: WorkspaceEntity, access: Access | null, assign
 
 export const workspaceViewLoaders = (
   principal: Principal | null,
-  loaders: ReturnType<typeof workspaceLoaders>,
+  loaders: Pick<ReturnType<typeof workspaceLoaders>, 'workspace' | 'viewerWorkspaceAssignment'>,
   access: DataLoader<string, Access | null>,
 ) => ({
   /** Null for a workspace the asker may not see: it is NOT_FOUND to them. */
