@@ -109,7 +109,8 @@ function operations(d: Dataset, cursors: { member100: string; audit100k: string;
       query: `query MembersPage($id: ID!, $after: String) { organization(id: $id) { members(first: 100, after: $after) { nodes { id role email } pageInfo { endCursor } } } }`,
       variables: { id: d.bigOrganizationId, after: cursors.member100 },
       floor: (db) =>
-        db.query(`SELECT m.id, m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND m.id > $2 ORDER BY m.id LIMIT 101`, [
+        // The page first, then its people: joined first, PostgreSQL read every member of the big organization and sorted them (1.5 ms).
+        db.query(`SELECT m.id, m.role, u.email FROM (SELECT id, role, user_id FROM memberships WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT 101) m JOIN users u ON u.id = m.user_id ORDER BY m.id`, [
           d.bigOrganizationId,
           Buffer.from(cursors.member100, 'base64url').toString(),
         ]),
