@@ -55,19 +55,27 @@ const connectionSettings = new WeakMap<PoolClient, string>();
 const staleConnections = new WeakSet<PoolClient>();
 
 const SETTINGS = `SELECT set_config('tenant.kind', $1, false), set_config('tenant.user_id', $2, false),
-  set_config('tenant.organization_id', $3, false), set_config('tenant.email', $4, false), set_config('plan_cache_mode', $5, false)`;
+  set_config('tenant.organization_id', $3, false), set_config('tenant.email', $4, false),
+  set_config('plan_cache_mode', $5, false), set_config('enable_bitmapscan', $6, false)`;
 
 /**
- * How PostgreSQL plans the next statements of a connection. A prepared statement (`prepare`) is
- * planned once per connection (`force_generic_plan`): left to choose (`auto`), PostgreSQL
- * re-planned ours on every execution, since a plan for an array parameter of unknown length
- * (`= ANY($1)`, `unnest($1)`) looks dearer than one for the single key most batches hold; that
- * planning was 15–18% of PostgreSQL's CPU per request on the members and audit pages and the
- * dashboard (bench/RESULTS.md, eleventh session). Every other statement, and every statement of
- * a transaction, is planned for its values (`auto`: a rare audit action is a sequential scan of
- * 160 ms planned so, a walk of the whole index of 960 ms planned generically).
+ * How PostgreSQL plans the next statements of a connection.
+ *
+ * `once`, for prepared statements (`prepare`): planned once per connection, without their values
+ * (`force_generic_plan`). Left to choose, PostgreSQL re-planned every one whose array parameter
+ * held one key, on every execution (a plan for an array of unknown length looks dearer): half of
+ * its CPU per request on the members and audit pages (bench/RESULTS.md, eleventh session). A plan
+ * made without the values must not depend on how many rows a key holds, so it walks an index and
+ * stops at the page's LIMIT (no bitmap scans): estimating an organization at the average member
+ * count (~1, with every user's personal organization), PostgreSQL otherwise read and sorted every
+ * member of a big one for a page of 100 (1.6 ms instead of 0.3 at 1,000 members, and growing).
+ *
+ * `perValues`, for every other statement and every statement of a transaction: planned for its
+ * values, PostgreSQL's default (a rare audit action is a sequential scan of 160 ms planned so, a
+ * walk of the whole index of 960 ms planned without it).
  */
-type PlanMode = 'force_generic_plan' | 'auto';
+type PlanMode = 'once' | 'perValues';
+const PLAN_SETTINGS: Record<PlanMode, string[]> = { once: ['force_generic_plan', 'off'], perValues: ['auto', 'on'] };
 
 function tenantSettings(tenant: Tenant): string[] {
   switch (tenant.kind) {
@@ -146,7 +154,7 @@ export class Database {
     const client = await this.shared.pool.connect();
     client.on('error', ignoreLostConnection);
     try {
-      const settings = [...tenantSettings(this.tenant), planMode];
+      const settings = [...tenantSettings(this.tenant), ...PLAN_SETTINGS[planMode]];
       const key = settings.join('\u0000');
       if (connectionSettings.get(client) !== key) {
         await client.query({ text: SETTINGS, values: settings });
@@ -180,7 +188,7 @@ export class Database {
     this.tally.statements += 1;
     if (this.client) return this.run(this.client, sql, params, prepare, asArrays);
     for (;;) {
-      const client = await this.connect(prepare ? 'force_generic_plan' : 'auto');
+      const client = await this.connect(prepare ? 'once' : 'perValues');
       try {
         return await this.run(client, sql, params, prepare, asArrays);
       } catch (error) {
@@ -228,7 +236,7 @@ export class Database {
   /** One transaction around `work`; already inside one, `work` joins it. */
   async transaction<T>(work: (tx: Database) => Promise<T>): Promise<T> {
     if (this.client) return work(this);
-    const client = await this.connect('auto');
+    const client = await this.connect('perValues');
     let open = false;
     let broken: Error | undefined;
     try {
