@@ -169,10 +169,10 @@ export class Database {
 
   /**
    * Raw rows, column names as PostgreSQL returns them. `prepare`: a statement the server keeps
-   * per connection, parsed, rewritten (row-level security) and planned once (PlanMode) instead of on every
-   * execution; for the few statement
-   * texts the loaders build, whose result columns are named (with `*`, a migration adding a
-   * column would make it fail: "cached plan must not change result type").
+   * per connection, parsed, rewritten (row-level security) and planned once (PlanMode) instead
+   * of on every execution; for the few statement texts the loaders build, whose result columns
+   * are named (with `*`, a migration adding a column would make it fail: "cached plan must not
+   * change result type").
    */
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
     return (await this.statement(sql, params, options.prepare, false)).rows as T[];
