@@ -87,6 +87,8 @@ describe('how PostgreSQL plans our statements', () => {
     const mode = `SELECT current_setting('plan_cache_mode') AS mode, current_setting('enable_bitmapscan') AS bitmaps`;
     expect(await db.query(mode)).toEqual([{ mode: 'auto', bitmaps: 'on' }]);
     expect(await db.query(mode, [], { prepare: true })).toEqual([{ mode: 'force_generic_plan', bitmaps: 'off' }]);
+    // A transaction plans per values for its own length, and leaves the connection as it was.
     expect(await db.transaction((tx) => tx.query(mode, [], { prepare: true }))).toEqual([{ mode: 'auto', bitmaps: 'on' }]);
+    expect(await db.query(mode, [], { prepare: true })).toEqual([{ mode: 'force_generic_plan', bitmaps: 'off' }]);
   });
 });

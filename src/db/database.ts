@@ -49,7 +49,7 @@ export const SLOW_STATEMENT_MS = 1000;
 const statementNames = new Map<string, string>();
 
 /** What each pooled connection was last told (tenant and plan mode), so it is told again only when that changes. */
-const connectionSettings = new WeakMap<PoolClient, string>();
+const connectionSettings = new WeakMap<PoolClient, { key: string; planMode: PlanMode }>();
 
 /** Connections holding a prepared statement whose plan a migration outdated: closed on release instead of pooled again. */
 const staleConnections = new WeakSet<PoolClient>();
@@ -76,6 +76,9 @@ const SETTINGS = `SELECT set_config('tenant.kind', $1, false), set_config('tenan
  */
 type PlanMode = 'once' | 'perValues';
 const PLAN_SETTINGS: Record<PlanMode, string[]> = { once: ['force_generic_plan', 'off'], perValues: ['auto', 'on'] };
+
+/** A transaction plans per values for its own length (SET LOCAL), in the round trip that starts it: the connection's mode outside it stays. */
+const START_TRANSACTION = `START TRANSACTION; SET LOCAL plan_cache_mode = ${PLAN_SETTINGS.perValues[0]}; SET LOCAL enable_bitmapscan = ${PLAN_SETTINGS.perValues[1]}`;
 
 function tenantSettings(tenant: Tenant): string[] {
   switch (tenant.kind) {
@@ -147,18 +150,20 @@ export class Database {
   }
 
   /**
-   * Takes a pooled connection, telling it who asks and how to plan (PlanMode) when it last
-   * heard otherwise; never inside a transaction, so a rollback cannot undo it.
+   * Takes a pooled connection, telling it who asks and how to plan (PlanMode; unsaid, as it
+   * last heard) when it last heard otherwise; never inside a transaction, so a rollback cannot undo it.
    */
-  private async connect(planMode: PlanMode): Promise<PoolClient> {
+  private async connect(planMode?: PlanMode): Promise<PoolClient> {
     const client = await this.shared.pool.connect();
     client.on('error', ignoreLostConnection);
     try {
-      const settings = [...tenantSettings(this.tenant), ...PLAN_SETTINGS[planMode]];
+      const told = connectionSettings.get(client);
+      const mode = planMode ?? told?.planMode ?? 'perValues';
+      const settings = [...tenantSettings(this.tenant), ...PLAN_SETTINGS[mode]];
       const key = settings.join('\u0000');
-      if (connectionSettings.get(client) !== key) {
+      if (told?.key !== key) {
         await client.query({ text: SETTINGS, values: settings });
-        connectionSettings.set(client, key);
+        connectionSettings.set(client, { key, planMode: mode });
       }
       return client;
     } catch (error) {
@@ -236,12 +241,13 @@ export class Database {
   /** One transaction around `work`; already inside one, `work` joins it. */
   async transaction<T>(work: (tx: Database) => Promise<T>): Promise<T> {
     if (this.client) return work(this);
-    const client = await this.connect('perValues');
+    const client = await this.connect();
     let open = false;
     let broken: Error | undefined;
     try {
-      await this.run(client, 'START TRANSACTION', []);
+      // Open from here: should a SET LOCAL of the start fail, the rollback ends what it began.
       open = true;
+      await this.run(client, START_TRANSACTION, []);
       this.tally.statements += 1;
       const result = await work(new Database(this.shared, client, this.tally, this.tenant));
       await this.run(client, 'COMMIT', []);
