@@ -170,7 +170,11 @@ export class WebhookWorker {
     const givenUp = !succeeded && (gone || attempts >= this.maxAttempts(delivery));
     const delayMs = succeeded || givenUp ? 0 : retryDelay(schedule, attempts, { notBeforeMs: Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS) });
     const status = succeeded ? 'SUCCEEDED' : givenUp ? 'FAILED' : 'PENDING';
-    const [endpoint] = await this.db.query<{ enabled: boolean; disabled_reason: string | null; was_enabled: boolean }>(
+    const [endpoint] = await this.db.transaction(async (tx) => {
+      // The endpoint's row before its delivery's, the order deleting the endpoint takes (the row,
+      // then its deliveries by cascade): the other order deadlocked with deleteWebhookEndpoint.
+      await tx.query('SELECT 1 FROM webhook_endpoints WHERE id = $1 FOR UPDATE', [delivery.endpoint_id]);
+      return tx.query<{ enabled: boolean; disabled_reason: string | null; was_enabled: boolean }>(
       `WITH delivery AS (
          UPDATE webhook_deliveries SET last_attempt_at = now(), status = $2,
            response_status = $3, response_excerpt = $4, last_error = $5,
@@ -196,7 +200,8 @@ export class WebhookWorker {
        FROM decided WHERE e.id = decided.id
        RETURNING e.enabled, e.disabled_reason, decided.enabled AS was_enabled`,
       [delivery.id, status, result.status, storable(result.excerpt), storable(result.error), delayMs, succeeded, gone, this.config.env.WEBHOOK_DISABLE_AFTER_HOURS],
-    );
+      );
+    });
     this.metrics?.webhookAttempts.inc({ outcome: succeeded ? 'success' : 'failure' });
     const log = { deliveryId: delivery.id, endpointId: delivery.endpoint_id, eventId: delivery.event_id, type: delivery.event_type, attempts, status: result.status };
     if (succeeded) this.logger.info(log, 'webhook delivered');
