@@ -75,10 +75,10 @@ const SETTINGS = `SELECT set_config('tenant.kind', $1, false), set_config('tenan
  * walk of the whole index of 960 ms planned without it).
  */
 type PlanMode = 'once' | 'perValues';
-const PLAN_SETTINGS: Record<PlanMode, string[]> = { once: ['force_generic_plan', 'off'], perValues: ['auto', 'on'] };
+const PLAN_SETTINGS: Record<PlanMode, { planCacheMode: string; bitmapScans: string }> = { once: { planCacheMode: 'force_generic_plan', bitmapScans: 'off' }, perValues: { planCacheMode: 'auto', bitmapScans: 'on' } };
 
 /** A transaction plans per values for its own length (SET LOCAL), in the round trip that starts it: the connection's mode outside it stays. */
-const START_TRANSACTION = `START TRANSACTION; SET LOCAL plan_cache_mode = ${PLAN_SETTINGS.perValues[0]}; SET LOCAL enable_bitmapscan = ${PLAN_SETTINGS.perValues[1]}`;
+const START_TRANSACTION = `START TRANSACTION; SET LOCAL plan_cache_mode = ${PLAN_SETTINGS.perValues.planCacheMode}; SET LOCAL enable_bitmapscan = ${PLAN_SETTINGS.perValues.bitmapScans}`;
 
 function tenantSettings(tenant: Tenant): string[] {
   switch (tenant.kind) {
@@ -159,7 +159,7 @@ export class Database {
     try {
       const told = connectionSettings.get(client);
       const mode = planMode ?? told?.planMode ?? 'perValues';
-      const settings = [...tenantSettings(this.tenant), ...PLAN_SETTINGS[mode]];
+      const settings = [...tenantSettings(this.tenant), PLAN_SETTINGS[mode].planCacheMode, PLAN_SETTINGS[mode].bitmapScans];
       const key = settings.join('\u0000');
       if (told?.key !== key) {
         await client.query({ text: SETTINGS, values: settings });
