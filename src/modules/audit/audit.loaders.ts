@@ -2,6 +2,7 @@ import { cleanDate } from '../../common/validation';
 import { childCountsLoader, childPagesLoader, rowLoader, type ChildList } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
 import { entityReader } from '../../db/entity-rows';
+import type { FieldReads } from '../../db/selection';
 import type { SqlParams } from '../../db/sql-params';
 import { badInput } from '../../errors';
 import { AuditEventEntity } from './audit.entity';
@@ -52,6 +53,28 @@ const EVENTS_OF_ORGANIZATION: ChildList<AuditFilter> = {
   // An actor, a target or a date range may match nearly none or nearly all of them.
   planEachFilter: true,
   where: auditConditions,
+};
+
+/**
+ * What each AuditEvent field reads of its row (db/selection.ts): a page showing an action and
+ * who did it reads neither the metadata (JSON parsed row by row) nor the chain's hashes.
+ */
+export const AUDIT_EVENT_READS: FieldReads = {
+  always: ['id', 'organizationId'],
+  byField: {
+    id: [],
+    occurredAt: ['occurredAt'],
+    action: ['action'],
+    metadata: ['metadata'],
+    ip: ['ip'],
+    userAgent: ['userAgent'],
+    requestId: ['requestId'],
+    hash: ['hash'],
+    organization: [],
+    origin: ['action'],
+    actor: ['actorType', 'actorId', 'actorDisplay'],
+    target: ['targetType', 'targetId', 'targetDisplay'],
+  },
 };
 
 export const auditLoaders = (db: Database) => ({

@@ -1,22 +1,24 @@
-import { Directive, Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, Info, Mutation, Resolver, Root } from 'type-graphql';
 import { toConnection } from '../../common/connection';
 import { toPage } from '../../common/page';
+import { propertiesRead } from '../../db/selection';
 import type { RequestContext } from '../../context';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';
 import type { AuditEventEntity } from './audit.entity';
 import { auditOrigin, AuditEventOrigin } from './audit-action';
-import { auditFilter } from './audit.loaders';
+import { AUDIT_EVENT_READS, auditFilter } from './audit.loaders';
 import { recordPartnerEvent, verifyChain } from './audit.service';
 import { AuditActor, AuditEvent, AuditEventConnection, AuditEventsArgs, AuditIntegrity, AuditTarget, RecordAuditEventInput } from './audit.types';
 
 @Resolver(() => Organization)
 export class OrganizationAuditResolver {
   @FieldResolver(() => AuditEventConnection, { description: 'Newest first. Needs AUDIT_READ.' })
-  async auditEvents(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: AuditEventsArgs) {
+  async auditEvents(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: AuditEventsArgs, @Info() info: GraphQLResolveInfo) {
     const page = toPage(args);
     const filter = auditFilter(args.filter ?? {});
-    const rows = await ctx.loaders.auditPage.load({ parentId: organization.id, page, filter });
+    const rows = await ctx.loaders.auditPage.load({ parentId: organization.id, page, filter, properties: propertiesRead(info, AUDIT_EVENT_READS) });
     return toConnection(rows, page, () => ctx.loaders.auditCount.load({ parentId: organization.id, filter }));
   }
 }

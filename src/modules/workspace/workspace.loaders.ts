@@ -13,6 +13,7 @@ import {
 import { childCountsLoader, childPagesLoader, groupLoader, rowLoader, type ChildList } from '../../db/batch-loaders';
 import type { Database } from '../../db/database';
 import { entityReader } from '../../db/entity-rows';
+import type { FieldReads } from '../../db/selection';
 import { MembershipEntity } from '../membership/membership.entity';
 import { WorkspaceAccessEntity, WorkspaceEntity } from './workspace.entity';
 
@@ -34,6 +35,28 @@ const WORKSPACES_OF_ORGANIZATION: ChildList<WorkspaceFilter> = {
     }
     if ('only' in filter) return [`t.id = ${params.add(filter.only)}::uuid`];
     return [];
+  },
+};
+
+/**
+ * What each Workspace field reads of its row (db/selection.ts), as MEMBERSHIP_READS does for
+ * members: a dashboard's twenty pages of ten workspaces showing an id and a name parsed 400
+ * timestamps and four texts a row it never answered.
+ */
+export const WORKSPACE_READS: FieldReads = {
+  always: ['id', 'organizationId'],
+  byField: {
+    id: [],
+    slug: ['slug'],
+    name: ['name'],
+    description: ['description'],
+    createdAt: ['createdAt'],
+    updatedAt: ['updatedAt'],
+    organization: [],
+    viewerRole: [],
+    viewerPermissions: [],
+    viewerPermissionKeys: [],
+    members: [],
   },
 };
 

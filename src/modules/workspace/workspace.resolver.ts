@@ -1,5 +1,6 @@
 import { sortKeys } from '../../authz/effective-permissions';
-import { Directive, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Directive, Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission, permissionsOf, sortPermissions, WORKSPACE_ROLE_PERMISSIONS, WorkspaceRole, workspaceRoleOf } from '../../authz/permissions';
 import { toConnection } from '../../common/connection';
 import { PageArgs, toPage } from '../../common/page';
@@ -8,7 +9,9 @@ import type { MembershipEntity } from '../membership/membership.entity';
 import { Membership, MembershipConnection } from '../membership/membership.types';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { Organization } from '../organization/organization.types';
+import { propertiesRead } from '../../db/selection';
 import type { WorkspaceAccessEntity, WorkspaceEntity } from './workspace.entity';
+import { WORKSPACE_READS } from './workspace.loaders';
 import * as workspaces from './workspace.service';
 import { CreateWorkspaceInput, SetWorkspaceAccessInput, UpdateWorkspaceInput, Workspace, WorkspaceAccess, WorkspaceConnection } from './workspace.types';
 
@@ -73,8 +76,8 @@ export class WorkspaceResolver {
 @Resolver(() => Organization)
 export class OrganizationWorkspacesResolver {
   @FieldResolver(() => WorkspaceConnection, { description: 'The workspaces the viewer may read.' })
-  workspaces(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: PageArgs) {
-    return workspaces.organizationWorkspaces(ctx, organization.id, args);
+  workspaces(@Root() organization: OrganizationEntity, @Ctx() ctx: RequestContext, @Args() args: PageArgs, @Info() info: GraphQLResolveInfo) {
+    return workspaces.organizationWorkspaces(ctx, organization.id, args, propertiesRead(info, WORKSPACE_READS));
   }
 }
 

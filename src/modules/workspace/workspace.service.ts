@@ -25,8 +25,8 @@ export async function visibleWorkspace(ctx: RequestContext, id: string): Promise
   return view;
 }
 
-/** A page of the organization's workspaces the asker may read. */
-export async function organizationWorkspaces(ctx: RequestContext, organizationId: string, args: PageArgs) {
+/** A page of the organization's workspaces the asker may read; `properties`: only what the page's fields read (WORKSPACE_READS). */
+export async function organizationWorkspaces(ctx: RequestContext, organizationId: string, args: PageArgs, properties?: readonly string[]) {
   const page = toPage(args);
   const access = await ctx.loaders.access.load(organizationId);
   const principal = ctx.principal;
@@ -42,7 +42,7 @@ export async function organizationWorkspaces(ctx: RequestContext, organizationId
   else if (access && principal?.kind === 'user') filter = { assignedToUser: principal.userId };
   if (!filter) return toConnection<WorkspaceEntity>([], page, async () => 0);
   const key = { parentId: organizationId, filter };
-  const rows = await ctx.loaders.workspacesPage.load({ parentId: organizationId, filter, page });
+  const rows = await ctx.loaders.workspacesPage.load({ parentId: organizationId, filter, page, properties });
   return toConnection(rows, page, () => ctx.loaders.workspacesCount.load(key));
 }
 
