@@ -41,7 +41,6 @@ interface Shared {
   logger: Logger;
 }
 
-/** A statement slower than this is logged as a warning. */
 /** A statement slower than this is logged as slow (here and by TypeORM for migrations). */
 export const SLOW_STATEMENT_MS = 1000;
 
@@ -175,9 +174,10 @@ export class Database {
   /**
    * Raw rows, column names as PostgreSQL returns them. `prepare`: a statement the server keeps
    * per connection, parsed, rewritten (row-level security) and planned once (PlanMode) instead
-   * of on every execution; for the few statement texts the loaders build, whose result columns
-   * are named (with `*`, a migration adding a column would make it fail: "cached plan must not
-   * change result type").
+   * of on every execution; for the few statement texts the loaders build and the statements
+   * every write or a person's first request runs, whose result columns are named (with `*`, a
+   * migration adding a column would make it fail: "cached plan must not change result type").
+   * In a transaction: planned for its values five times, then generically if as cheap (auto).
    */
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
     return (await this.statement(sql, params, options.prepare, false)).rows as T[];

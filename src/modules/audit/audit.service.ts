@@ -48,10 +48,13 @@ export async function recordAudit(tx: Database, ctx: RequestContext, event: Audi
 
 async function appendEvent(tx: Database, ctx: RequestContext, event: AuditRecord): Promise<string> {
   const actor = actorOf(ctx);
+  // Both statements prepared: every mutation runs them, and PostgreSQL planned them on every call
+  // (0.17 and 0.36 ms of planning, pg_stat_statements on the bench's database).
   const [head] = await tx.query<{ seq: string; head_hash: string; event_xid: string | null }>(
     `INSERT INTO audit_chain_heads AS h (organization_id, seq) VALUES ($1, 1)
      ON CONFLICT (organization_id) DO UPDATE SET seq = h.seq + 1 RETURNING h.seq, h.head_hash, h.event_xid`,
     [event.organizationId],
+    { prepare: true },
   );
   const content = {
     id: uuidv7(),
@@ -112,6 +115,7 @@ async function appendEvent(tx: Database, ctx: RequestContext, event: AuditRecord
       JSON.stringify(eventData(content)),
       head.event_xid,
     ],
+    { prepare: true },
   );
   if (published.deliveries > 0) ctx.afterCommit(() => ctx.app.webhooks?.nudge());
   return content.id;

@@ -202,6 +202,7 @@ export async function bindDirectoryUsers(ctx: RequestContext, user: UserPrincipa
     const pending = await ctx.crossTenant().query<{ id: string; organization_id: string }>(
       'SELECT id, organization_id FROM directory_users WHERE user_name = $1 AND membership_id IS NULL',
       [user.email],
+      { prepare: true },
     );
     for (const row of pending) {
       const system = new RequestContext(ctx.app, ctx.request, null);

@@ -60,7 +60,7 @@ export async function inviteByDomain(ctx: RequestContext, user: UserPrincipal): 
   const domain = verifiedDomainOf(user);
   if (!domain) return;
   try {
-    const [candidate] = await ctx.crossTenant().query<Candidate>(CANDIDATE, [domain, user.userId, user.email]);
+    const [candidate] = await ctx.crossTenant().query<Candidate>(CANDIDATE, [domain, user.userId, user.email], { prepare: true });
     if (!candidate) return;
     // The system acts (the audit log's actor), in the person's request.
     const system = new RequestContext(ctx.app, ctx.request, null);
