@@ -1,6 +1,7 @@
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { RequestContext } from '../context';
 import type { Database } from '../db/database';
+import { columnList } from '../db/entity-rows';
 import { forbidden, notFound } from '../errors';
 import { isUuid } from '../common/ids';
 import { MembershipEntity } from '../modules/membership/membership.entity';
@@ -11,7 +12,9 @@ import type { Permission } from './permissions';
 /*
  * How every write that touches an organization begins: its row locked for the rest of the
  * transaction and the asker's access read afresh under that lock. Every module's service
- * calls these; none of them needs another module's service for it.
+ * calls these; none of them needs another module's service for it. Their statements are
+ * prepared (Database.query), with named columns: every write runs them, and PostgreSQL planned
+ * each on every call (0.12–0.39 ms of planning apiece in an inviteMembers, pg_stat_statements).
  */
 
 export interface LockedOrganization {
@@ -35,13 +38,15 @@ export async function lockOrganization(
   const principal = ctx.requirePrincipal();
   if (principal.kind === 'service') throw forbidden('A partner service cannot do this');
   if (!isUuid(organizationId)) throw notFound(subject);
-  const organization = await tx.selectOne(OrganizationEntity, 'SELECT * FROM organizations WHERE id = $1 FOR UPDATE', [organizationId]);
+  const organization = await tx.selectOne(OrganizationEntity, `SELECT ${columnList(OrganizationEntity)} FROM organizations WHERE id = $1 FOR UPDATE`, [organizationId], { prepare: true });
   let actor: Access | null = null;
   if (organization && principal.kind === 'user') {
-    const membership = await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE organization_id = $1 AND user_id = $2', [
-      organizationId,
-      principal.userId,
-    ]);
+    const membership = await tx.selectOne(
+      MembershipEntity,
+      `SELECT ${columnList(MembershipEntity)} FROM memberships WHERE organization_id = $1 AND user_id = $2`,
+      [organizationId, principal.userId],
+      { prepare: true },
+    );
     // A suspended member (SCIM) holds nothing; SSO enforcement, read under the lock with the organization row (src/authz/access.ts).
     const active = unlessSuspended(membership);
     actor = active ? memberAccess(Object.assign(active, { organizationSsoEnforced: organization.ssoEnforced }), principal) : null;
@@ -61,7 +66,7 @@ export const membershipObject = (id: string): OrganizationObject<MembershipEntit
 /** A member of the locked organization, locked too; NOT_FOUND when it belongs elsewhere. */
 export async function lockMembership(tx: Database, organizationId: string, membershipId: string): Promise<MembershipEntity> {
   const membership = isUuid(membershipId)
-    ? await tx.selectOne(MembershipEntity, 'SELECT * FROM memberships WHERE id = $1 AND organization_id = $2 FOR UPDATE', [membershipId, organizationId])
+    ? await tx.selectOne(MembershipEntity, `SELECT ${columnList(MembershipEntity)} FROM memberships WHERE id = $1 AND organization_id = $2 FOR UPDATE`, [membershipId, organizationId], { prepare: true })
     : undefined;
   if (!membership) throw notFound('Membership');
   return membership;
@@ -93,10 +98,15 @@ export async function lockObject<T extends ObjectLiteral>(
   need?: Permission | readonly Permission[],
 ): Promise<LockedOrganization & { row: T }> {
   const where = object.where ? ` AND ${object.where}` : '';
-  const [located] = isUuid(object.id) ? await tx.query<{ organization_id: string | null }>(`SELECT organization_id FROM ${object.table} WHERE id = $1${where}`, [object.id]) : [];
+  const [located] = isUuid(object.id) ? await tx.query<{ organization_id: string | null }>(`SELECT organization_id FROM ${object.table} WHERE id = $1${where}`, [object.id], { prepare: true }) : [];
   if (!located?.organization_id) throw notFound(object.subject);
   const locked = await lockOrganization(tx, ctx, located.organization_id, need, object.subject);
-  const row = await tx.selectOne(object.entity, `SELECT * FROM ${object.table} WHERE id = $1 AND organization_id = $2${where} FOR UPDATE`, [object.id, located.organization_id]);
+  const row = await tx.selectOne(
+    object.entity,
+    `SELECT ${columnList(object.entity)} FROM ${object.table} WHERE id = $1 AND organization_id = $2${where} FOR UPDATE`,
+    [object.id, located.organization_id],
+    { prepare: true },
+  );
   if (!row) throw notFound(object.subject);
   return { organization: locked.organization, actor: locked.actor, row };
 }

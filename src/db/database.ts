@@ -234,8 +234,8 @@ export class Database {
     return entitiesOf(entity, await this.queryRows(sql, params, options));
   }
 
-  async selectOne<T extends ObjectLiteral>(entity: EntityTarget<T>, sql: string, params: unknown[] = []): Promise<T | undefined> {
-    return (await this.select(entity, sql, params))[0];
+  async selectOne<T extends ObjectLiteral>(entity: EntityTarget<T>, sql: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T | undefined> {
+    return (await this.select(entity, sql, params, options))[0];
   }
 
   /** One transaction around `work`; already inside one, `work` joins it. */

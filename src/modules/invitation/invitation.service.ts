@@ -17,6 +17,7 @@ import { toConnection } from '../../common/connection';
 import { toPage } from '../../common/page';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
+import { columnList } from '../../db/entity-rows';
 import { AppError, badInput, conflict, failedPrecondition, forbidden, notFound, quotaExceeded } from '../../errors';
 import { recordAudit } from '../audit/audit.service';
 import { enqueueMail } from '../mail/mail.service';
@@ -123,6 +124,7 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
       // Only a verified address is a member's: an unverified claim never holds an address against its owner.
       `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND u.email = ANY($2::text[]) AND u.email_verified`,
       [organization.id, emails],
+      { prepare: true },
     );
     if (members.length) throw conflict(`${members[0].email} is already a member`, 'emails');
     await tx.query(
@@ -143,8 +145,9 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
         invitation = await tx.selectOne(
           InvitationEntity,
           `INSERT INTO invitations (organization_id, email, role, assignments, workspace_ids, invited_by_id, token_hash, status, expires_at, last_sent_at, sent_times, role_ids)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, now(), ARRAY[now()], $9) RETURNING *`,
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, now(), ARRAY[now()], $9) RETURNING ${columnList(InvitationEntity)}`,
           [organization.id, email, role, assignments, workspaceIds, inviter.userId, hashToken(token), expiresAt(ctx), roleIds],
+          { prepare: true },
         );
       } catch (error) {
         if (isUniqueViolation(error, 'invitations_pending_email_key')) throw conflict(`${email} already has a pending invitation`, 'emails');
