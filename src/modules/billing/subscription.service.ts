@@ -16,7 +16,7 @@ import { Plan } from './subscription.entity';
 export async function startSubscription(tx: Database, config: Config, organization: OrganizationEntity): Promise<void> {
   const plan = organization.kind === OrganizationKind.PERSONAL ? Plan.STARTER : (config.env.DEFAULT_TEAM_PLAN as Plan);
   const seats = organization.kind === OrganizationKind.PERSONAL ? 1 : Math.max(config.env.DEFAULT_TEAM_SEATS, PLANS[plan].minSeats);
-  await tx.query('INSERT INTO subscriptions (organization_id, plan, seats) VALUES ($1, $2, $3)', [organization.id, plan, seats]);
+  await tx.query('INSERT INTO subscriptions (organization_id, plan, seats) VALUES ($1, $2, $3)', [organization.id, plan, seats], { prepare: true });
 }
 
 async function factsOf(tx: Database, organizationId: string) {

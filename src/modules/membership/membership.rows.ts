@@ -1,5 +1,6 @@
 import { OrganizationRole } from '../../authz/permissions';
 import type { Database } from '../../db/database';
+import { columnList } from '../../db/entity-rows';
 import { failedPrecondition } from '../../errors';
 import { MembershipEntity } from './membership.entity';
 
@@ -23,8 +24,9 @@ export async function insertMembership(
   const [row] = await tx.select(
     MembershipEntity,
     `INSERT INTO memberships (organization_id, user_id, role, assignments, invited_by_id, role_ids, role_permissions)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${columnList(MembershipEntity)}`,
     [fields.organizationId, fields.userId, fields.role, fields.assignments ?? [], fields.invitedById ?? null, fields.roleIds ?? [], fields.rolePermissions ?? []],
+    { prepare: true },
   );
   return row;
 }

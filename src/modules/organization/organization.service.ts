@@ -6,6 +6,7 @@ import { cleanDescription, cleanName, cleanSlug } from '../../common/validation'
 import { assertSeats, startSubscription } from '../billing/subscription.service';
 import type { RequestContext } from '../../context';
 import { isUniqueViolation, type Database } from '../../db/database';
+import { columnList } from '../../db/entity-rows';
 import { badInput, conflict, failedPrecondition, notFound } from '../../errors';
 import { withdrawWhatMemberNoLongerGrants } from '../membership/member-grants';
 import { changes, recordAudit } from '../audit/audit.service';
@@ -52,8 +53,9 @@ export async function insertOrganization(
       tx.selectOne(
         OrganizationEntity,
         `INSERT INTO organizations (slug, kind, name, description, personal_owner_id)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING RETURNING *`,
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING RETURNING ${columnList(OrganizationEntity)}`,
         [candidate, fields.kind, fields.name, fields.description, fields.personalOwnerId],
+        { prepare: true },
       ),
     { tryBare: fields.kind === OrganizationKind.TEAM, fallback: 'org' },
   );

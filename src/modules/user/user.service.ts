@@ -167,6 +167,6 @@ export async function provisionUser(ctx: RequestContext, input: ProvisionUserInp
 }
 
 async function createPersonalOrganizationOnce(ctx: RequestContext, user: Pick<UserPrincipal, 'userId' | 'name' | 'email'>): Promise<void> {
-  const [existing] = await ctx.db.query('SELECT id FROM organizations WHERE personal_owner_id = $1', [user.userId]);
+  const [existing] = await ctx.db.query('SELECT id FROM organizations WHERE personal_owner_id = $1', [user.userId], { prepare: true });
   if (!existing) await createPersonalOrganization(ctx, user);
 }
