@@ -4,8 +4,9 @@ import { createLogger } from '../src/logger';
 import { createOrganization, newUser, ok } from './support/client';
 import { startServer, type RunningServer } from './support/servers';
 
-// The loaders' statements are prepared on each pooled connection. A replica of a newer release
-// may migrate the schema while this one runs: its prepared statements must go on answering.
+// The loaders' statements, and those every write runs, are prepared on each pooled connection. A
+// replica of a newer release may migrate the schema while this one runs: its prepared statements
+// must go on answering.
 describe('prepared statements under a migration of a newer release', () => {
   const database = `orgs_prepared_${process.pid}_${Date.now()}`;
   const databaseUrl = Object.assign(new URL(process.env.TEST_POSTGRES_URL!), { pathname: `/${database}` }).toString();
@@ -31,6 +32,15 @@ describe('prepared statements under a migration of a newer release', () => {
   let before: unknown;
   /** Four requests at a time, so that both pooled connections prepare the statements. */
   const burst = () => Promise.all([1, 2, 3, 4].map(() => ok(query, { id: organizationId }, owner, { url: server.url })));
+  /** A write whose statements are prepared too: the organization's lock, the asker's membership, the invitation, its mail and audit event. */
+  let invited = 0;
+  const invite = () =>
+    ok<{ inviteMembers: { email: string }[] }>(
+      `mutation($input: InviteMembersInput!) { inviteMembers(input: $input) { email } }`,
+      { input: { organizationId, emails: [`invitee-${++invited}@example.test`] } },
+      owner,
+      { url: server.url },
+    );
 
   beforeAll(async () => {
     await admin(`CREATE DATABASE ${database}`);
@@ -41,19 +51,21 @@ describe('prepared statements under a migration of a newer release', () => {
     before = await ok(query, { id: organizationId }, owner, url);
     // Past PostgreSQL's first five executions, after which it may keep a generic plan as well.
     for (let i = 0; i < 4; i++) await burst();
+    await invite();
   });
   afterAll(async () => {
     await server?.stop();
     await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
-  it('read on, on the same connections, after columns are added to the tables they read', async () => {
+  it('read and write on, on the same connections, after columns are added to the tables they use', async () => {
     const connections = await backends();
     expect(connections).toHaveLength(2);
-    for (const table of ['organizations', 'memberships', 'workspaces', 'users']) {
+    for (const table of ['organizations', 'memberships', 'workspaces', 'users', 'invitations', 'audit_events']) {
       await admin(`ALTER TABLE ${table} ADD COLUMN added_by_a_newer_release text DEFAULT 'x'`, databaseUrl);
     }
     for (const answer of await burst()) expect(answer).toEqual(before);
+    expect((await invite()).inviteMembers).toEqual([{ email: `invitee-${invited}@example.test` }]);
     // A prepared `*` would have failed there ("cached plan must not change result type") and its connection been replaced.
     expect(await backends()).toEqual(connections);
   });
