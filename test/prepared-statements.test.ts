@@ -51,7 +51,8 @@ describe('prepared statements under a migration of a newer release', () => {
     before = await ok(query, { id: organizationId }, owner, url);
     // Past PostgreSQL's first five executions, after which it may keep a generic plan as well.
     for (let i = 0; i < 4; i++) await burst();
-    await invite();
+    // Two at once: each holds one of the two connections for its transaction, so both prepare them.
+    await Promise.all([invite(), invite()]);
   });
   afterAll(async () => {
     await server?.stop();
@@ -65,7 +66,7 @@ describe('prepared statements under a migration of a newer release', () => {
       await admin(`ALTER TABLE ${table} ADD COLUMN added_by_a_newer_release text DEFAULT 'x'`, databaseUrl);
     }
     for (const answer of await burst()) expect(answer).toEqual(before);
-    expect((await invite()).inviteMembers).toEqual([{ email: `invitee-${invited}@example.test` }]);
+    for (const answer of await Promise.all([invite(), invite()])) expect(answer.inviteMembers).toHaveLength(1);
     // A prepared `*` would have failed there ("cached plan must not change result type") and its connection been replaced.
     expect(await backends()).toEqual(connections);
   });
