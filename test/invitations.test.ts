@@ -67,6 +67,25 @@ describe('inviteMembers', () => {
     expect(await count()).toBe(before);
   });
 
+  it('invites an address again once its pending invitation has lapsed: the old one reads EXPIRED, the new one is PENDING', async () => {
+    const { owner, org } = await team();
+    const lapsed = await invite(owner, org.id);
+    const live = await invite(owner, org.id);
+    await sql(`UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE id = $1`, [lapsed.invitation.id]);
+    const { inviteMembers } = await ok(INVITE, { input: { organizationId: org.id, emails: [lapsed.email] } }, owner);
+    expect(inviteMembers).toEqual([expect.objectContaining({ email: lapsed.email, status: 'PENDING' })]);
+    expect(inviteMembers[0].id).not.toBe(lapsed.invitation.id);
+    expect((await sql('SELECT status FROM invitations WHERE id = $1', [lapsed.invitation.id]))[0].status).toBe('EXPIRED');
+    // A live one still stands in the way, first or last among the addresses, and nothing is created.
+    for (const emails of [[live.email, email()], [email(), live.email]]) {
+      expect(await failure(INVITE, { input: { organizationId: org.id, emails } }, owner)).toMatchObject({ code: 'CONFLICT', field: 'emails', message: expect.stringContaining(live.email) });
+    }
+    expect(await sql(`SELECT status, count(*)::int AS n FROM invitations WHERE organization_id = $1 GROUP BY status ORDER BY status`, [org.id])).toEqual([
+      { status: 'EXPIRED', n: 1 },
+      { status: 'PENDING', n: 2 },
+    ]);
+  });
+
   it('refuses escalation: nobody invites to a role, assignment or workspace above their own', async () => {
     const { owner, org } = await team();
     const admin = newUser();

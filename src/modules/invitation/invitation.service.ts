@@ -127,20 +127,17 @@ export async function inviteMembers(ctx: RequestContext, input: InviteMembersInp
       { prepare: true },
     );
     if (members.length) throw conflict(`${members[0].email} is already a member`, 'emails');
-    await tx.query(
-      `UPDATE invitations SET status = 'EXPIRED' WHERE organization_id = $1 AND email = ANY($2::text[]) AND status = 'PENDING' AND expires_at <= now()`,
-      [organization.id, emails],
-    );
-    const pending = await tx.query<{ email: string }>(
-      `SELECT email FROM invitations WHERE organization_id = $1 AND email = ANY($2::text[]) AND status = 'PENDING'`,
-      [organization.id, emails],
-    );
-    if (pending.length) throw conflict(`${pending[0].email} already has a pending invitation`, 'emails');
 
     const created: InvitationEntity[] = [];
     for (const email of emails) {
       const token = newToken();
       let invitation: InvitationEntity | undefined;
+      // A lapsed pending invitation gives way; a live one makes the insert below a CONFLICT (its unique index).
+      // One address a statement, prepared: over an array of them PostgreSQL planned it on every
+      // call (0.13 ms, and a pending check after it 0.08) and its generic plan read every invitation of the organization.
+      await tx.query(`UPDATE invitations SET status = 'EXPIRED' WHERE organization_id = $1 AND email = $2 AND status = 'PENDING' AND expires_at <= now()`, [organization.id, email], {
+        prepare: true,
+      });
       try {
         invitation = await tx.selectOne(
           InvitationEntity,
