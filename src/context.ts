@@ -50,9 +50,10 @@ export interface RequestInfo {
 type Merged<T extends object[]> = T extends [infer First, ...infer Rest extends object[]] ? Omit<First, keyof Merged<Rest>> & Merged<Rest> : unknown;
 
 /**
- * `{ ...a, ...b }` as Object.assign: V8 (Node 20) gives every object built by a spread followed
- * by more members a hidden class of its own in the old generation, which keeps all it holds
- * (here every loader, its cache and rows) alive through young-generation collections.
+ * `{ ...a, ...b }` as Object.assign, for the one object per request holding every loader. Side by
+ * side (two builds, one database, medians of 6–10 interleaved rounds, server CPU per request),
+ * the same object built with spreads cost `_entities` 2.5–6% more (three runs), the members page
+ * 6.5% more, the dashboard 1% less.
  */
 function merge<T extends object[]>(...parts: T): Merged<T> {
   return Object.assign({}, ...parts) as Merged<T>;
