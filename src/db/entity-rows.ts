@@ -117,13 +117,17 @@ export interface JoinedEntity<T> {
   reader(names: string[]): (row: unknown[]) => T | null;
 }
 
-/** `entity`'s columns under `alias`, read as `prefix.column`: built once per process, not per request. */
-export function joinedEntity<T extends ObjectLiteral>(entity: EntityTarget<T>, alias: string, prefix: string): JoinedEntity<T> {
-  return once(entity, `joined ${alias} ${prefix}`, ({ columns, prototype }): JoinedEntity<T> => {
+/**
+ * `entity`'s columns under `alias`, read as `prefix.column`: built once per process, not per request.
+ * `onlyWhere`: a SQL condition outside which every column is NULL (the entity reads as none).
+ */
+export function joinedEntity<T extends ObjectLiteral>(entity: EntityTarget<T>, alias: string, prefix: string, onlyWhere?: string): JoinedEntity<T> {
+  return once(entity, `joined ${alias} ${prefix} ${onlyWhere ?? ''}`, ({ columns, prototype }): JoinedEntity<T> => {
     const prefixed = columns.map(([column, property]) => [`${prefix}.${column}`, property] as const);
     const id = `${prefix}.id`;
+    const value = (column: string) => (onlyWhere ? `CASE WHEN ${onlyWhere} THEN ${alias}."${column}" END` : `${alias}."${column}"`);
     return {
-      select: columns.map(([column]) => `${alias}."${column}" AS "${prefix}.${column}"`).join(', '),
+      select: columns.map(([column]) => `${value(column)} AS "${prefix}.${column}"`).join(', '),
       from(row) {
         if (row[id] === null || row[id] === undefined) return null;
         const found: Record<string, unknown> = Object.create(prototype);
