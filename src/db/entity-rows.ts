@@ -38,17 +38,6 @@ function once<V>(entity: EntityTarget<ObjectLiteral>, key: string, build: (colum
   return value;
 }
 
-/** Renames raw columns (`organization_id`) to entity properties (`organizationId`), on instances of the entity class. */
-export function mapRows<T extends ObjectLiteral>(entity: EntityTarget<T>, rows: Record<string, unknown>[]): T[] {
-  const { columns, prototype } = columnsOf(entity);
-  // Instances of the entity class: type-graphql hands `@Root()` an instance as it is, a plain object it copies on every field.
-  return rows.map((row) => {
-    const mapped: Record<string, unknown> = Object.create(prototype);
-    for (const [column, property] of columns) if (column in row) mapped[property] = row[column];
-    return mapped as T;
-  });
-}
-
 /** A statement's rows as pg reads them with `rowMode: 'array'`: values by position, and the names of the columns. */
 export interface RawRows {
   names: string[];

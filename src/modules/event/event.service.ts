@@ -4,7 +4,7 @@ import { pageSize } from '../../common/page';
 import { SqlParams } from '../../db/sql-params';
 import type { Database } from '../../db/database';
 import { badInput } from '../../errors';
-import { mapRows } from '../../db/entity-rows';
+import { entitiesOf } from '../../db/entity-rows';
 import { EventEntity } from './event.entity';
 import { likePrefix, parseTypeFilter } from './event-types';
 import type { EventsArgs } from './event.types';
@@ -64,7 +64,7 @@ export async function eventFeed(db: Database, args: EventsArgs): Promise<FeedPag
   if (filter.exact.length || filter.prefixes.length) {
     conditions.push(`(type = ANY(${params.add(filter.exact)}::text[]) OR type LIKE ANY(${params.add(filter.prefixes.map(likePrefix))}::text[]))`);
   }
-  const found = await db.query<{ horizon_xmax: string; id: string | null }>(
+  const found = await db.queryRows(
     `WITH horizon AS (
        SELECT pg_snapshot_xmin(s)::text::bigint AS xmin, pg_snapshot_xmax(s)::text::bigint AS xmax FROM pg_current_snapshot() AS s
      )
@@ -75,8 +75,10 @@ export async function eventFeed(db: Database, args: EventsArgs): Promise<FeedPag
      ORDER BY page.xid, page.position`,
     params.values,
   );
-  if (after && BigInt(after.xid) >= BigInt(found[0].horizon_xmax)) throw badInput('after', 'after is not a cursor this feed returned: it is past every transaction of this database');
-  const rows = mapRows(EventEntity, found.filter((row) => row.id !== null));
+  const horizonXmax = String(found.rows[0][found.names.indexOf('horizon_xmax')]);
+  if (after && BigInt(after.xid) >= BigInt(horizonXmax)) throw badInput('after', 'after is not a cursor this feed returned: it is past every transaction of this database');
+  const id = found.names.indexOf('id');
+  const rows = entitiesOf(EventEntity, { names: found.names, rows: found.rows.filter((row) => row[id] !== null) });
   const nodes = rows.slice(0, first);
   const last = nodes.at(-1);
   return {
