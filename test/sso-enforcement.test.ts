@@ -116,6 +116,16 @@ describe('SSO enforcement', () => {
     expect(actions).toEqual(['sso.connection_created', 'sso.enforcement_enabled', 'sso.connection_updated', 'sso.enforcement_disabled']);
   });
 
+  it('_entities of workspaces in one request: the one in an organization enforcing SSO is refused, one elsewhere answers', async () => {
+    const { admin, workspace } = await enforcedOrganization('Mixed');
+    const team = await createOrganization(admin, 'Own team');
+    const own = (await ok('mutation($id: ID!) { createWorkspace(input: { organizationId: $id, name: "Own WS" }) { id } }', { id: team.id }, admin)).createWorkspace.id;
+    const res = await gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Workspace { id name } } }', { r: [{ __typename: 'Workspace', id: workspace }, { __typename: 'Workspace', id: own }] }, admin);
+    expect(ssoRequired(res)).toBe(true);
+    expect(res.errors?.map((e) => e.path)).toEqual([['_entities', 0]]);
+    expect(res.data).toEqual({ _entities: [null, { id: own, name: 'Own WS' }] });
+  });
+
   it('an OWNER keeps access without the claim (break-glass), audited once an hour, not on every request', async () => {
     const { org, owner } = await enforcedOrganization('Break glass');
     const before = await sql('SELECT count(*)::int AS n FROM audit_events WHERE organization_id = $1 AND action = $2', [org.id, 'sso.break_glass']);

@@ -134,16 +134,22 @@ export const workspaceViewLoaders = (
 ) => ({
   /** Null for a workspace the asker may not see: it is NOT_FOUND to them. */
   workspaceView: new DataLoader<string, WorkspaceView | null>(async (ids) => {
-    const workspaces = await loaders.workspace.loadMany(ids);
-    return Promise.all(
-      workspaces.map(async (workspace) => {
-        if (!workspace || workspace instanceof Error) return null;
-        const [organizationAccess, assignment] = await Promise.all([
-          access.load(workspace.organizationId),
-          loaders.viewerWorkspaceAssignment.load(workspace.id),
-        ]);
-        return viewOf(workspace, organizationAccess, assignment, principal);
+    const rows = await loaders.workspace.loadMany(ids);
+    const found = rows.filter((row): row is WorkspaceEntity => row !== null && !(row instanceof Error));
+    // Read together with the workspaces for people (viewer-rows.ts): the loaders have them already.
+    const [accesses, assignments] = await Promise.all([
+      access.loadMany(found.map((workspace) => workspace.organizationId)),
+      loaders.viewerWorkspaceAssignment.loadMany(found.map((workspace) => workspace.id)),
+    ]);
+    const views = new Map<WorkspaceEntity, WorkspaceView | Error | null>(
+      found.map((workspace, i) => {
+        const [organizationAccess, assignment] = [accesses[i], assignments[i]];
+        // A refusal (SSO_REQUIRED) is that workspace's answer alone.
+        if (organizationAccess instanceof Error) return [workspace, organizationAccess];
+        if (assignment instanceof Error) return [workspace, assignment];
+        return [workspace, viewOf(workspace, organizationAccess, assignment, principal)];
       }),
     );
+    return rows.map((row) => (row instanceof Error ? row : row ? (views.get(row) ?? null) : null));
   }),
 });
