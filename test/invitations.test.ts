@@ -90,7 +90,7 @@ describe('inviteMembers', () => {
       expect(await failure(INVITE, { input: { organizationId: org.id, emails } }, owner)).toMatchObject({ code: 'CONFLICT', field: 'emails', message: expect.stringContaining(live.email) });
     }
     expect(await state()).toEqual(before);
-    expect(before.invitations.find((i: any) => i.id === lapsedToo.invitation.id).status).toBe('PENDING');
+    expect(before.invitations.find((i: any) => i.id === lapsedToo.invitation.id)?.status).toBe('PENDING');
   });
 
   it('refuses escalation: nobody invites to a role, assignment or workspace above their own', async () => {
