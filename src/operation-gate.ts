@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { databaseFailureError } from './errors';
 
@@ -48,19 +49,22 @@ export class OperationGate {
   }
 
   /**
-   * `handler` in a turn, given back once the handler has finished (not when its client leaves:
-   * the operation holds its connection until then). A request that waited in vain fails with
-   * DATABASE_BUSY; one whose client left while it waited passes its turn on unserved.
+   * `work` in a turn, resolved once it has finished (not when its client leaves: the operation
+   * holds its connection until then). A request that waited in vain fails with DATABASE_BUSY;
+   * one whose client left while it waited passes its turn on unserved.
    */
+  async run(req: IncomingMessage, work: () => unknown): Promise<void> {
+    if (!(await this.enter())) throw databaseFailureError('DATABASE_BUSY');
+    try {
+      if (!req.socket.destroyed) await work();
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** An Express handler in a turn (run). */
   inTurn(handler: RequestHandler): RequestHandler {
-    return async (req, res, next) => {
-      if (!(await this.enter())) throw databaseFailureError('DATABASE_BUSY');
-      try {
-        if (!req.socket.destroyed) await handler(req, res, next);
-      } finally {
-        this.leave();
-      }
-    };
+    return (req, res, next) => this.run(req, () => handler(req, res, next));
   }
 
   /** Operations waiting for their turn, for the metrics. */

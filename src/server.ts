@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
@@ -8,18 +7,19 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Request, type RequestHandler } from 'express';
+import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { bearerToken, createTokenVerifier } from './auth/tokens';
 import type { Principal } from './auth/principal';
 import { isSecret } from './common/secrets';
 import { RequestContext, type AppServices } from './context';
 import { AppError, asDatabaseFailure, databaseFailurePlugin, formatError } from './errors';
-import { httpErrorHandler } from './http/failure';
+import { httpErrorHandler, sendHttpFailure } from './http/failure';
+import { executeGraphql } from './http/graphql-endpoint';
 import { serveGraphiql, withGraphiqlLink } from './http/graphiql';
 import { jwksHandler } from './http/jwks';
-import { countRequests, countWaiting, metricsHandler, metricsListener } from './http/metrics';
+import { countResponse, countWaiting, metricsHandler, metricsListener, pathOf } from './http/metrics';
+import { assignRequestId, requestInfo, TRUSTED_PROXIES } from './http/request-info';
 import { requestGuardPlugin } from './input-guard';
 import { LIMITS } from './query-limits';
 import type { Metrics } from './metrics';
@@ -58,20 +58,6 @@ function observabilityPlugin(app: AppServices, metrics: Metrics): ApolloServerPl
   };
 }
 
-/**
- * Every response carries X-Request-Id (the client's, if it sent one), set before anything can
- * refuse the request: CSRF prevention, the body limit, the router lock, a turn, a 404.
- */
-const requestIdMiddleware: RequestHandler = (req, res, next) => {
-  const id = req.get('x-request-id')?.slice(0, 100) || randomUUID();
-  res.locals.requestId = id;
-  res.set('x-request-id', id);
-  next();
-};
-
-/** The request id requestIdMiddleware gave this request. */
-const requestIdOf = (req: Request): string => (req.res?.locals.requestId as string | undefined) ?? randomUUID();
-
 /** "Did you mean …?" at the end of a graphql-js message: it names fields, arguments, types and enum values. */
 const SUGGESTION = / ?Did you mean(.+?)\?$/;
 
@@ -95,18 +81,14 @@ function hideVariableSuggestionsPlugin(): ApolloServerPlugin<RequestContext> {
 /** Builds the request context: who asks (from the bearer token), and their copy of the user. */
 function contextBuilder(app: AppServices) {
   const verify = createTokenVerifier(app.config);
-  return async ({ req }: { req: Request }): Promise<RequestContext> => {
-    const request = {
-      requestId: requestIdOf(req),
-      ip: req.ip ?? null,
-      userAgent: req.get('user-agent')?.slice(0, 500) ?? null,
-    };
+  return async (req: IncomingMessage, res: ServerResponse): Promise<RequestContext> => {
+    const request = requestInfo(req, res);
     // Every statement of the request, authentication included, goes through this handle.
     const db = app.db.forRequest();
     let principal: Principal | null = null;
     let authError: AppError | null = null;
     try {
-      const token = bearerToken(req.get('authorization'));
+      const token = bearerToken(req.headers.authorization);
       if (token?.startsWith(API_KEY_PREFIX)) principal = await authenticateApiKey(db, token);
       else if (token) principal = await verify(token);
     } catch (error) {
@@ -126,8 +108,9 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   // An ETag hashes every answer (63 KB for a dashboard) for caches that never see a POST.
   expressApp.set('etag', false);
   // req.ip: X-Forwarded-For counts only through loopback and private proxies.
-  expressApp.set('trust proxy', ['loopback', 'linklocal', 'uniquelocal']);
-  const server = http.createServer(expressApp);
+  expressApp.set('trust proxy', TRUSTED_PROXIES);
+  // Its request handler is set once Apollo has started (below).
+  const server = http.createServer();
   const serveMetrics = metricsHandler(metrics, config.metrics.token);
   // METRICS_PORT: /metrics alone, on its own listener (loopback unless METRICS_HOST says otherwise).
   const metricsServer = config.metrics.port ? metricsListener(metrics, serveMetrics, logger) : undefined;
@@ -167,8 +150,6 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   });
   await apollo.start();
 
-  expressApp.use(requestIdMiddleware);
-  expressApp.use(countRequests(metrics));
   expressApp.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -187,29 +168,51 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   else if (!metricsServer) logger.info('GET /metrics is off in production: set METRICS_TOKEN (scrape with Authorization: Bearer <token>) or METRICS_PORT (a listener on METRICS_HOST, default 127.0.0.1)');
 
   // With ROUTER_SECRET, only the router reaches the subgraph (and its audit export).
-  const routerLock: RequestHandler = (req, _res, next) => {
-    if (config.env.ROUTER_SECRET && !isSecret(req.get('router-authorization'), config.env.ROUTER_SECRET)) throw new AppError('UNAUTHENTICATED', 'Requests must come through the router');
-    next();
+  const assertFromRouter = (req: IncomingMessage) => {
+    if (config.env.ROUTER_SECRET && !isSecret(req.headers['router-authorization'] as string | undefined, config.env.ROUTER_SECRET)) {
+      throw new AppError('UNAUTHENTICATED', 'Requests must come through the router');
+    }
   };
   const gate = new OperationGate(config.graphqlConcurrency, config.env.DATABASE_POOL_TIMEOUT_MS);
   countWaiting(metrics, gate);
   const buildContext = contextBuilder(app);
   // A context the database could not build (authentication reads it): a clean 503, not Apollo's 500.
-  const context = (args: { req: Request }) => buildContext(args).catch((error: unknown) => Promise.reject(asDatabaseFailure(error)));
-
-  // The body is read before the turn is taken: a client sending it slowly holds no turn meanwhile.
-  expressApp.use('/graphql', routerLock, express.json({ limit: '1mb' }), gate.inTurn(expressMiddleware(apollo, { context })));
+  const context = (req: IncomingMessage, res: ServerResponse) => buildContext(req, res).catch((error: unknown) => Promise.reject(asDatabaseFailure(error)));
+  const execute = executeGraphql(apollo, context);
+  const jsonBody = express.json({ limit: '1mb' });
+  const serveGraphql = (req: IncomingMessage, res: ServerResponse) => {
+    const fail = (error: unknown) => sendHttpFailure(res, error, logger);
+    try {
+      assertFromRouter(req);
+    } catch (error) {
+      return fail(error);
+    }
+    // The body is read before the turn is taken: a client sending it slowly holds no turn meanwhile.
+    jsonBody(req, res, (error?: unknown) => (error ? fail(error) : gate.run(req, () => execute(req, res)).catch(fail)));
+  };
   expressApp.get(
     '/audit/export',
-    routerLock,
-    gate.inTurn(async (req, res) => exportAuditEvents(await buildContext({ req }), req, res)),
+    (req, _res, next) => {
+      assertFromRouter(req);
+      next();
+    },
+    gate.inTurn(async (req, res) => exportAuditEvents(await buildContext(req, res), req, res)),
   );
   // SCIM 2.0 for the organizations' directories (Okta, Entra): reached by them directly, not
   // through the router (no router lock), each request authenticated by its directory token; its
   // errors in SCIM's shape (its own error handler).
   expressApp.use('/scim/v2', scimRouter(app, (handler) => gate.inTurn(handler), logger));
-  // Errors outside GraphQL's execution (the lock, the body, a turn, the export), in GraphQL's shape.
+  // Errors of the routes above (the export's lock and turn, the export, /metrics), in GraphQL's shape, as /graphql's (sendHttpFailure).
   expressApp.use(httpErrorHandler(logger));
+
+  // Every request gets its id and is counted; /graphql goes straight to Apollo (src/http/graphql-endpoint.ts), the rest to Express.
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    assignRequestId(req, res);
+    const path = pathOf(req);
+    countResponse(metrics, path, res);
+    if (path === '/graphql' || path.startsWith('/graphql/')) serveGraphql(req, res);
+    else expressApp(req, res);
+  });
 
   if (metricsServer) {
     await listen(metricsServer, config.metrics.port!, config.metrics.host);

@@ -1,6 +1,8 @@
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import { AppError, DATABASE_FAILURE_MESSAGES, databaseFailure, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import { requestIdOf } from './request-info';
 
 /** The HTTP status of each code of the contract outside GraphQL, as google.rpc.Code maps its equivalents. */
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -49,20 +51,26 @@ export function httpFailure(error: unknown): HttpFailure {
   return failure(500, 'Internal server error', { code: 'INTERNAL_SERVER_ERROR' }, { fault: 'internal' });
 }
 
-/** Express's error handler for every route: the answer httpFailure maps, never a stack. */
+/** Answers a request that failed outside GraphQL's execution with the mapping above, never a stack. */
+export function sendHttpFailure(res: ServerResponse, error: unknown, logger: Logger): void {
+  const requestId = requestIdOf(res);
+  if (res.headersSent) {
+    // A stream (an export) failed midway: cutting it short is all the client can be told.
+    logger.error({ err: error, requestId }, 'HTTP response failed after its headers were sent');
+    res.destroy();
+    return;
+  }
+  const { status, headers, body, fault } = httpFailure(error);
+  if (fault === 'database') logger.warn({ err: error, requestId, reason: body.errors[0].extensions.reason }, 'the database could not serve an HTTP request');
+  if (fault === 'internal') logger.error({ err: error, requestId }, 'unhandled HTTP error');
+  res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+/** Express's error handler for every route it serves: sendHttpFailure. */
 export function httpErrorHandler(logger: Logger): ErrorRequestHandler {
   // Four parameters: Express tells an error handler by its arity.
-  return (error, _req, res, _next) => {
-    if (res.headersSent) {
-      // A stream (an export) failed midway: cutting it short is all the client can be told.
-      logger.error({ err: error, requestId: res.locals.requestId }, 'HTTP response failed after its headers were sent');
-      res.destroy();
-      return;
-    }
-    const { status, headers, body, fault } = httpFailure(error);
-    const requestId = res.locals.requestId as string | undefined;
-    if (fault === 'database') logger.warn({ err: error, requestId, reason: body.errors[0].extensions.reason }, 'the database could not serve an HTTP request');
-    if (fault === 'internal') logger.error({ err: error, requestId }, 'unhandled HTTP error');
-    res.status(status).set(headers).json(body);
-  };
+  return (error, _req, res, _next) => sendHttpFailure(res, error, logger);
 }

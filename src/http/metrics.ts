@@ -1,4 +1,4 @@
-import http from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { Gauge } from 'prom-client';
 import { isSecret } from '../common/secrets';
@@ -11,15 +11,17 @@ import { httpErrorHandler } from './failure';
 /** The `route` label of http_requests_total: one of ours or `other` (paths come from clients: unbounded, they would grow the series forever). */
 const ROUTES = ['/graphql', '/audit/export', '/health/live', '/health/ready', '/metrics', '/.well-known/jwks.json'];
 
-/** Counts every response in http_requests_total, by route and status. */
-export function countRequests(metrics: Metrics): RequestHandler {
-  return (req, res, next) => {
-    // Read now: while a mounted handler (/graphql) runs, Express strips its path from the request.
-    const path = req.path.toLowerCase();
-    const route = ROUTES.find((r) => path === r || path.startsWith(`${r}/`)) ?? 'other';
-    res.once('finish', () => metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
-    next();
-  };
+/** The request's path, lower-case, without its query: what routes and labels are chosen by. */
+export function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return (query < 0 ? url : url.slice(0, query)).toLowerCase();
+}
+
+/** Counts the response in http_requests_total once it is sent, by route and status. */
+export function countResponse(metrics: Metrics, path: string, res: ServerResponse): void {
+  const route = ROUTES.find((r) => path === r || path.startsWith(`${r}/`)) ?? 'other';
+  res.once('finish', () => metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
 }
 
 /** graphql_operations_waiting: operations waiting for their turn, read at each scrape. */
@@ -52,11 +54,13 @@ export function metricsHandler(metrics: Metrics, token: string | undefined): Req
 export function metricsListener(metrics: Metrics, serve: RequestHandler, logger: Logger): http.Server {
   const app = express();
   app.disable('x-powered-by');
-  app.use(countRequests(metrics));
   app.get('/metrics', serve);
   app.use(() => {
     throw new AppError('NOT_FOUND', 'Only GET /metrics is served here');
   });
   app.use(httpErrorHandler(logger));
-  return http.createServer(app);
+  return http.createServer((req, res) => {
+    countResponse(metrics, pathOf(req), res);
+    app(req, res);
+  });
 }

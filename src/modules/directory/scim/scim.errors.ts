@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { AppError } from '../../../errors';
 import { httpFailure } from '../../../http/failure';
+import { requestIdOf } from '../../../http/request-info';
 import type { Logger } from '../../../logger';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
@@ -55,8 +56,8 @@ export function scimErrorHandler(logger: Logger): ErrorRequestHandler {
       detail = failure.body.errors[0].message;
       scimType = code ? SCIM_TYPE[code] : status === 400 ? 'invalidSyntax' : undefined;
       for (const [name, value] of Object.entries(failure.headers)) res.set(name, value);
-      if (failure.fault === 'database') logger.warn({ err: error, requestId: res.locals.requestId }, 'the database could not serve a SCIM request');
-      else if (failure.fault) logger.error({ err: error, requestId: res.locals.requestId }, 'internal error in a SCIM request');
+      if (failure.fault === 'database') logger.warn({ err: error, requestId: requestIdOf(res) }, 'the database could not serve a SCIM request');
+      else if (failure.fault) logger.error({ err: error, requestId: requestIdOf(res) }, 'internal error in a SCIM request');
     }
     if (status === 401) res.set('www-authenticate', 'Bearer realm="scim"');
     res

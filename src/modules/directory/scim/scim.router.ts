@@ -1,6 +1,7 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { bearerToken } from '../../../auth/tokens';
-import { RequestContext, type AppServices, type RequestInfo } from '../../../context';
+import { RequestContext, type AppServices } from '../../../context';
+import { requestInfo } from '../../../http/request-info';
 import { unauthenticated } from '../../../errors';
 import { authenticateDirectoryToken, DIRECTORY_TOKEN_PREFIX } from '../directory.service';
 import { createGroup, deleteGroup, getGroup, listGroups, patchGroup, putGroup, toScimGroups } from './scim.groups';
@@ -55,11 +56,7 @@ type Handler = (ctx: RequestContext, req: Request, res: Response) => Promise<voi
 /** A client without a valid directory token gets 401 before anything else is read. */
 function authenticated(app: AppServices, handler: Handler): RequestHandler {
   return async (req, res) => {
-    const request: RequestInfo = {
-      requestId: (res.locals.requestId as string | undefined) ?? '',
-      ip: req.ip ?? null,
-      userAgent: req.get('user-agent')?.slice(0, 500) ?? null,
-    };
+    const request = requestInfo(req, res);
     const db = app.db.forRequest();
     if (app.config.exposeSqlCount) res.locals.scimDb = db;
     let token: string | undefined;

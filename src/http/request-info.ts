@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import proxyAddr from 'proxy-addr';
+import type { RequestInfo } from '../context';
+
+/** Proxies whose X-Forwarded-For counts: loopback and private ones (Express's `trust proxy` is given the same list). */
+export const TRUSTED_PROXIES = ['loopback', 'linklocal', 'uniquelocal'];
+const trusted = proxyAddr.compile(TRUSTED_PROXIES);
+
+/**
+ * Gives the response its X-Request-Id (the client's, if it sent one) before anything can refuse
+ * the request: the router lock, the body, a turn, a 404. The header is where the id lives.
+ */
+export function assignRequestId(req: IncomingMessage, res: ServerResponse): void {
+  const sent = req.headers['x-request-id'];
+  res.setHeader('x-request-id', (typeof sent === 'string' && sent.slice(0, 100)) || randomUUID());
+}
+
+export const requestIdOf = (res: ServerResponse): string => String(res.getHeader('x-request-id') ?? '');
+
+/** Who sent the request, as audit events record it: its id, the client's address (past trusted proxies), its user agent. */
+export function requestInfo(req: IncomingMessage, res: ServerResponse): RequestInfo {
+  return {
+    requestId: requestIdOf(res),
+    ip: proxyAddr(req, trusted) || null,
+    userAgent: req.headers['user-agent']?.slice(0, 500) ?? null,
+  };
+}
