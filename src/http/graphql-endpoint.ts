@@ -9,8 +9,9 @@ export type JsonRequest = IncomingMessage & { body?: unknown };
  * server does (@apollo/server/standalone) and as its Express integration does inside Express.
  * /graphql skips Express (src/server.ts): Express gives each request and response object a new
  * prototype and walks its router, and side by side (two builds on one database, alternating
- * rounds, server CPU per request) that cost `{ __typename }` 0.25 ms, the members page 25% and
- * `_entities` 15% more.
+ * rounds, server CPU per request, three runs against two servers of the old build) that cost
+ * `{ __typename }` 0.19–0.31 ms a request (half its CPU), the members page 18–22% more, AuditDeep
+ * 3–22%, `_entities` 9–20%, the dashboard 7–25%.
  */
 export function executeGraphql<C extends BaseContext>(apollo: ApolloServer<C>, context: (req: IncomingMessage, res: ServerResponse) => Promise<C>) {
   return async (req: JsonRequest, res: ServerResponse): Promise<void> => {
