@@ -105,7 +105,7 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   const { config, logger } = app;
   const expressApp = express();
   expressApp.disable('x-powered-by');
-  // An ETag hashes every answer (63 KB for a dashboard) for caches that never see a POST.
+  // No ETags: they would hash every answer Express sends (a SCIM page) for caches that never see them.
   expressApp.set('etag', false);
   // req.ip: X-Forwarded-For counts only through loopback and private proxies.
   expressApp.set('trust proxy', TRUSTED_PROXIES);
