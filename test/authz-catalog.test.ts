@@ -4,11 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './support/servers';
 
+/** Where this file's catalogs are written; removed when its tests are done. */
+let folder: string;
+beforeAll(() => {
+  folder = fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-'));
+});
+afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
+
 /** The server as users start it, with a catalog file: what it prints and how it exits. */
 function start(catalog: string | undefined, extension = 'yaml', program = ['src/main.ts']) {
   const env: Record<string, string> = { PATH: process.env.PATH!, DATABASE_URL: process.env.TEST_DATABASE_URL!, PORT: '0', MAIL_WORKER: 'false', WEBHOOK_WORKER: 'false' };
   if (catalog !== undefined) {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-')), `catalog.${extension}`);
+    const file = path.join(fs.mkdtempSync(path.join(folder, 'catalog-')), `catalog.${extension}`);
     fs.writeFileSync(file, catalog);
     env.AUTHZ_CATALOG = file;
   }
@@ -20,20 +27,9 @@ function start(catalog: string | undefined, extension = 'yaml', program = ['src/
   });
 }
 
-function startServer(catalog: string) {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-')), 'catalog.yaml');
-  fs.writeFileSync(file, catalog);
-  return spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, DATABASE_URL: process.env.TEST_DATABASE_URL!, PORT: '0', AUTHZ_CATALOG: file },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-}
-
 describe('AUTHZ_CATALOG', () => {
   it('stops the start with one line per error, each naming its entry', () => {
-    const result = startServer(`
+    const result = start(`
 permissions:
   - key: sandboxes:create
     description: Create sandboxes
