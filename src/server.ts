@@ -18,8 +18,8 @@ import { httpErrorHandler, sendHttpFailure } from './http/failure';
 import { executeGraphql } from './http/graphql-endpoint';
 import { serveGraphiql, withGraphiqlLink } from './http/graphiql';
 import { jwksHandler } from './http/jwks';
-import { countResponse, countWaiting, metricsHandler, metricsListener, pathOf } from './http/metrics';
-import { assignRequestId, requestInfo, TRUSTED_PROXIES } from './http/request-info';
+import { countResponse, countWaiting, metricsHandler, metricsListener } from './http/metrics';
+import { assignRequestId, pathOf, requestInfo, TRUSTED_PROXIES } from './http/request-info';
 import { requestGuardPlugin } from './input-guard';
 import { LIMITS } from './query-limits';
 import type { Metrics } from './metrics';
@@ -107,7 +107,8 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
   expressApp.disable('x-powered-by');
   // No ETags: they would hash every answer Express sends (a SCIM page) for caches that never see them.
   expressApp.set('etag', false);
-  // req.ip: X-Forwarded-For counts only through loopback and private proxies.
+  // X-Forwarded-Proto (SCIM's base URL: req.protocol) counts only through loopback and private
+  // proxies, as X-Forwarded-For does for the audit log's address (http/request-info.ts).
   expressApp.set('trust proxy', TRUSTED_PROXIES);
   // Its request handler is set once Apollo has started (below).
   const server = http.createServer();
@@ -207,11 +208,16 @@ export async function createHttpServer(app: AppServices, schema: GraphQLSchema, 
 
   // Every request gets its id and is counted; /graphql goes straight to Apollo (src/http/graphql-endpoint.ts), the rest to Express.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    assignRequestId(req, res);
-    const path = pathOf(req);
-    countResponse(metrics, path, res);
-    if (path === '/graphql' || path.startsWith('/graphql/')) serveGraphql(req, res);
-    else expressApp(req, res);
+    try {
+      assignRequestId(req, res);
+      const path = pathOf(req);
+      countResponse(metrics, path, res);
+      if (path === '/graphql' || path.startsWith('/graphql/')) serveGraphql(req, res);
+      else expressApp(req, res);
+    } catch (error) {
+      // What Express would have caught: an answer, not a process brought down.
+      sendHttpFailure(res, error, logger);
+    }
   });
 
   if (metricsServer) {

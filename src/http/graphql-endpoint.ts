@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 
 /** A request whose JSON body was read (body-parser's `json`). */
-export type JsonRequest = IncomingMessage & { body?: unknown };
+type JsonRequest = IncomingMessage & { body?: unknown };
 
 /**
  * Hands a request to Apollo Server and writes its answer, on node:http as Apollo's own standalone

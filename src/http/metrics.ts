@@ -1,4 +1,4 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { Gauge } from 'prom-client';
 import { isSecret } from '../common/secrets';
@@ -7,16 +7,10 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { OperationGate } from '../operation-gate';
 import { httpErrorHandler } from './failure';
+import { pathOf } from './request-info';
 
 /** The `route` label of http_requests_total: one of ours or `other` (paths come from clients: unbounded, they would grow the series forever). */
 const ROUTES = ['/graphql', '/audit/export', '/health/live', '/health/ready', '/metrics', '/.well-known/jwks.json'];
-
-/** The request's path, lower-case, without its query: what routes and labels are chosen by. */
-export function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return (query < 0 ? url : url.slice(0, query)).toLowerCase();
-}
 
 /** Counts the response in http_requests_total once it is sent, by route and status. */
 export function countResponse(metrics: Metrics, path: string, res: ServerResponse): void {

@@ -18,6 +18,13 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): void
 
 export const requestIdOf = (res: ServerResponse): string => String(res.getHeader('x-request-id') ?? '');
 
+/** The request's path, lower-case, without its query: what /graphql is told from the rest by, and http_requests_total's route. */
+export function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return (query < 0 ? url : url.slice(0, query)).toLowerCase();
+}
+
 /** Who sent the request, as audit events record it: its id, the client's address (past trusted proxies), its user agent. */
 export function requestInfo(req: IncomingMessage, res: ServerResponse): RequestInfo {
   return {
