@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Pool } from 'pg';
 import { TEST_JWT_SECRET } from './servers';
 
 export const serverUrl = () => process.env.TEST_SERVER_URL!;
@@ -78,13 +78,12 @@ export async function failure(query: string, variables: Record<string, unknown>,
   return { code: res.errors![0].extensions.code, field: res.errors![0].extensions.field, message: res.errors![0].message, data: res.data };
 }
 
-let pool: Client | undefined;
+// A pool, not one client: tests call sql() concurrently (fixtures in Promise.all), which one pg
+// client only queues, a use pg deprecates.
+let pool: Pool | undefined;
 /** Direct SQL against the test database, for fixtures and for checking what was stored. */
 export async function sql<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
-  if (!pool) {
-    pool = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-    await pool.connect();
-  }
+  pool ??= new Pool({ connectionString: process.env.TEST_DATABASE_URL, max: 4 });
   return (await pool.query(text, params)).rows as T[];
 }
 
